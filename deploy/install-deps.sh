@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs what churnwatch needs to build, run and test, from Debian 12's
+# packages. Idempotent: installs only what is missing. Needs root or sudo.
+set -eu
+
+PACKAGES="build-essential cmake pkg-config
+librdkafka-dev libavro-dev libconfig-dev libcriterion-dev
+kcat python3 python3-avro python3-kafka"
+
+missing=""
+for p in $PACKAGES; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+                missing="$missing $p"
+        fi
+done
+if [ -z "$missing" ]; then
+        echo "install-deps: all dependencies present"
+        exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+        SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+        SUDO="sudo"
+else
+        echo "install-deps: missing:$missing; run as root or install sudo" >&2
+        exit 1
+fi
+
+echo "install-deps: installing$missing"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,40 @@
+/*
+ * The Avro schemas of CONTRACT.md sections 1 and 4, compiled into the binary
+ * from the .avsc files under schemas/ and parsed once with avro-c.
+ */
+#ifndef CW_SCHEMAS_H
+#define CW_SCHEMAS_H
+
+#include <avro.h>
+#include <stddef.h>
+
+#include "event.h"
+
+/* The four input schemas use the cw_stream_t numbering. */
+typedef enum cw_schema_id {
+        CW_SCHEMA_PURCHASE = CW_STREAM_PURCHASE,
+        CW_SCHEMA_LOGIN = CW_STREAM_LOGIN,
+        CW_SCHEMA_TICKET = CW_STREAM_TICKET,
+        CW_SCHEMA_SURVEY = CW_STREAM_SURVEY,
+        CW_SCHEMA_WARNING,
+        CW_SCHEMA_COUNT
+} cw_schema_id_t;
+
+typedef struct cw_schemas cw_schemas_t;
+
+/*
+ * Parses every schema and checks that each input schema's fields match the
+ * engine's field table (features/event.c) in name, order and type, so that
+ * the two can never drift apart. Returns NULL and fills errstr on failure.
+ */
+cw_schemas_t *cw_schemas_load(char *errstr, size_t errstr_size);
+void cw_schemas_destroy(cw_schemas_t *s);
+
+/* Borrowed: valid until cw_schemas_destroy(). */
+avro_schema_t cw_schemas_get(const cw_schemas_t *s, cw_schema_id_t id);
+
+/* The .avsc text and its file name under schemas/, e.g. "purchase.avsc". */
+const char *cw_schemas_text(cw_schema_id_t id);
+const char *cw_schemas_file(cw_schema_id_t id);
+
+#endif

@@ -1,0 +1,35 @@
+/* The command line: one function per command, shared option handling. */
+#ifndef CW_CLI_H
+#define CW_CLI_H
+
+#include <getopt.h>
+
+/* Exit codes: only main() and the commands decide them. */
+#define CW_EXIT_OK 0
+#define CW_EXIT_FAIL 1
+#define CW_EXIT_USAGE 2
+
+/* Options every command accepts, to splice into its getopt_long table. */
+#define CW_CLI_COMMON_OPTIONS                                                  \
+        {"help", no_argument, NULL, 'h'},                                      \
+                {"log-level", required_argument, NULL, 'L'}, {                 \
+                "log-format", required_argument, NULL, 'F'                     \
+        }
+
+#define CW_CLI_COMMON_HELP                                                     \
+        "  -h, --help               show this help and exit\n"                 \
+        "      --log-level LEVEL    debug, info (default), warn or error\n"    \
+        "      --log-format FORMAT  text (default) or json: one line per "     \
+        "event on stderr\n"
+
+/*
+ * Handles an option of CW_CLI_COMMON_OPTIONS. Returns -1 when `opt` is not
+ * one of them, otherwise an exit code for the command to return at once
+ * (after --help or a bad value), or CW_CLI_CONTINUE.
+ */
+#define CW_CLI_CONTINUE (-2)
+int cw_cli_common_option(int opt, const char *arg, const char *usage);
+
+int cw_cmd_check_config(int argc, char **argv);
+
+#endif
