@@ -1,0 +1,891 @@
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "customer.h"
+#include "duration.h"
+
+#define CW_MAX_CUSTOMER_ID 256
+
+static inline int32_t day_of(int64_t ts) {
+        int64_t d = ts / CW_MS_PER_DAY;
+        if (ts % CW_MS_PER_DAY < 0)
+                d--;
+        return (int32_t)d;
+}
+
+/* ---- customers and the hash table ---------------------------------------
+ * Open addressing with linear probing over (hash, index) pairs: 8 bytes a
+ * slot at a load of at most 3/4, and a probe compares hashes before it
+ * touches a customer record. */
+
+uint32_t cw_engine_hash(const char *id, size_t len) {
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ (unsigned char)id[i]) * 0x100000001b3ULL;
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+        return (uint32_t)h;
+}
+
+long cw_engine_find(const cw_engine_t *e, const char *id, size_t len,
+                    uint32_t h, size_t *slot) {
+        size_t i = h & e->tab_mask;
+        for (; e->tab[i].idx; i = (i + 1) & e->tab_mask) {
+                const struct cw_customer *c;
+                if (e->tab[i].hash != h)
+                        continue;
+                c = e->cust[e->tab[i].idx - 1];
+                if (c->id_len == len &&
+                    !memcmp(cw_cust_id(e->plan, (struct cw_customer *)c), id,
+                            len))
+                        return (long)e->tab[i].idx - 1;
+        }
+        if (slot)
+                *slot = i;
+        return -1;
+}
+
+static int rehash(cw_engine_t *e, size_t cap) {
+        struct cw_slot *t = calloc(cap, sizeof(*t));
+        if (!t)
+                return -1;
+        for (size_t k = 0; k < e->n_cust; k++) {
+                size_t i = e->cust[k]->hash & (cap - 1);
+                while (t[i].idx)
+                        i = (i + 1) & (cap - 1);
+                t[i].hash = e->cust[k]->hash;
+                t[i].idx = (uint32_t)k + 1;
+        }
+        free(e->tab);
+        e->tab = t;
+        e->tab_mask = cap - 1;
+        return 0;
+}
+
+struct cw_customer *cw_engine_add(cw_engine_t *e, const char *id, size_t len,
+                                  uint32_t h) {
+        const struct cw_plan *p = e->plan;
+        struct cw_customer *c;
+        size_t slot;
+
+        if ((e->n_cust + 1) * 4 > (e->tab_mask + 1) * 3 &&
+            rehash(e, (e->tab_mask + 1) * 2))
+                return NULL;
+        if (e->n_cust == e->cap_cust) {
+                size_t cap = e->cap_cust ? e->cap_cust * 2 : 1024;
+                struct cw_customer **a = realloc(e->cust, cap * sizeof(*a));
+                if (!a)
+                        return NULL;
+                e->cust = a;
+                e->cap_cust = cap;
+        }
+        c = calloc(1, sizeof(*c) + (size_t)p->fixed_size + len);
+        if (!c)
+                return NULL;
+        c->last_ts = CW_TIME_NONE;
+        c->last_eval = CW_TIME_NONE;
+        c->cur_day = CW_DAY_NONE;
+        c->hash = h;
+        c->id_len = (uint16_t)len;
+        for (int i = 0; i < p->n_trackers; i++)
+                cw_cust_tr_ts(p, c)[i] = CW_TIME_NONE;
+        for (int i = 0; i < p->config->n_alerts; i++)
+                cw_cust_alerts(p, c)[i].cooldown_until = CW_TIME_NONE;
+        memcpy(cw_cust_id(p, c), id, len);
+
+        cw_engine_find(e, id, len, h, &slot);
+        e->tab[slot].hash = h;
+        e->tab[slot].idx = (uint32_t)e->n_cust + 1;
+        e->cust[e->n_cust++] = c;
+        e->stats.customers = e->n_cust;
+        return c;
+}
+
+static size_t slot_of_index(const cw_engine_t *e, size_t k) {
+        size_t i = e->cust[k]->hash & e->tab_mask;
+        while (e->tab[i].idx != k + 1)
+                i = (i + 1) & e->tab_mask;
+        return i;
+}
+
+static void free_customer(cw_engine_t *e, struct cw_customer *c) {
+        struct cw_blist **bl = cw_cust_blists(e->plan, c);
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                const struct cw_stream_plan *sp = &e->plan->streams[s];
+                if (sp->bucket_slot >= 0 && bl[sp->bucket_slot]) {
+                        e->blist_bytes -= sizeof(struct cw_blist) +
+                                          (size_t)bl[sp->bucket_slot]->cap *
+                                                  (size_t)sp->bucket_size;
+                        free(bl[sp->bucket_slot]);
+                }
+        }
+        free(c);
+}
+
+/* Removes customer k: backward-shift deletion keeps probe chains whole,
+ * then the last customer moves into the hole of the dense array. */
+void cw_engine_remove(cw_engine_t *e, size_t k) {
+        size_t i = slot_of_index(e, k), j = i, last = e->n_cust - 1;
+
+        for (;;) {
+                size_t home;
+                j = (j + 1) & e->tab_mask;
+                if (!e->tab[j].idx)
+                        break;
+                home = e->tab[j].hash & e->tab_mask;
+                /* Move j back to i unless its home lies cyclically in (i, j].
+                 */
+                if (i <= j ? (home <= i || home > j)
+                           : (home <= i && home > j)) {
+                        e->tab[i] = e->tab[j];
+                        i = j;
+                }
+        }
+        e->tab[i].idx = 0;
+        free_customer(e, e->cust[k]);
+        if (k != last) {
+                e->tab[slot_of_index(e, last)].idx = (uint32_t)k + 1;
+                e->cust[k] = e->cust[last];
+        }
+        e->n_cust--;
+        e->stats.customers = e->n_cust;
+}
+
+struct cw_blist *cw_blist_alloc(cw_engine_t *e, const struct cw_stream_plan *sp,
+                                int cap) {
+        struct cw_blist *bl =
+                malloc(sizeof(*bl) + (size_t)cap * (size_t)sp->bucket_size);
+        if (!bl)
+                return NULL;
+        bl->n = 0;
+        bl->cap = (uint16_t)cap;
+        bl->pad = 0;
+        e->blist_bytes += sizeof(*bl) + (size_t)cap * (size_t)sp->bucket_size;
+        return bl;
+}
+
+/* ---- windows --------------------------------------------------------------
+ */
+
+/* Min or max of column `col` over the buckets of days [lo, hi] in which
+ * its filter matched; called only when a cached extreme left the window.
+ * Costs one pass over the window's buckets. */
+static int64_t rescan_extreme(const struct cw_stream_plan *sp,
+                              struct cw_blist *bl, const struct cw_col *col,
+                              int32_t lo, int is_min) {
+        const struct cw_col *cc = &sp->cols[col->count_col];
+        int64_t best = is_min ? INT64_MAX : INT64_MIN;
+        for (int i = bl->n - 1; i >= 0; i--) {
+                unsigned char *b = cw_bucket(sp, bl, i);
+                int64_t v;
+                if (cw_bucket_day(b) < lo)
+                        break;
+                if (!*cw_bucket_count(cc, b))
+                        continue;
+                v = *cw_bucket_value(col, b);
+                if (is_min ? v < best : v > best)
+                        best = v;
+        }
+        return best;
+}
+
+/* Takes the buckets of days [old_lo, new_lo) out of group g's totals. */
+static void evict_days(const struct cw_plan *p, const struct cw_stream_plan *sp,
+                       const struct cw_group *g, struct cw_blist *bl,
+                       int64_t *runs, int32_t old_lo, int32_t new_lo) {
+        uint64_t dirty = 0;
+
+        for (int i = 0; i < bl->n; i++) {
+                unsigned char *b = cw_bucket(sp, bl, i);
+                int32_t day = cw_bucket_day(b);
+                if (day < old_lo)
+                        continue;
+                if (day >= new_lo)
+                        break;
+                for (int r = 0; r < g->n_runs; r++) {
+                        const struct cw_run *run = &p->runs[g->runs[r]];
+                        const struct cw_col *col = &sp->cols[run->col];
+                        switch (run->kind) {
+                        case CW_RUN_SUM:
+                                runs[g->runs[r]] -=
+                                        col->kind == CW_COL_COUNT
+                                                ? (int64_t)*cw_bucket_count(col,
+                                                                            b)
+                                                : *cw_bucket_value(col, b);
+                                break;
+                        case CW_RUN_DAYS:
+                                runs[g->runs[r]] -=
+                                        *cw_bucket_count(col, b) > 0;
+                                break;
+                        case CW_RUN_MIN:
+                        case CW_RUN_MAX:
+                                if (*cw_bucket_count(&sp->cols[col->count_col],
+                                                     b) &&
+                                    *cw_bucket_value(col, b) ==
+                                            runs[g->runs[r]])
+                                        dirty |= UINT64_C(1) << r;
+                                break;
+                        }
+                }
+        }
+        for (int r = 0; dirty && r < g->n_runs; r++) {
+                const struct cw_run *run = &p->runs[g->runs[r]];
+                if (!(dirty & (UINT64_C(1) << r)) || !runs[run->count_run])
+                        continue;
+                runs[g->runs[r]] =
+                        rescan_extreme(sp, bl, &sp->cols[run->col], new_lo,
+                                       run->kind == CW_RUN_MIN);
+        }
+}
+
+/*
+ * Moves a customer's windows to `day`: each group drops the days that left
+ * it (subtract-on-evict), then buckets older than the longest window go.
+ * Costs O(buckets leaving) per group, amortised O(1) per event.
+ */
+static void advance_customer(cw_engine_t *e, struct cw_customer *c,
+                             int32_t day) {
+        const struct cw_plan *p = e->plan;
+        int64_t *runs = cw_cust_runs(p, c);
+        struct cw_blist **lists = cw_cust_blists(p, c);
+
+        if (c->cur_day == CW_DAY_NONE || day <= c->cur_day) {
+                if (c->cur_day == CW_DAY_NONE)
+                        c->cur_day = day;
+                return;
+        }
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                const struct cw_stream_plan *sp = &p->streams[s];
+                struct cw_blist *bl;
+                int keep = 0;
+                int32_t lo_keep;
+
+                if (sp->bucket_slot < 0 || !(bl = lists[sp->bucket_slot]))
+                        continue;
+                for (int gi = 0; gi < sp->n_groups; gi++) {
+                        const struct cw_group *g = &sp->groups[gi];
+                        int32_t old_lo = c->cur_day - g->days + 1;
+                        int32_t new_lo = day - g->days + 1;
+                        if (new_lo > c->cur_day) {
+                                /* Everything left: start from zero. */
+                                for (int r = 0; r < g->n_runs; r++)
+                                        runs[g->runs[r]] = 0;
+                                continue;
+                        }
+                        evict_days(p, sp, g, bl, runs, old_lo, new_lo);
+                }
+                lo_keep = day - sp->max_days + 1;
+                while (keep < bl->n &&
+                       cw_bucket_day(cw_bucket(sp, bl, keep)) < lo_keep)
+                        keep++;
+                if (keep == bl->n) {
+                        e->blist_bytes -=
+                                sizeof(*bl) +
+                                (size_t)bl->cap * (size_t)sp->bucket_size;
+                        free(bl);
+                        lists[sp->bucket_slot] = NULL;
+                } else if (keep) {
+                        memmove(bl->b, cw_bucket(sp, bl, keep),
+                                (size_t)(bl->n - keep) *
+                                        (size_t)sp->bucket_size);
+                        bl->n = (uint16_t)(bl->n - keep);
+                }
+        }
+        c->cur_day = day;
+}
+
+/* The bucket of `day` in the list, created in order when missing. NULL:
+ * out of memory. */
+static unsigned char *bucket_for(cw_engine_t *e,
+                                 const struct cw_stream_plan *sp,
+                                 struct cw_blist **slot, int32_t day) {
+        struct cw_blist *bl = *slot;
+        int i;
+
+        if (!bl && !(bl = *slot = cw_blist_alloc(e, sp, 2)))
+                return NULL;
+        /* Events mostly land on the newest day: search from the end. */
+        for (i = bl->n; i > 0 && cw_bucket_day(cw_bucket(sp, bl, i - 1)) >= day;
+             i--)
+                if (cw_bucket_day(cw_bucket(sp, bl, i - 1)) == day)
+                        return cw_bucket(sp, bl, i - 1);
+        if (bl->n == bl->cap) {
+                int cap = bl->cap < 8 ? bl->cap + 2 : bl->cap + bl->cap / 2;
+                struct cw_blist *nb;
+                if (cap > sp->max_days)
+                        cap = sp->max_days;
+                nb = realloc(bl, sizeof(*bl) +
+                                         (size_t)cap * (size_t)sp->bucket_size);
+                if (!nb)
+                        return NULL;
+                e->blist_bytes +=
+                        (size_t)(cap - nb->cap) * (size_t)sp->bucket_size;
+                nb->cap = (uint16_t)cap;
+                *slot = bl = nb;
+        }
+        memmove(cw_bucket(sp, bl, i + 1), cw_bucket(sp, bl, i),
+                (size_t)(bl->n - i) * (size_t)sp->bucket_size);
+        bl->n++;
+        memset(cw_bucket(sp, bl, i), 0, (size_t)sp->bucket_size);
+        *(int32_t *)(void *)cw_bucket(sp, bl, i) = day;
+        return cw_bucket(sp, bl, i);
+}
+
+/* Adds an event (whose filters matched `mask`) to its stream's buckets and
+ * to the totals of every window that covers its day. */
+static void add_to_windows(cw_engine_t *e, struct cw_customer *c,
+                           const struct cw_stream_plan *sp,
+                           const struct cw_event *ev, uint32_t mask) {
+        const struct cw_plan *p = e->plan;
+        int64_t *runs = cw_cust_runs(p, c);
+        int32_t day = day_of(ev->ts);
+        unsigned char *b;
+
+        if (day < c->cur_day - sp->max_days + 1)
+                return; /* older than every window */
+        b = bucket_for(e, sp, &cw_cust_blists(p, c)[sp->bucket_slot], day);
+        if (!b)
+                return;
+        /* Counts first: a value column knows from its count whether this
+         * is the first matching event of the day. */
+        for (int i = 0; i < sp->n_cols; i++)
+                if (sp->cols[i].kind == CW_COL_COUNT &&
+                    mask >> sp->cols[i].filter & 1)
+                        (*cw_bucket_count(&sp->cols[i], b))++;
+        for (int i = 0; i < sp->n_cols; i++) {
+                const struct cw_col *col = &sp->cols[i];
+                int64_t v, *bv;
+                if (col->kind == CW_COL_COUNT || !(mask >> col->filter & 1))
+                        continue;
+                v = (int64_t)ev->num[col->field];
+                bv = cw_bucket_value(col, b);
+                if (col->kind == CW_COL_SUM)
+                        *bv += v;
+                else if (*cw_bucket_count(&sp->cols[col->count_col], b) == 1 ||
+                         (col->kind == CW_COL_MIN ? v < *bv : v > *bv))
+                        *bv = v;
+        }
+        for (int gi = 0; gi < sp->n_groups; gi++) {
+                const struct cw_group *g = &sp->groups[gi];
+                if (day < c->cur_day - g->days + 1)
+                        continue;
+                for (int pass = 0; pass < 2; pass++)
+                        for (int r = 0; r < g->n_runs; r++) {
+                                const struct cw_run *run = &p->runs[g->runs[r]];
+                                const struct cw_col *col = &sp->cols[run->col];
+                                int64_t *rv = &runs[g->runs[r]];
+                                if (!(mask >> col->filter & 1))
+                                        continue;
+                                if (pass == 0 && run->kind == CW_RUN_SUM)
+                                        *rv += col->kind == CW_COL_COUNT
+                                                       ? 1
+                                                       : (int64_t)ev->num
+                                                                 [col->field];
+                                else if (pass == 0 && run->kind == CW_RUN_DAYS)
+                                        *rv += *cw_bucket_count(col, b) == 1;
+                                else if (pass == 1 &&
+                                         (run->kind == CW_RUN_MIN ||
+                                          run->kind == CW_RUN_MAX)) {
+                                        /* After pass 0 the window count is
+                                         * 1 when this is its only event. */
+                                        int64_t v =
+                                                (int64_t)ev->num[col->field];
+                                        if (runs[run->count_run] == 1 ||
+                                            (run->kind == CW_RUN_MIN ? v < *rv
+                                                                     : v > *rv))
+                                                *rv = v;
+                                }
+                        }
+        }
+}
+
+/* ---- evaluation -----------------------------------------------------------
+ */
+
+/* Every feature's value at time t (windows already at day(t)). */
+static void compute_features(cw_engine_t *e, struct cw_customer *c, int64_t t) {
+        const cw_config_t *cfg = e->config;
+        const struct cw_plan *p = e->plan;
+        const int64_t *runs = cw_cust_runs(p, c);
+        const int64_t *tr_ts = cw_cust_tr_ts(p, c);
+        const int64_t *tr_val = cw_cust_tr_val(p, c);
+        double *v = e->values;
+
+        for (int k = 0; k < cfg->n_features; k++) {
+                int i = cfg->eval_order[k];
+                const struct cw_feature_plan *fp = &p->features[i];
+                int64_t n = fp->count_run >= 0 ? runs[fp->count_run] : 0;
+                switch (fp->agg) {
+                case CW_AGG_COUNT:
+                case CW_AGG_DISTINCT_DAYS:
+                        v[i] = (double)runs[fp->run];
+                        break;
+                case CW_AGG_SUM:
+                case CW_AGG_MIN:
+                case CW_AGG_MAX:
+                        v[i] = n ? (double)runs[fp->run] : NAN;
+                        break;
+                case CW_AGG_AVG:
+                        v[i] = n ? (double)runs[fp->run] / (double)n : NAN;
+                        break;
+                case CW_AGG_LAST:
+                        v[i] = tr_ts[fp->tracker] == CW_TIME_NONE
+                                       ? NAN
+                                       : (double)tr_val[fp->value];
+                        break;
+                case CW_AGG_DAYS_SINCE_LAST:
+                        v[i] = tr_ts[fp->tracker] == CW_TIME_NONE
+                                       ? NAN
+                                       : (double)(day_of(t) -
+                                                  day_of(tr_ts[fp->tracker]));
+                        break;
+                case CW_AGG_EXPR:
+                        v[i] = cw_expr_eval(cfg->features[i].expr, v, NULL);
+                        break;
+                default:
+                        v[i] = NAN;
+                }
+        }
+}
+
+/* A model's score; fills contrib[] with each input's weight * x. */
+static double model_score(const struct cw_alert *a, const double *values,
+                          double *contrib) {
+        double z = a->intercept;
+        for (int i = 0; i < a->n_inputs; i++) {
+                const struct cw_model_input *in = &a->inputs[i];
+                double x = values[in->feature];
+                if (isnan(x))
+                        x = in->missing;
+                if (in->has_clip)
+                        x = x < in->clip_lo   ? in->clip_lo
+                            : x > in->clip_hi ? in->clip_hi
+                                              : x;
+                if (in->transform == CW_TRANSFORM_LOG1P)
+                        x = log1p(x);
+                else if (in->transform == CW_TRANSFORM_STANDARDIZE)
+                        x = (x - in->mean) / in->std;
+                contrib[i] = in->weight * x;
+                z += contrib[i];
+        }
+        return 1.0 / (1.0 + exp(-z));
+}
+
+/* Up to 3 features with the largest positive contribution, largest first,
+ * ties by name; a feature named by two inputs is listed once. */
+static int model_reasons(const cw_config_t *cfg, const struct cw_alert *a,
+                         const double *contrib, const char **out) {
+        int n = 0;
+        while (n < CW_WARNING_MAX_REASONS) {
+                int best = -1;
+                for (int i = 0; i < a->n_inputs; i++) {
+                        const char *name =
+                                cfg->features[a->inputs[i].feature].name;
+                        int taken = 0;
+                        if (!(contrib[i] > 0))
+                                continue;
+                        for (int k = 0; k < n && !taken; k++)
+                                taken = !strcmp(out[k], name);
+                        if (taken)
+                                continue;
+                        if (best < 0 || contrib[i] > contrib[best] ||
+                            (contrib[i] == contrib[best] &&
+                             strcmp(name, cfg->features[a->inputs[best].feature]
+                                                  .name) < 0))
+                                best = i;
+                }
+                if (best < 0)
+                        break;
+                out[n++] = cfg->features[a->inputs[best].feature].name;
+        }
+        return n;
+}
+
+static int push_pending(cw_engine_t *e, const struct cw_warning *w, int alert) {
+        if (e->n_pend == e->cap_pend) {
+                size_t cap = e->cap_pend ? e->cap_pend * 2 : 256;
+                struct cw_pending *a = realloc(e->pend, cap * sizeof(*a));
+                if (!a)
+                        return -1;
+                e->pend = a;
+                e->cap_pend = cap;
+        }
+        if (e->n_pfeat + (size_t)w->n_features > e->cap_pfeat) {
+                size_t cap = (e->cap_pfeat + (size_t)w->n_features) * 2;
+                struct cw_warning_feature *a =
+                        realloc(e->pfeat, cap * sizeof(*a));
+                if (!a)
+                        return -1;
+                e->pfeat = a;
+                e->cap_pfeat = cap;
+        }
+        memcpy(e->pfeat + e->n_pfeat, w->features,
+               (size_t)w->n_features * sizeof(*w->features));
+        e->pend[e->n_pend].w = *w;
+        e->pend[e->n_pend].alert = alert;
+        e->pend[e->n_pend].feat_off = e->n_pfeat;
+        e->n_pfeat += (size_t)w->n_features;
+        e->n_pend++;
+        return 0;
+}
+
+static void emit(cw_engine_t *e, struct cw_customer *c, int ai, int state,
+                 int64_t t, cw_trigger_t trigger, double score,
+                 const double *contrib) {
+        const cw_config_t *cfg = e->config;
+        const struct cw_alert *a = &cfg->alerts[ai];
+        struct cw_warning w;
+        int n = 0;
+
+        memset(&w, 0, sizeof(w));
+        w.customer_id.p = cw_cust_id(e->plan, c);
+        w.customer_id.len = c->id_len;
+        w.alert = a->name;
+        w.kind = a->kind == CW_ALERT_MODEL ? CW_KIND_MODEL : CW_KIND_RULE;
+        w.state = (cw_warning_state_t)state;
+        w.severity = a->severity;
+        w.eval_ts = t;
+        w.emitted_at = t;
+        w.trigger = trigger;
+        cw_warning_id(w.warning_id, w.customer_id, a->name, w.state, t);
+        if (a->kind == CW_ALERT_MODEL) {
+                w.has_score = 1;
+                w.score = score;
+                w.n_reasons = model_reasons(cfg, a, contrib, w.reasons);
+        }
+        for (int k = 0; k < a->n_refs; k++) {
+                int f = e->alert_refs[ai][k];
+                if (!isfinite(e->values[f]))
+                        continue;
+                e->wfeat[n].name = cfg->features[f].name;
+                e->wfeat[n++].value = e->values[f];
+        }
+        w.features = e->wfeat;
+        w.n_features = n;
+        e->stats.warnings[ai * 2 + state]++;
+        if (!e->cb)
+                return;
+        if (!e->collecting || push_pending(e, &w, ai))
+                e->cb(e->opaque, &w);
+}
+
+/* One evaluation of every alert at time t (CONTRACT.md section 3). */
+static void evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
+                     cw_trigger_t trigger) {
+        const cw_config_t *cfg = e->config;
+        struct cw_alert_time *at = cw_cust_alerts(e->plan, c);
+        uint8_t *st = cw_cust_states(e->plan, c);
+        double contrib[64];
+
+        advance_customer(e, c, day_of(t));
+        compute_features(e, c, t);
+        e->stats.evaluations++;
+        for (int ai = 0; ai < cfg->n_alerts; ai++) {
+                const struct cw_alert *a = &cfg->alerts[ai];
+                double score = NAN;
+                int when, clear;
+
+                if (a->kind == CW_ALERT_MODEL) {
+                        score = model_score(a, e->values, contrib);
+                        when = score >= a->fire;
+                        clear = score < a->clear_below;
+                } else {
+                        when = cw_expr_truthy(
+                                cw_expr_eval(a->when, e->values, NULL));
+                        clear = a->clear ? cw_expr_truthy(cw_expr_eval(
+                                                   a->clear, e->values, NULL))
+                                         : !when;
+                }
+                switch (st[ai]) {
+                case CW_ALERT_OK:
+                        if (!when || (at[ai].cooldown_until != CW_TIME_NONE &&
+                                      t < at[ai].cooldown_until))
+                                break;
+                        if (a->for_ms == 0) {
+                                st[ai] = CW_ALERT_FIRING;
+                                emit(e, c, ai, CW_STATE_FIRING, t, trigger,
+                                     score, contrib);
+                        } else {
+                                st[ai] = CW_ALERT_PENDING;
+                                at[ai].since = t;
+                        }
+                        break;
+                case CW_ALERT_PENDING:
+                        if (!when) {
+                                st[ai] = CW_ALERT_OK;
+                        } else if (t - at[ai].since >= a->for_ms) {
+                                st[ai] = CW_ALERT_FIRING;
+                                emit(e, c, ai, CW_STATE_FIRING, t, trigger,
+                                     score, contrib);
+                        }
+                        break;
+                case CW_ALERT_FIRING:
+                        if (clear) {
+                                st[ai] = CW_ALERT_OK;
+                                at[ai].cooldown_until = t + a->cooldown_ms;
+                                emit(e, c, ai, CW_STATE_RESOLVED, t, trigger,
+                                     score, contrib);
+                        }
+                        break;
+                }
+        }
+        c->last_eval = t;
+}
+
+/* ---- sweeps ---------------------------------------------------------------
+ */
+
+static int pending_cmp(const void *a, const void *b) {
+        const struct cw_pending *x = a, *y = b;
+        size_t n = x->w.customer_id.len < y->w.customer_id.len
+                           ? x->w.customer_id.len
+                           : y->w.customer_id.len;
+        int r = memcmp(x->w.customer_id.p, y->w.customer_id.p, n);
+        if (r)
+                return r;
+        if (x->w.customer_id.len != y->w.customer_id.len)
+                return x->w.customer_id.len < y->w.customer_id.len ? -1 : 1;
+        return x->alert - y->alert;
+}
+
+/*
+ * The day boundary B: evicts customers idle for state_ttl, evaluates every
+ * other one at B (trigger TIMER), then delivers the sweep's warnings sorted
+ * by customer id and alert, so their order does not depend on how the hash
+ * table happens to be laid out.
+ */
+static void sweep(cw_engine_t *e, int32_t B) {
+        int64_t t = (int64_t)B * CW_MS_PER_DAY;
+
+        e->collecting = 1;
+        for (size_t k = 0; k < e->n_cust;) {
+                struct cw_customer *c = e->cust[k];
+                if (t - c->last_ts >= e->config->state_ttl_ms) {
+                        cw_engine_remove(e, k);
+                        e->stats.evicted++;
+                        continue;
+                }
+                evaluate(e, c, t, CW_TRIGGER_TIMER);
+                k++;
+        }
+        e->collecting = 0;
+        e->stats.sweeps++;
+        if (!e->n_pend)
+                return;
+        for (size_t i = 0; i < e->n_pend; i++)
+                e->pend[i].w.features = e->pfeat + e->pend[i].feat_off;
+        qsort(e->pend, e->n_pend, sizeof(*e->pend), pending_cmp);
+        for (size_t i = 0; i < e->n_pend; i++)
+                if (e->cb)
+                        e->cb(e->opaque, &e->pend[i].w);
+        e->n_pend = 0;
+        e->n_pfeat = 0;
+}
+
+static void sweep_to(cw_engine_t *e, int64_t ts) {
+        int32_t to = day_of(ts);
+        for (int32_t B = day_of(e->stream_time) + 1; B <= to; B++)
+                sweep(e, B);
+}
+
+/* ---- processing -----------------------------------------------------------
+ */
+
+static uint32_t match_filters(const struct cw_stream_plan *sp,
+                              const struct cw_event *ev) {
+        uint32_t mask = 0;
+        for (int i = 0; i < sp->n_filters; i++)
+                if (!sp->filters[i] ||
+                    cw_expr_truthy(
+                            cw_expr_eval(sp->filters[i], ev->num, ev->str)))
+                        mask |= UINT32_C(1) << i;
+        return mask;
+}
+
+static void apply(cw_engine_t *e, struct cw_customer *c,
+                  const struct cw_event *ev) {
+        const struct cw_plan *p = e->plan;
+        const struct cw_stream_plan *sp = &p->streams[ev->stream];
+        int64_t t = c->last_eval > ev->ts ? c->last_eval : ev->ts;
+        uint32_t mask = match_filters(sp, ev);
+
+        advance_customer(e, c, day_of(t));
+        if (sp->bucket_slot >= 0 && mask)
+                add_to_windows(e, c, sp, ev, mask);
+        for (int k = 0; k < sp->n_trackers; k++) {
+                const struct cw_tracker *tr = &p->trackers[sp->trackers[k]];
+                int64_t *ts = &cw_cust_tr_ts(p, c)[sp->trackers[k]];
+                if (!(mask >> tr->filter & 1) ||
+                    (*ts != CW_TIME_NONE && ev->ts < *ts))
+                        continue;
+                *ts = ev->ts;
+                for (int f = 0; f < CW_EVENT_MAX_FIELDS; f++)
+                        if (tr->fields[f] >= 0)
+                                cw_cust_tr_val(p, c)[tr->fields[f]] =
+                                        (int64_t)ev->num[f];
+        }
+        if (c->last_ts == CW_TIME_NONE || ev->ts > c->last_ts)
+                c->last_ts = ev->ts;
+        evaluate(e, c, t, CW_TRIGGER_EVENT);
+}
+
+cw_process_result_t cw_engine_process(cw_engine_t *e,
+                                      const struct cw_event *ev) {
+        uint32_t h;
+        long k;
+        struct cw_customer *c;
+
+        e->stats.events++;
+        if (!ev->customer_id.len || ev->customer_id.len > CW_MAX_CUSTOMER_ID) {
+                e->stats.invalid++;
+                return CW_PROCESS_INVALID;
+        }
+        if (e->stream_time != CW_TIME_NONE &&
+            ev->ts < e->stream_time - e->config->lateness_ms) {
+                e->stats.late++;
+                return CW_PROCESS_LATE;
+        }
+        if (e->stream_time != CW_TIME_NONE && ev->ts > e->stream_time)
+                sweep_to(e, ev->ts);
+        if (e->stream_time == CW_TIME_NONE || ev->ts > e->stream_time)
+                e->stream_time = ev->ts;
+
+        h = cw_engine_hash(ev->customer_id.p, ev->customer_id.len);
+        k = cw_engine_find(e, ev->customer_id.p, ev->customer_id.len, h, NULL);
+        c = k >= 0 ? e->cust[k]
+                   : cw_engine_add(e, ev->customer_id.p, ev->customer_id.len,
+                                   h);
+        if (!c) {
+                e->stats.invalid++;
+                return CW_PROCESS_INVALID;
+        }
+        e->stats.applied++;
+        apply(e, c, ev);
+        return CW_PROCESS_APPLIED;
+}
+
+void cw_engine_advance(cw_engine_t *e, int64_t t) {
+        if (e->stream_time == CW_TIME_NONE) {
+                e->stream_time = t;
+                return;
+        }
+        if (t <= e->stream_time)
+                return;
+        sweep_to(e, t);
+        e->stream_time = t;
+}
+
+int64_t cw_engine_stream_time(const cw_engine_t *e) {
+        return e->stream_time;
+}
+
+void cw_engine_set_stream_time(cw_engine_t *e, int64_t t) {
+        e->stream_time = t;
+}
+
+const struct cw_engine_stats *cw_engine_stats(const cw_engine_t *e) {
+        return &e->stats;
+}
+
+size_t cw_engine_customers(const cw_engine_t *e) {
+        return e->n_cust;
+}
+
+size_t cw_engine_memory(const cw_engine_t *e) {
+        size_t rec = 0;
+        for (size_t k = 0; k < e->n_cust; k++)
+                rec += sizeof(struct cw_customer) +
+                       (size_t)e->plan->fixed_size + e->cust[k]->id_len;
+        return rec + e->blist_bytes + (e->tab_mask + 1) * sizeof(*e->tab) +
+               e->cap_cust * sizeof(*e->cust);
+}
+
+/* ---- life cycle -----------------------------------------------------------
+ */
+
+static int ref_cmp(const void *a, const void *b, void *cfg) {
+        const cw_config_t *c = cfg;
+        return strcmp(c->features[*(const int *)a].name,
+                      c->features[*(const int *)b].name);
+}
+
+cw_engine_t *cw_engine_new(const cw_config_t *c, cw_warning_cb *cb,
+                           void *opaque, char *errstr, size_t errstr_size) {
+        cw_engine_t *e = calloc(1, sizeof(*e));
+        int max_refs = 1;
+
+        if (!e)
+                goto out_nomem;
+        e->config = c;
+        e->cb = cb;
+        e->opaque = opaque;
+        e->stream_time = CW_TIME_NONE;
+        if (!(e->plan = cw_plan_new(c, errstr, errstr_size)))
+                goto out_destroy;
+        for (int i = 0; i < c->n_alerts; i++) {
+                if (c->alerts[i].n_refs > max_refs)
+                        max_refs = c->alerts[i].n_refs;
+                if (c->alerts[i].n_inputs > 64) {
+                        snprintf(errstr, errstr_size,
+                                 "model '%s' has more than 64 inputs",
+                                 c->alerts[i].name);
+                        goto out_destroy;
+                }
+        }
+        e->values = calloc((size_t)c->n_features + 1, sizeof(double));
+        e->wfeat = calloc((size_t)max_refs, sizeof(*e->wfeat));
+        e->alert_refs = calloc((size_t)c->n_alerts + 1, sizeof(int *));
+        e->stats.warnings =
+                calloc((size_t)c->n_alerts * 2 + 1, sizeof(uint64_t));
+        e->tab = calloc(1024, sizeof(*e->tab));
+        e->tab_mask = 1023;
+        if (!e->values || !e->wfeat || !e->alert_refs || !e->stats.warnings ||
+            !e->tab)
+                goto out_nomem;
+        /* The warning's features map, by name: the same order every time. */
+        for (int i = 0; i < c->n_alerts; i++) {
+                e->alert_refs[i] =
+                        malloc(((size_t)c->alerts[i].n_refs + 1) * sizeof(int));
+                if (!e->alert_refs[i])
+                        goto out_nomem;
+                memcpy(e->alert_refs[i], c->alerts[i].refs,
+                       (size_t)c->alerts[i].n_refs * sizeof(int));
+                qsort_r(e->alert_refs[i], (size_t)c->alerts[i].n_refs,
+                        sizeof(int), ref_cmp, (void *)c);
+        }
+        e->layout_id = cw_engine_hash((const char *)&e->plan->fixed_size,
+                                      sizeof(int)) ^
+                       (uint32_t)e->plan->n_runs * 31u ^
+                       (uint32_t)e->plan->n_trackers * 131u ^
+                       (uint32_t)c->n_alerts * 1031u;
+        return e;
+
+out_nomem:
+        snprintf(errstr, errstr_size, "out of memory creating the engine");
+out_destroy:
+        cw_engine_destroy(e);
+        return NULL;
+}
+
+void cw_engine_destroy(cw_engine_t *e) {
+        if (!e)
+                return;
+        for (size_t k = 0; k < e->n_cust; k++)
+                free_customer(e, e->cust[k]);
+        free(e->cust);
+        free(e->tab);
+        if (e->alert_refs)
+                for (int i = 0; i < e->config->n_alerts; i++)
+                        free(e->alert_refs[i]);
+        free(e->alert_refs);
+        free(e->values);
+        free(e->wfeat);
+        free(e->pend);
+        free(e->pfeat);
+        free(e->stats.warnings);
+        cw_plan_destroy(e->plan);
+        free(e);
+}

@@ -1,0 +1,95 @@
+/*
+ * The engine of one shard (CONTRACT.md sections 2 and 3): per-customer
+ * state, day sweeps, eviction, lateness, features and the alert machines.
+ * It takes decoded events in processing order and calls back with warnings;
+ * it knows nothing of Kafka, Avro or files, so `replay` and `run` share it.
+ *
+ * Not thread-safe: one engine per shard, driven by one thread.
+ */
+#ifndef CW_ENGINE_H
+#define CW_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "event.h"
+#include "warning.h"
+
+#define CW_TIME_NONE INT64_MIN
+
+typedef struct cw_engine cw_engine_t;
+
+/* Receives each warning; `w` and everything it points to is borrowed. */
+typedef void(cw_warning_cb)(void *opaque, const struct cw_warning *w);
+
+struct cw_engine_stats {
+        uint64_t events; /* offered to cw_engine_process */
+        uint64_t applied;
+        uint64_t late;        /* older than stream time - lateness */
+        uint64_t invalid;     /* unusable customer_id */
+        uint64_t evicted;     /* customers dropped by state_ttl */
+        uint64_t sweeps;      /* day boundaries swept */
+        uint64_t evaluations; /* customer evaluations, events and sweeps */
+        uint64_t customers;   /* held now */
+        uint64_t *warnings;   /* [alert * 2 + state]: FIRING, RESOLVED */
+};
+
+typedef enum cw_process_result {
+        CW_PROCESS_APPLIED = 0,
+        CW_PROCESS_LATE,
+        CW_PROCESS_INVALID, /* customer_id empty or over 256 bytes */
+} cw_process_result_t;
+
+/* The config must outlive the engine. */
+cw_engine_t *cw_engine_new(const cw_config_t *c, cw_warning_cb *cb,
+                           void *opaque, char *errstr, size_t errstr_size);
+void cw_engine_destroy(cw_engine_t *e);
+
+/*
+ * Processes one event: runs the day sweeps its ts starts (before applying
+ * it), applies it and evaluates its customer. Events must come in the
+ * contract's processing order; a late one is only counted.
+ */
+cw_process_result_t cw_engine_process(cw_engine_t *e,
+                                      const struct cw_event *ev);
+
+/* Moves stream time forward to t, running the day sweeps on the way (the
+ * replay horizon, --to). Earlier t: no effect. */
+void cw_engine_advance(cw_engine_t *e, int64_t t);
+
+/* Largest ts processed, or CW_TIME_NONE. */
+int64_t cw_engine_stream_time(const cw_engine_t *e);
+
+const struct cw_engine_stats *cw_engine_stats(const cw_engine_t *e);
+
+/* Bytes of customer state held (records, bucket lists, hash table). */
+size_t cw_engine_memory(const cw_engine_t *e);
+
+/* ---- state serialisation ------------------------------------------------
+ * A customer's whole state (buckets, running totals, latest events, alert
+ * states) as compact bytes: varints, bucket days as deltas. */
+
+/* Number of customers held; customers are indexed 0 .. n-1 (the order
+ * changes when customers are added or evicted). */
+size_t cw_engine_customers(const cw_engine_t *e);
+
+/* Encodes customer i into buf (cap bytes). Returns the encoded size; when
+ * it exceeds cap nothing useful was written: call again with a larger buf. */
+size_t cw_engine_encode_customer(const cw_engine_t *e, size_t i, uint8_t *buf,
+                                 size_t cap);
+
+/* Encodes the customer with this id; 0 when it is not held. */
+size_t cw_engine_encode_customer_id(const cw_engine_t *e, const char *id,
+                                    size_t len, uint8_t *buf, size_t cap);
+
+/* Decodes an encoded customer into the engine, replacing any state held for
+ * that id. Returns 0, or -1 with a sentence when the bytes are malformed or
+ * were made by an engine with another configuration. */
+int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
+                              char *errstr, size_t errstr_size);
+
+/* Sets stream time directly (restoring a shard's metadata). */
+void cw_engine_set_stream_time(cw_engine_t *e, int64_t t);
+
+#endif

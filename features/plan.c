@@ -1,0 +1,223 @@
+#include "plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Grows *arr (of elements of `size` bytes) to hold n + 1; 0 or -1. */
+static int grow(void **arr, int n, size_t size) {
+        void *a = realloc(*arr, (size_t)(n + 1) * size);
+        if (!a)
+                return -1;
+        *arr = a;
+        return 0;
+}
+
+/* The filter index of `where` on stream sp, added when new. Filters are the
+ * same when their source text is: "kind == 'NPS'" is evaluated once. */
+static int filter_of(struct cw_stream_plan *sp, cw_expr_t *where) {
+        for (int i = 0; i < sp->n_filters; i++) {
+                cw_expr_t *f = sp->filters[i];
+                if (f == where ||
+                    (f && where &&
+                     !strcmp(cw_expr_source(f), cw_expr_source(where))))
+                        return i;
+        }
+        if (sp->n_filters == CW_PLAN_MAX_FILTERS)
+                return -1;
+        sp->filters[sp->n_filters] = where;
+        return sp->n_filters++;
+}
+
+static int col_of(struct cw_stream_plan *sp, cw_col_kind_t kind, int filter,
+                  int field) {
+        for (int i = 0; i < sp->n_cols; i++)
+                if (sp->cols[i].kind == kind && sp->cols[i].filter == filter &&
+                    sp->cols[i].field == field)
+                        return i;
+        if (grow((void **)&sp->cols, sp->n_cols, sizeof(*sp->cols)))
+                return -1;
+        sp->cols[sp->n_cols] = (struct cw_col){kind, filter, field, -1, 0};
+        return sp->n_cols++;
+}
+
+static int group_of(struct cw_stream_plan *sp, int days) {
+        for (int i = 0; i < sp->n_groups; i++)
+                if (sp->groups[i].days == days)
+                        return i;
+        if (grow((void **)&sp->groups, sp->n_groups, sizeof(*sp->groups)))
+                return -1;
+        sp->groups[sp->n_groups] = (struct cw_group){days, NULL, 0};
+        if (days > sp->max_days)
+                sp->max_days = days;
+        return sp->n_groups++;
+}
+
+static int run_of(struct cw_plan *p, struct cw_group *g, cw_run_kind_t kind,
+                  int col, int count_run) {
+        for (int i = 0; i < g->n_runs; i++) {
+                struct cw_run *r = &p->runs[g->runs[i]];
+                if (r->kind == kind && r->col == col)
+                        return g->runs[i];
+        }
+        if (grow((void **)&p->runs, p->n_runs, sizeof(*p->runs)) ||
+            grow((void **)&g->runs, g->n_runs, sizeof(int)))
+                return -1;
+        p->runs[p->n_runs] = (struct cw_run){kind, col, count_run};
+        if (count_run < 0)
+                p->runs[p->n_runs].count_run = p->n_runs;
+        g->runs[g->n_runs++] = p->n_runs;
+        return p->n_runs++;
+}
+
+static int tracker_of(struct cw_plan *p, struct cw_stream_plan *sp,
+                      cw_stream_t s, int filter) {
+        for (int i = 0; i < sp->n_trackers; i++)
+                if (p->trackers[sp->trackers[i]].filter == filter)
+                        return sp->trackers[i];
+        if (grow((void **)&p->trackers, p->n_trackers, sizeof(*p->trackers)) ||
+            grow((void **)&sp->trackers, sp->n_trackers, sizeof(int)))
+                return -1;
+        struct cw_tracker *t = &p->trackers[p->n_trackers];
+        t->stream = s;
+        t->filter = filter;
+        for (int f = 0; f < CW_EVENT_MAX_FIELDS; f++)
+                t->fields[f] = -1;
+        sp->trackers[sp->n_trackers++] = p->n_trackers;
+        return p->n_trackers++;
+}
+
+/* Plans a windowed feature; returns 0 or -1 (out of memory / filters). */
+static int plan_window(struct cw_plan *p, const struct cw_feature *f,
+                       struct cw_feature_plan *fp, int filter) {
+        struct cw_stream_plan *sp = &p->streams[f->stream];
+        int gi = group_of(sp, f->window_days), count_col, col;
+        cw_col_kind_t vk = f->agg == CW_AGG_MIN   ? CW_COL_MIN
+                           : f->agg == CW_AGG_MAX ? CW_COL_MAX
+                                                  : CW_COL_SUM;
+        cw_run_kind_t rk = f->agg == CW_AGG_MIN   ? CW_RUN_MIN
+                           : f->agg == CW_AGG_MAX ? CW_RUN_MAX
+                                                  : CW_RUN_SUM;
+
+        count_col = col_of(sp, CW_COL_COUNT, filter, -1);
+        if (gi < 0 || count_col < 0)
+                return -1;
+        fp->count_run = run_of(p, &sp->groups[gi], CW_RUN_SUM, count_col, -1);
+        if (fp->count_run < 0)
+                return -1;
+        switch (f->agg) {
+        case CW_AGG_COUNT:
+                fp->run = fp->count_run;
+                return 0;
+        case CW_AGG_DISTINCT_DAYS:
+                fp->run = run_of(p, &sp->groups[gi], CW_RUN_DAYS, count_col,
+                                 fp->count_run);
+                return fp->run < 0 ? -1 : 0;
+        default:
+                col = col_of(sp, vk, filter, f->field);
+                if (col < 0)
+                        return -1;
+                sp->cols[col].count_col = count_col;
+                fp->run = run_of(p, &sp->groups[gi], rk, col, fp->count_run);
+                return fp->run < 0 ? -1 : 0;
+        }
+}
+
+/* Bucket layout: int32 day, uint32 counts, then 8-aligned int64 values. */
+static void layout_buckets(struct cw_stream_plan *sp) {
+        int off = 4, n_values = 0;
+        for (int i = 0; i < sp->n_cols; i++)
+                if (sp->cols[i].kind == CW_COL_COUNT) {
+                        sp->cols[i].offset = off;
+                        off += 4;
+                } else {
+                        n_values++;
+                }
+        if (n_values)
+                off = (off + 7) & ~7;
+        for (int i = 0; i < sp->n_cols; i++)
+                if (sp->cols[i].kind != CW_COL_COUNT) {
+                        sp->cols[i].offset = off;
+                        off += 8;
+                }
+        sp->bucket_size = off;
+}
+
+struct cw_plan *cw_plan_new(const cw_config_t *c, char *errstr,
+                            size_t errstr_size) {
+        struct cw_plan *p = calloc(1, sizeof(*p));
+        if (!p || !(p->features = calloc((size_t)c->n_features + 1,
+                                         sizeof(*p->features))))
+                goto out_nomem;
+        p->config = c;
+        for (int i = 0; i < c->n_features; i++) {
+                const struct cw_feature *f = &c->features[i];
+                struct cw_feature_plan *fp = &p->features[i];
+                struct cw_stream_plan *sp = &p->streams[f->stream];
+                int filter, t;
+
+                fp->agg = f->agg;
+                fp->run = fp->count_run = fp->tracker = fp->value = -1;
+                if (f->agg == CW_AGG_EXPR)
+                        continue;
+                filter = filter_of(sp, f->where);
+                if (filter < 0) {
+                        snprintf(errstr, errstr_size,
+                                 "stream '%s' has more than %d distinct "
+                                 "where filters",
+                                 cw_streams[f->stream].name,
+                                 CW_PLAN_MAX_FILTERS);
+                        goto out_destroy;
+                }
+                if (f->window_days > 0) {
+                        if (plan_window(p, f, fp, filter))
+                                goto out_nomem;
+                        continue;
+                }
+                t = tracker_of(p, sp, f->stream, filter);
+                if (t < 0)
+                        goto out_nomem;
+                fp->tracker = t;
+                if (f->agg == CW_AGG_LAST) {
+                        int *v = &p->trackers[t].fields[f->field];
+                        if (*v < 0)
+                                *v = p->n_tracker_values++;
+                        fp->value = *v;
+                }
+        }
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                struct cw_stream_plan *sp = &p->streams[s];
+                layout_buckets(sp);
+                sp->bucket_slot = sp->max_days ? p->n_bucket_streams++ : -1;
+        }
+        p->off_buckets = 0; /* offsets are from cw_customer.data */
+        p->off_runs = p->off_buckets + 8 * p->n_bucket_streams;
+        p->off_tr_ts = p->off_runs + 8 * p->n_runs;
+        p->off_tr_val = p->off_tr_ts + 8 * p->n_trackers;
+        p->off_alerts = p->off_tr_val + 8 * p->n_tracker_values;
+        p->fixed_size = p->off_alerts + 16 * c->n_alerts + c->n_alerts;
+        return p;
+
+out_nomem:
+        snprintf(errstr, errstr_size, "out of memory planning the engine");
+out_destroy:
+        cw_plan_destroy(p);
+        return NULL;
+}
+
+void cw_plan_destroy(struct cw_plan *p) {
+        if (!p)
+                return;
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                struct cw_stream_plan *sp = &p->streams[s];
+                for (int g = 0; g < sp->n_groups; g++)
+                        free(sp->groups[g].runs);
+                free(sp->groups);
+                free(sp->cols);
+                free(sp->trackers);
+        }
+        free(p->runs);
+        free(p->trackers);
+        free(p->features);
+        free(p);
+}

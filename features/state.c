@@ -1,0 +1,208 @@
+/*
+ * Customer state as bytes, for the changelog topic: a version byte, the
+ * plan's layout fingerprint, then the record field by field as varints
+ * (signed ones zig-zag encoded), bucket days as deltas. A typical customer
+ * of the contract's example configuration encodes to a few dozen bytes.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "customer.h"
+
+#define STATE_VERSION 1
+
+struct out {
+        uint8_t *buf;
+        size_t cap, n;
+};
+
+static void put_u(struct out *o, uint64_t v) {
+        do {
+                uint8_t b = v & 0x7f;
+                v >>= 7;
+                if (o->n < o->cap)
+                        o->buf[o->n] = b | (v ? 0x80 : 0);
+                o->n++;
+        } while (v);
+}
+
+static void put_s(struct out *o, int64_t v) {
+        put_u(o, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+static size_t encode(const cw_engine_t *e, struct cw_customer *c, uint8_t *buf,
+                     size_t cap) {
+        const struct cw_plan *p = e->plan;
+        struct out o = {buf, cap, 0};
+        struct cw_blist **lists = cw_cust_blists(p, c);
+
+        put_u(&o, STATE_VERSION);
+        put_u(&o, e->layout_id);
+        put_u(&o, c->id_len);
+        if (o.n + c->id_len <= o.cap)
+                memcpy(o.buf + o.n, cw_cust_id(p, c), c->id_len);
+        o.n += c->id_len;
+        put_s(&o, c->last_ts);
+        put_s(&o, c->last_eval);
+        put_s(&o, c->cur_day);
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                const struct cw_stream_plan *sp = &p->streams[s];
+                struct cw_blist *bl;
+                int32_t prev = c->cur_day;
+                if (sp->bucket_slot < 0)
+                        continue;
+                bl = lists[sp->bucket_slot];
+                put_u(&o, bl ? bl->n : 0);
+                for (int i = 0; bl && i < bl->n; i++) {
+                        unsigned char *b = cw_bucket(sp, bl, i);
+                        /* Days ascend and end at or before cur_day. */
+                        put_s(&o, (int64_t)prev - cw_bucket_day(b));
+                        prev = cw_bucket_day(b);
+                        for (int k = 0; k < sp->n_cols; k++)
+                                if (sp->cols[k].kind == CW_COL_COUNT)
+                                        put_u(&o, *cw_bucket_count(&sp->cols[k],
+                                                                   b));
+                                else
+                                        put_s(&o, *cw_bucket_value(&sp->cols[k],
+                                                                   b));
+                }
+        }
+        for (int i = 0; i < p->n_runs; i++)
+                put_s(&o, cw_cust_runs(p, c)[i]);
+        for (int i = 0; i < p->n_trackers; i++)
+                put_s(&o, cw_cust_tr_ts(p, c)[i]);
+        for (int i = 0; i < p->n_tracker_values; i++)
+                put_s(&o, cw_cust_tr_val(p, c)[i]);
+        for (int i = 0; i < p->config->n_alerts; i++) {
+                put_u(&o, cw_cust_states(p, c)[i]);
+                put_s(&o, cw_cust_alerts(p, c)[i].since);
+                put_s(&o, cw_cust_alerts(p, c)[i].cooldown_until);
+        }
+        return o.n;
+}
+
+size_t cw_engine_encode_customer(const cw_engine_t *e, size_t i, uint8_t *buf,
+                                 size_t cap) {
+        return i < e->n_cust ? encode(e, e->cust[i], buf, cap) : 0;
+}
+
+size_t cw_engine_encode_customer_id(const cw_engine_t *e, const char *id,
+                                    size_t len, uint8_t *buf, size_t cap) {
+        long k = cw_engine_find(e, id, len, cw_engine_hash(id, len), NULL);
+        return k < 0 ? 0 : encode(e, e->cust[k], buf, cap);
+}
+
+struct in {
+        const uint8_t *p, *end;
+        int bad;
+};
+
+static uint64_t get_u(struct in *in) {
+        uint64_t v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+                uint8_t b;
+                if (in->p >= in->end) {
+                        in->bad = 1;
+                        return 0;
+                }
+                b = *in->p++;
+                v |= (uint64_t)(b & 0x7f) << shift;
+                if (!(b & 0x80))
+                        return v;
+        }
+        in->bad = 1;
+        return 0;
+}
+
+static int64_t get_s(struct in *in) {
+        uint64_t u = get_u(in);
+        return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
+                              char *errstr, size_t errstr_size) {
+        const struct cw_plan *p = e->plan;
+        struct in in = {buf, buf + len, 0};
+        struct cw_customer *c;
+        uint64_t id_len;
+        uint32_t h;
+        long k;
+
+        if (get_u(&in) != STATE_VERSION || get_u(&in) != e->layout_id) {
+                snprintf(errstr, errstr_size,
+                         "customer state of another version or configuration");
+                return -1;
+        }
+        id_len = get_u(&in);
+        if (in.bad || id_len == 0 || id_len > 256 ||
+            (size_t)(in.end - in.p) < id_len)
+                goto out_malformed;
+        h = cw_engine_hash((const char *)in.p, id_len);
+        k = cw_engine_find(e, (const char *)in.p, id_len, h, NULL);
+        if (k >= 0)
+                cw_engine_remove(e, (size_t)k);
+        c = cw_engine_add(e, (const char *)in.p, id_len, h);
+        if (!c) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
+        in.p += id_len;
+        c->last_ts = get_s(&in);
+        c->last_eval = get_s(&in);
+        c->cur_day = (int32_t)get_s(&in);
+        for (int s = 0; s < CW_STREAM_COUNT && !in.bad; s++) {
+                const struct cw_stream_plan *sp = &p->streams[s];
+                struct cw_blist *bl;
+                uint64_t n;
+                int32_t day = c->cur_day;
+                if (sp->bucket_slot < 0)
+                        continue;
+                n = get_u(&in);
+                if (n == 0)
+                        continue;
+                if (n > (uint64_t)sp->max_days)
+                        goto out_remove;
+                if (!(bl = cw_blist_alloc(e, sp, (int)n)))
+                        goto out_remove;
+                cw_cust_blists(p, c)[sp->bucket_slot] = bl;
+                bl->n = (uint16_t)n;
+                for (int i = 0; i < (int)n; i++) {
+                        unsigned char *b = cw_bucket(sp, bl, i);
+                        memset(b, 0, (size_t)sp->bucket_size);
+                        day = (int32_t)(day - get_s(&in));
+                        *(int32_t *)(void *)b = day;
+                        for (int q = 0; q < sp->n_cols; q++)
+                                if (sp->cols[q].kind == CW_COL_COUNT)
+                                        *cw_bucket_count(&sp->cols[q], b) =
+                                                (uint32_t)get_u(&in);
+                                else
+                                        *cw_bucket_value(&sp->cols[q], b) =
+                                                get_s(&in);
+                }
+        }
+        for (int i = 0; i < p->n_runs; i++)
+                cw_cust_runs(p, c)[i] = get_s(&in);
+        for (int i = 0; i < p->n_trackers; i++)
+                cw_cust_tr_ts(p, c)[i] = get_s(&in);
+        for (int i = 0; i < p->n_tracker_values; i++)
+                cw_cust_tr_val(p, c)[i] = get_s(&in);
+        for (int i = 0; i < p->config->n_alerts; i++) {
+                uint64_t st = get_u(&in);
+                if (st > CW_ALERT_FIRING)
+                        in.bad = 1;
+                cw_cust_states(p, c)[i] = (uint8_t)st;
+                cw_cust_alerts(p, c)[i].since = get_s(&in);
+                cw_cust_alerts(p, c)[i].cooldown_until = get_s(&in);
+        }
+        if (in.bad || in.p != in.end)
+                goto out_remove;
+        return 0;
+
+out_remove:
+        cw_engine_remove(e, (size_t)cw_engine_find(e, cw_cust_id(p, c),
+                                                   c->id_len, c->hash, NULL));
+out_malformed:
+        snprintf(errstr, errstr_size, "malformed customer state (%zu bytes)",
+                 len);
+        return -1;
+}
