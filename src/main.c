@@ -12,6 +12,8 @@ static const struct {
 } commands[] = {
         {"check-config", cw_cmd_check_config,
          "validate a configuration file and summarise it"},
+    {"replay", cw_cmd_replay,
+     "replay Avro files through the engine into warnings (JSONL or Avro)"},
 };
 
 #define N_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,68 @@
+/*
+ * Warning output files (CONTRACT.md sections 4 and 5): JSON lines or an
+ * Avro object container file, chosen by the output name, plus the Avro
+ * binary encoding of one warning that the Kafka producer sends as the
+ * message value.
+ *
+ * Both formats carry the fields of schemas/churn_warning.avsc, with the
+ * same names, in schema order. Neither depends on anything but the
+ * warnings written, so replay output is byte-identical from run to run.
+ */
+#ifndef CW_SINK_H
+#define CW_SINK_H
+
+#include <stddef.h>
+
+#include "schemas.h"
+#include "warning.h"
+
+typedef struct cw_sink cw_sink_t;
+
+/*
+ * Opens an output by its name: "*.jsonl" gives JSON lines, "*.avro" an
+ * Avro container file, "-" JSON lines on stdout. Any other name is an
+ * error that says so. `s` is borrowed and must outlive the sink.
+ * Returns NULL and fills errstr on failure.
+ */
+cw_sink_t *cw_sink_open(const char *path, const cw_schemas_t *s, char *errstr,
+                        size_t errstr_size);
+
+/*
+ * Writes one warning (buffered). A score that is not finite is written as
+ * null and non-finite feature values are left out, as the contract says.
+ * Returns 0, or -1 and fills errstr.
+ */
+int cw_sink_write(cw_sink_t *sink, const struct cw_warning *w, char *errstr,
+                  size_t errstr_size);
+
+/*
+ * Flushes and closes (stdout is flushed, not closed). Returns -1 and fills
+ * errstr when any write failed, e.g. on a full disk; the sink is freed
+ * either way. NULL is a no-op.
+ */
+int cw_sink_close(cw_sink_t *sink, char *errstr, size_t errstr_size);
+
+/* Warnings written so far. */
+long long cw_sink_count(const cw_sink_t *sink);
+
+/*
+ * Avro binary encoding of single warnings (no framing), built once on the
+ * ChurnWarning schema of `s` and reused for every record.
+ */
+typedef struct cw_avro_warning_encoder cw_avro_warning_encoder_t;
+
+cw_avro_warning_encoder_t *cw_avro_warning_encoder_new(const cw_schemas_t *s,
+                                                       char *errstr,
+                                                       size_t errstr_size);
+void cw_avro_warning_encoder_destroy(cw_avro_warning_encoder_t *enc);
+
+/*
+ * Encodes `w`. On success *buf and *len hold the record's bytes, borrowed from
+ * the encoder until its next call or destroy. Returns 0, or -1 and fills
+ * errstr.
+ */
+int cw_warning_to_avro(cw_avro_warning_encoder_t *enc,
+                       const struct cw_warning *w, const void **buf,
+                       size_t *len, char *errstr, size_t errstr_size);
+
+#endif

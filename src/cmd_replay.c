@@ -1,0 +1,263 @@
+/* churnwatch replay: the engine over Avro container files (CONTRACT.md
+ * section 5). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "engine.h"
+#include "file_merge.h"
+#include "log.h"
+#include "schemas.h"
+#include "sink.h"
+#include "timeparse.h"
+
+/* Late events beyond this many are counted but not logged one by one. */
+#define LOG_LATE_MAX 10
+
+static const char usage[] =
+        "Usage: churnwatch replay -c FILE --input PATH... [--from T] [--to T]\n"
+        "                         [--sort] --output OUT\n"
+        "\n"
+        "Replays Avro container files through the engine, exactly as live\n"
+        "processing would, and writes the warnings to OUT.\n"
+        "\n"
+        "Options:\n"
+        "  -c, --config FILE        the configuration file\n"
+        "  -i, --input PATH         an Avro container file, or a folder of "
+        "*.avro\n"
+        "                           files; repeat for more. The writer "
+        "schema's\n"
+        "                           record name tells the stream.\n"
+        "  -o, --output OUT         OUT.jsonl (one JSON warning per line), "
+        "OUT.avro\n"
+        "                           (Avro container file), or - for JSONL on "
+        "stdout\n"
+        "      --from T             build state from earlier events, but write "
+        "only\n"
+        "                           warnings with eval_ts >= T\n"
+        "      --to T               ignore events after T; advance stream time "
+        "to T\n"
+        "                           (running the day sweeps up to it)\n"
+        "      --sort               sort each file by ts in memory (otherwise "
+        "a file\n"
+        "                           out of ts order is an error)\n"
+        "T is ISO-8601 UTC (2026-11-23, 2026-11-23T13:33:18Z) or epoch "
+        "millis.\n"
+        "\n" CW_CLI_COMMON_HELP;
+
+struct replay {
+        cw_sink_t *sink;
+        int64_t from;
+        int has_from;
+        int sink_failed;
+        char sink_err[512];
+        unsigned long long written;
+};
+
+static void on_warning(void *opaque, const struct cw_warning *w) {
+        struct replay *r = opaque;
+        if (r->sink_failed || (r->has_from && w->eval_ts < r->from))
+                return;
+        if (cw_sink_write(r->sink, w, r->sink_err, sizeof(r->sink_err)))
+                r->sink_failed = 1;
+        else
+                r->written++;
+}
+
+static double now_s(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress(const cw_engine_t *e, double start) {
+        char when[40];
+        const struct cw_engine_stats *st = cw_engine_stats(e);
+        double el = now_s() - start;
+        cw_time_format(cw_engine_stream_time(e), when, sizeof(when));
+        fprintf(stderr,
+                "\rreplay: %llu events, %.0f events/s, stream time %s, %llu "
+                "customers   ",
+                (unsigned long long)st->events,
+                el > 0 ? (double)st->events / el : 0, when,
+                (unsigned long long)st->customers);
+}
+
+static void summary(const cw_config_t *c, const cw_engine_t *e,
+                    const cw_file_merge_t *m, const struct replay *r,
+                    double elapsed) {
+        const struct cw_engine_stats *st = cw_engine_stats(e);
+        cw_info("replay: %d files, %llu events read, %llu invalid, %llu "
+                "applied, %llu late, %llu customers evicted, %llu held",
+                cw_file_merge_files(m), cw_file_merge_read(m),
+                cw_file_merge_invalid(m), (unsigned long long)st->applied,
+                (unsigned long long)st->late, (unsigned long long)st->evicted,
+                (unsigned long long)st->customers);
+        for (int a = 0; a < c->n_alerts; a++)
+                cw_info("replay: alert %s: %llu FIRING, %llu RESOLVED",
+                        c->alerts[a].name,
+                        (unsigned long long)st->warnings[2 * a],
+                        (unsigned long long)st->warnings[2 * a + 1]);
+        cw_info("replay: %llu warnings written; %.3f s, %.0f events/s",
+                r->written, elapsed,
+                elapsed > 0 ? (double)st->events / elapsed : 0);
+}
+
+/* Feeds every event to the engine; 0, or -1 after logging why. */
+static int run(cw_engine_t *e, cw_file_merge_t *m, int has_to, int64_t to) {
+        struct cw_event ev;
+        char err[1024];
+        unsigned long long late = 0;
+        int tty = isatty(STDERR_FILENO), r;
+        double start = now_s(), last = start;
+
+        while ((r = cw_file_merge_next(m, &ev, err, sizeof(err))) == 1) {
+                if (has_to && ev.ts > to)
+                        break; /* in processing order: all later ones too */
+                if (cw_engine_process(e, &ev) == CW_PROCESS_LATE &&
+                    ++late <= LOG_LATE_MAX)
+                        cw_warn("%s: record %lld: late event (ts %lld is more "
+                                "than lateness before stream time %lld); "
+                                "skipped%s",
+                                cw_file_merge_file(m),
+                                cw_file_merge_position(m), (long long)ev.ts,
+                                (long long)cw_engine_stream_time(e),
+                                late == LOG_LATE_MAX ? "; further late events "
+                                                       "are only counted"
+                                                     : "");
+                if (tty && !(cw_engine_stats(e)->events & 0xffff) &&
+                    now_s() - last > 0.5) {
+                        last = now_s();
+                        progress(e, start);
+                }
+        }
+        if (tty)
+                fputc('\n', stderr);
+        if (r < 0) {
+                cw_error("replay: %s", err);
+                return -1;
+        }
+        if (has_to)
+                cw_engine_advance(e, to);
+        return 0;
+}
+
+int cw_cmd_replay(int argc, char **argv) {
+        static const struct option longopts[] = {
+                {"config", required_argument, NULL, 'c'},
+                {"input", required_argument, NULL, 'i'},
+                {"output", required_argument, NULL, 'o'},
+                {"from", required_argument, NULL, 1},
+                {"to", required_argument, NULL, 2},
+                {"sort", no_argument, NULL, 3},
+                CW_CLI_COMMON_OPTIONS,
+                {NULL, 0, NULL, 0}};
+        const char *cfg_path = NULL, *out = NULL;
+        char **inputs = calloc((size_t)argc + 1, sizeof(char *));
+        int n_inputs = 0, sort = 0, has_to = 0, opt, rc = CW_EXIT_FAIL;
+        int64_t to = 0;
+        struct replay r = {0};
+        char err[1024];
+        struct cw_diags diags;
+        cw_config_t *c = NULL;
+        cw_schemas_t *schemas = NULL;
+        cw_file_merge_t *m = NULL;
+        cw_engine_t *e = NULL;
+        double start;
+
+        if (!inputs)
+                return CW_EXIT_FAIL;
+        while ((opt = getopt_long(argc, argv, "c:i:o:h", longopts, NULL)) !=
+               -1) {
+                switch (opt) {
+                case 'c':
+                        cfg_path = optarg;
+                        break;
+                case 'i':
+                        inputs[n_inputs++] = optarg;
+                        break;
+                case 'o':
+                        out = optarg;
+                        break;
+                case 1:
+                case 2:
+                        if (cw_time_parse(optarg, opt == 1 ? &r.from : &to, err,
+                                          sizeof(err))) {
+                                fprintf(stderr, "churnwatch replay: --%s: %s\n",
+                                        opt == 1 ? "from" : "to", err);
+                                free(inputs);
+                                return CW_EXIT_USAGE;
+                        }
+                        if (opt == 1)
+                                r.has_from = 1;
+                        else
+                                has_to = 1;
+                        break;
+                case 3:
+                        sort = 1;
+                        break;
+                default:
+                        rc = cw_cli_common_option(opt, optarg, usage);
+                        if (rc != CW_CLI_CONTINUE) {
+                                free(inputs);
+                                return rc < 0 ? (fputs(usage, stderr),
+                                                 CW_EXIT_USAGE)
+                                              : rc;
+                        }
+                }
+        }
+        /* More inputs may follow --input without repeating it. */
+        while (optind < argc)
+                inputs[n_inputs++] = argv[optind++];
+        if (!cfg_path || !out || !n_inputs) {
+                fprintf(stderr, "churnwatch replay: %s is required\n\n",
+                        !cfg_path ? "-c FILE"
+                        : !out    ? "--output OUT"
+                                  : "--input PATH");
+                fputs(usage, stderr);
+                free(inputs);
+                return CW_EXIT_USAGE;
+        }
+
+        cw_diags_init(&diags);
+        c = cw_config_load(cfg_path, &diags);
+        for (int i = 0; i < diags.n; i++)
+                cw_error("%s", diags.msgs[i]);
+        cw_diags_free(&diags);
+        if (!c)
+                goto out_free;
+        if (!(schemas = cw_schemas_load(err, sizeof(err))) ||
+            !(m = cw_file_merge_open(inputs, n_inputs, schemas, sort, err,
+                                     sizeof(err))) ||
+            !(r.sink = cw_sink_open(out, schemas, err, sizeof(err))) ||
+            !(e = cw_engine_new(c, on_warning, &r, err, sizeof(err)))) {
+                cw_error("replay: %s", err);
+                goto out_free;
+        }
+        start = now_s();
+        if (run(e, m, has_to, to))
+                goto out_free;
+        if (r.sink_failed) {
+                cw_error("replay: %s: %s", out, r.sink_err);
+                goto out_free;
+        }
+        summary(c, e, m, &r, now_s() - start);
+        rc = CW_EXIT_OK;
+
+out_free:
+        if (r.sink && cw_sink_close(r.sink, err, sizeof(err)) &&
+            rc == CW_EXIT_OK) {
+                cw_error("replay: %s: %s", out, err);
+                rc = CW_EXIT_FAIL;
+        }
+        cw_engine_destroy(e);
+        cw_file_merge_close(m);
+        cw_schemas_destroy(schemas);
+        cw_config_destroy(c);
+        free(inputs);
+        return rc;
+}
