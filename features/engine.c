@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "customer.h"
+#include "hash.h"
 #include "duration.h"
 
 #define CW_MAX_CUSTOMER_ID 256
@@ -21,13 +22,9 @@ static inline int32_t day_of(int64_t ts) {
  * touches a customer record. */
 
 uint32_t cw_engine_hash(const char *id, size_t len) {
-        uint64_t h = 0xcbf29ce484222325ULL;
-        for (size_t i = 0; i < len; i++)
-                h = (h ^ (unsigned char)id[i]) * 0x100000001b3ULL;
-        h ^= h >> 33;
-        h *= 0xff51afd7ed558ccdULL;
-        h ^= h >> 33;
-        return (uint32_t)h;
+        uint64_t h[2];
+        cw_hash128(id, len, h);
+        return (uint32_t)h[0];
 }
 
 long cw_engine_find(const cw_engine_t *e, const char *id, size_t len,
@@ -69,7 +66,7 @@ struct cw_customer *cw_engine_add(cw_engine_t *e, const char *id, size_t len,
                                   uint32_t h) {
         const struct cw_plan *p = e->plan;
         struct cw_customer *c;
-        size_t slot;
+        size_t slot = 0;
 
         if ((e->n_cust + 1) * 4 > (e->tab_mask + 1) * 3 &&
             rehash(e, (e->tab_mask + 1) * 2))

@@ -2,82 +2,11 @@
 
 #include <string.h>
 
+#include "hash.h"
+
 const char *const cw_warning_kind_names[2] = {"RULE", "MODEL"};
 const char *const cw_warning_state_names[2] = {"FIRING", "RESOLVED"};
 const char *const cw_trigger_names[2] = {"EVENT", "TIMER"};
-
-static inline uint64_t rotl(uint64_t x, int r) {
-        return (x << r) | (x >> (64 - r));
-}
-
-static inline uint64_t fmix(uint64_t k) {
-        k ^= k >> 33;
-        k *= 0xff51afd7ed558ccdULL;
-        k ^= k >> 33;
-        k *= 0xc4ceb9fe1a85ec53ULL;
-        k ^= k >> 33;
-        return k;
-}
-
-/* MurmurHash3 x64_128 (Austin Appleby's public-domain design), seed 0:
- * well mixed, fast, and the same on every platform (bytes read as little
- * endian). */
-static void murmur3_128(const unsigned char *data, size_t len,
-                        uint64_t out[2]) {
-        const uint64_t c1 = 0x87c37b91114253d5ULL, c2 = 0x4cf5ad432745937fULL;
-        uint64_t h1 = 0, h2 = 0, k1, k2;
-        size_t nblocks = len / 16, i;
-        const unsigned char *tail = data + nblocks * 16;
-
-        for (i = 0; i < nblocks; i++) {
-                k1 = k2 = 0;
-                for (int b = 7; b >= 0; b--) {
-                        k1 = (k1 << 8) | data[i * 16 + (size_t)b];
-                        k2 = (k2 << 8) | data[i * 16 + 8 + (size_t)b];
-                }
-                k1 *= c1;
-                k1 = rotl(k1, 31);
-                k1 *= c2;
-                h1 ^= k1;
-                h1 = rotl(h1, 27);
-                h1 += h2;
-                h1 = h1 * 5 + 0x52dce729;
-                k2 *= c2;
-                k2 = rotl(k2, 33);
-                k2 *= c1;
-                h2 ^= k2;
-                h2 = rotl(h2, 31);
-                h2 += h1;
-                h2 = h2 * 5 + 0x38495ab5;
-        }
-        k1 = k2 = 0;
-        for (i = len & 15; i > 8; i--)
-                k2 = (k2 << 8) | tail[i - 1];
-        if ((len & 15) > 8) {
-                k2 *= c2;
-                k2 = rotl(k2, 33);
-                k2 *= c1;
-                h2 ^= k2;
-        }
-        for (i = (len & 15) < 8 ? (len & 15) : 8; i > 0; i--)
-                k1 = (k1 << 8) | tail[i - 1];
-        if (len & 15) {
-                k1 *= c1;
-                k1 = rotl(k1, 31);
-                k1 *= c2;
-                h1 ^= k1;
-        }
-        h1 ^= (uint64_t)len;
-        h2 ^= (uint64_t)len;
-        h1 += h2;
-        h2 += h1;
-        h1 = fmix(h1);
-        h2 = fmix(h2);
-        h1 += h2;
-        h2 += h1;
-        out[0] = h1;
-        out[1] = h2;
-}
 
 void cw_warning_id(char out[33], cw_str_t customer_id, const char *alert,
                    cw_warning_state_t state, int64_t eval_ts) {
@@ -101,7 +30,7 @@ void cw_warning_id(char out[33], cw_str_t customer_id, const char *alert,
         buf[n++] = (unsigned char)state;
         for (int b = 0; b < 8; b++)
                 buf[n++] = (unsigned char)((uint64_t)eval_ts >> (8 * b));
-        murmur3_128(buf, n, h);
+        cw_hash128(buf, n, h);
         for (int i = 0; i < 32; i++)
                 out[i] = hex[(h[i / 16] >> (60 - 4 * (i % 16))) & 15];
         out[32] = '\0';

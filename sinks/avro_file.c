@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 #define SYNC_SIZE 16
 /* A zig-zag varint long takes at most 10 bytes. */
 #define VARINT_MAX 10
@@ -32,30 +34,17 @@ static size_t put_varint(unsigned char *out, int64_t n) {
         return i;
 }
 
-/* splitmix64's finaliser: spreads every input bit over the output. */
-static uint64_t mix64(uint64_t x) {
-        x ^= x >> 30;
-        x *= 0xbf58476d1ce4e5b9ULL;
-        x ^= x >> 27;
-        x *= 0x94d049bb133111ebULL;
-        x ^= x >> 31;
-        return x;
-}
-
 /*
  * The sync marker only has to be unlikely to occur in record data, not
  * secret, so a hash of the schema text serves as well as random bytes and
- * keeps the file reproducible: FNV-1a over the text, mixed into 16 bytes.
+ * keeps the file reproducible.
  */
 static void derive_sync(unsigned char sync[SYNC_SIZE], const char *text) {
-        uint64_t h = 0xcbf29ce484222325ULL;
-        for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-                h = (h ^ *p) * 0x100000001b3ULL;
-        uint64_t a = mix64(h ^ 0x636875726e776174ULL); /* "churnwat" */
-        uint64_t b = mix64(a ^ 0x63685f73796e6321ULL); /* "ch_sync!" */
+        uint64_t h[2];
+        cw_hash128(text, strlen(text), h);
         for (int i = 0; i < 8; i++) {
-                sync[i] = (unsigned char)(a >> (8 * i));
-                sync[8 + i] = (unsigned char)(b >> (8 * i));
+                sync[i] = (unsigned char)(h[0] >> (8 * i));
+                sync[8 + i] = (unsigned char)(h[1] >> (8 * i));
         }
 }
 
