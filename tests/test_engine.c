@@ -384,3 +384,23 @@ Test(models, a_model_resolves_below_its_clear_threshold) {
                  1.0 / (1.0 + exp(-(-1.5 + 0.2))));
         cr_assert_str_eq(rec.lines[1], want);
 }
+
+Test(models, nan_and_infinite_inputs_use_missing_and_clip) {
+        start("features = (\n"
+              " { name = \"n\"; stream = \"login\"; agg = \"count\"; window = \"5d\"; },\n"
+              " { name = \"big\"; expr = \"n / 0\"; },\n"
+              " { name = \"gone\"; expr = \"0 / 0\"; }\n"
+              ");\n"
+              "models = ( { name = \"m\"; type = \"logistic\"; intercept = -4.0;\n"
+              "  inputs = ( { feature = \"big\"; weight = 0.5; clip = [0.0, 6.0]; },\n"
+              "             { feature = \"gone\"; weight = 1.0; missing = 1.5; } );\n"
+              "  fire = 0.5; } );");
+        login(eng, "A", DAY, 1, 1);
+        /* inf clipped to 6: +3; NaN -> missing 1.5: +1.5; z = 0.5. Both
+         * features are non-finite, so the features map is empty. */
+        char want[320];
+        snprintf(want, sizeof(want),
+                 "EVENT A m FIRING t=86400000 score=%.6f reasons=big,gone",
+                 1.0 / (1.0 + exp(-0.5)));
+        assert_lines(&rec, want);
+}
