@@ -14,6 +14,8 @@ static const struct {
          "validate a configuration file and summarise it"},
     {"replay", cw_cmd_replay,
      "replay Avro files through the engine into warnings (JSONL or Avro)"},
+    {"gen", cw_cmd_gen,
+     "generate a synthetic population as Avro files, with churn labels"},
 };
 
 #define N_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))

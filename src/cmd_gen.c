@@ -1,0 +1,416 @@
+/* churnwatch gen: a synthetic population as Avro container files, with
+ * the ground truth of who churned when (src/gen.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "avro_file.h"
+#include "cli.h"
+#include "config.h"
+#include "encode.h"
+#include "gen.h"
+#include "log.h"
+#include "schemas.h"
+#include "timeparse.h"
+
+static const char usage[] =
+        "Usage: churnwatch gen -c FILE [--customers N] [--days N] [--seed S]\n"
+        "                      [--start T] [--labels OUT.csv] --output-dir "
+        "DIR\n"
+        "\n"
+        "Generates a synthetic customer population (steady, declining, "
+        "abrupt,\n"
+        "complaining and late-joining customers) and writes its events as "
+        "four\n"
+        "Avro container files, DIR/purchases.avro, DIR/logins.avro,\n"
+        "DIR/tickets.avro and DIR/surveys.avro, each in ascending ts order.\n"
+        "The same options and seed always give byte-identical files.\n"
+        "\n"
+        "gen writes Avro container files; Kafka output comes with the live "
+        "pipeline.\n"
+        "\n"
+        "Options:\n"
+        "  -c, --config FILE        the configuration file (validated; it "
+        "will name\n"
+        "                           the Kafka topics)\n"
+        "  -n, --customers N        customers to generate (default 10000)\n"
+        "  -d, --days N             days to generate (default 120)\n"
+        "  -s, --seed S             random seed, 0 to 2^64-1 (default 1)\n"
+        "      --start T            start of the first day (default "
+        "2026-01-01)\n"
+        "  -l, --labels OUT.csv     also write the ground truth: "
+        "customer_id,churned_at\n"
+        "                           (epoch millis), one row per customer who "
+        "churns\n"
+        "                           within the period, sorted by "
+        "customer_id\n"
+        "  -o, --output-dir DIR     the folder for the four files (created "
+        "if missing)\n"
+        "T is ISO-8601 UTC (2026-11-23, 2026-11-23T13:33:18Z) or epoch "
+        "millis.\n"
+        "\n" CW_CLI_COMMON_HELP;
+
+static const char *const file_names[CW_STREAM_COUNT] = {
+        "purchases.avro", "logins.avro", "tickets.avro", "surveys.avro"};
+
+struct gen_opts {
+        const char *cfg_path, *labels, *dir;
+        struct cw_gen_params p;
+};
+
+/* The four output files and their encoders. */
+struct gen_out {
+        cw_event_encoder_t *enc[CW_STREAM_COUNT];
+        cw_avro_file_t *file[CW_STREAM_COUNT];
+        char path[CW_STREAM_COUNT][PATH_MAX];
+        char err[PATH_MAX + 1024]; /* a path and what went wrong there */
+};
+
+static double now_s(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A whole number in [lo, hi], or -1 with a sentence on stderr. */
+static int parse_count(const char *opt, const char *s, long lo, long hi,
+                       int *out) {
+        char *end;
+        long v;
+
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno || end == s || *end || v < lo || v > hi) {
+                fprintf(stderr,
+                        "churnwatch gen: %s '%s': use a whole number from "
+                        "%ld to %ld\n",
+                        opt, s, lo, hi);
+                return -1;
+        }
+        *out = (int)v;
+        return 0;
+}
+
+static int parse_seed(const char *s, uint64_t *out) {
+        char *end;
+        unsigned long long v;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || end == s || *end || strchr(s, '-')) {
+                fprintf(stderr,
+                        "churnwatch gen: --seed '%s': use a whole number "
+                        "from 0 to 18446744073709551615\n",
+                        s);
+                return -1;
+        }
+        *out = v;
+        return 0;
+}
+
+/* One option; CW_CLI_CONTINUE, or the exit code to return at once. */
+static int take_option(int opt, struct gen_opts *o) {
+        char err[256];
+
+        switch (opt) {
+        case 'c':
+                o->cfg_path = optarg;
+                break;
+        case 'n':
+                if (parse_count("--customers", optarg, 1, CW_GEN_MAX_CUSTOMERS,
+                                &o->p.customers))
+                        return CW_EXIT_USAGE;
+                break;
+        case 'd':
+                if (parse_count("--days", optarg, 1, CW_GEN_MAX_DAYS,
+                                &o->p.days))
+                        return CW_EXIT_USAGE;
+                break;
+        case 's':
+                if (parse_seed(optarg, &o->p.seed))
+                        return CW_EXIT_USAGE;
+                break;
+        case 1:
+                if (cw_time_parse(optarg, &o->p.start_ms, err, sizeof(err))) {
+                        fprintf(stderr, "churnwatch gen: --start: %s\n", err);
+                        return CW_EXIT_USAGE;
+                }
+                break;
+        case 'l':
+                o->labels = optarg;
+                break;
+        case 'o':
+                o->dir = optarg;
+                break;
+        default: {
+                int rc = cw_cli_common_option(opt, optarg, usage);
+                if (rc < 0) {
+                        fputs(usage, stderr);
+                        return CW_EXIT_USAGE;
+                }
+                return rc;
+        }
+        }
+        return CW_CLI_CONTINUE;
+}
+
+static int parse_args(int argc, char **argv, struct gen_opts *o) {
+        static const struct option longopts[] = {
+                {"config", required_argument, NULL, 'c'},
+                {"customers", required_argument, NULL, 'n'},
+                {"days", required_argument, NULL, 'd'},
+                {"seed", required_argument, NULL, 's'},
+                {"start", required_argument, NULL, 1},
+                {"labels", required_argument, NULL, 'l'},
+                {"output-dir", required_argument, NULL, 'o'},
+                CW_CLI_COMMON_OPTIONS,
+                {NULL, 0, NULL, 0}};
+        char err[256];
+        int opt, rc;
+
+        memset(o, 0, sizeof(*o));
+        o->p.customers = 10000;
+        o->p.days = 120;
+        o->p.seed = 1;
+        if (cw_time_parse("2026-01-01", &o->p.start_ms, err, sizeof(err)))
+                return CW_EXIT_FAIL;
+        while ((opt = getopt_long(argc, argv, "c:n:d:s:l:o:h", longopts,
+                                  NULL)) != -1)
+                if ((rc = take_option(opt, o)) != CW_CLI_CONTINUE)
+                        return rc;
+        if (optind < argc || !o->cfg_path || !o->dir) {
+                if (optind < argc)
+                        fprintf(stderr,
+                                "churnwatch gen: unexpected argument '%s'\n\n",
+                                argv[optind]);
+                else
+                        fprintf(stderr, "churnwatch gen: %s is required\n\n",
+                                !o->cfg_path ? "-c FILE" : "--output-dir DIR");
+                fputs(usage, stderr);
+                return CW_EXIT_USAGE;
+        }
+        return CW_CLI_CONTINUE;
+}
+
+static int validate_config(const char *path) {
+        struct cw_diags diags;
+        cw_config_t *c;
+
+        cw_diags_init(&diags);
+        c = cw_config_load(path, &diags);
+        for (int i = 0; i < diags.n; i++)
+                cw_error("%s", diags.msgs[i]);
+        cw_diags_free(&diags);
+        cw_config_destroy(c);
+        return c ? 0 : -1;
+}
+
+static int make_dir(const char *dir) {
+        struct stat st;
+
+        if (mkdir(dir, 0777) == 0 ||
+            (errno == EEXIST && !stat(dir, &st) && S_ISDIR(st.st_mode)))
+                return 0;
+        cw_error("gen: cannot create the folder %s: %s", dir,
+                 errno == EEXIST ? "a file of that name is in the way"
+                                 : strerror(errno));
+        return -1;
+}
+
+static int open_out(struct gen_out *o, const char *dir,
+                    const cw_schemas_t *schemas) {
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                if ((size_t)snprintf(o->path[s], sizeof(o->path[s]), "%s/%s",
+                                     dir,
+                                     file_names[s]) >= sizeof(o->path[s])) {
+                        cw_error("gen: %s: the folder name is too long", dir);
+                        return -1;
+                }
+                if (!(o->enc[s] =
+                              cw_event_encoder_new(schemas, (cw_stream_t)s,
+                                                   o->err, sizeof(o->err))) ||
+                    !(o->file[s] = cw_avro_file_open(
+                              o->path[s], cw_schemas_text((cw_schema_id_t)s),
+                              o->err, sizeof(o->err)))) {
+                        cw_error("gen: %s", o->err);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/* Closes every file, also after a failure; -1 if any write failed. */
+static int close_out(struct gen_out *o) {
+        int rc = 0;
+
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                if (cw_avro_file_close(o->file[s], o->err, sizeof(o->err))) {
+                        cw_error("gen: %s", o->err);
+                        rc = -1;
+                }
+                o->file[s] = NULL;
+                cw_event_encoder_destroy(o->enc[s]);
+                o->enc[s] = NULL;
+        }
+        return rc;
+}
+
+/* Encodes one event into its stream's file; 1 (stop) after a failure. */
+static int on_event(void *opaque, const struct cw_event *ev) {
+        struct gen_out *o = opaque;
+        const void *buf;
+        size_t len;
+        char why[512];
+
+        if (cw_event_encode(o->enc[ev->stream], ev, &buf, &len, why,
+                            sizeof(why))) {
+                snprintf(o->err, sizeof(o->err), "%s: %s", o->path[ev->stream],
+                         why);
+                return 1;
+        }
+        return cw_avro_file_append(o->file[ev->stream], buf, len, o->err,
+                                   sizeof(o->err))
+                       ? 1
+                       : 0;
+}
+
+static unsigned long long total_events(const cw_gen_t *g) {
+        unsigned long long n = 0;
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                n += cw_gen_events(g, (cw_stream_t)s);
+        return n;
+}
+
+static void progress(const cw_gen_t *g, int days, double start) {
+        double el = now_s() - start;
+        unsigned long long n = total_events(g);
+        fprintf(stderr, "\rgen: day %d of %d, %llu events, %.0f events/s   ",
+                cw_gen_next_day(g), days, n, el > 0 ? (double)n / el : 0);
+}
+
+static int generate(cw_gen_t *g, struct gen_out *o, int days) {
+        int tty = isatty(STDERR_FILENO), rc = 0;
+        double start = now_s();
+
+        while (cw_gen_next_day(g) < days) {
+                rc = cw_gen_day(g, on_event, o, o->err, sizeof(o->err));
+                if (rc) {
+                        cw_error("gen: %s", o->err);
+                        break;
+                }
+                if (tty)
+                        progress(g, days, start);
+        }
+        if (tty)
+                fputc('\n', stderr);
+        return rc ? -1 : 0;
+}
+
+/*
+ * The labels: header, then churners in customer order (= id order).
+ * Counts them into *churners; f may be NULL to count only. Closes f.
+ */
+static int write_labels(const cw_gen_t *g, FILE *f, const char *path,
+                        int *churners) {
+        char id[CW_GEN_ID_MAX];
+        int64_t at;
+        int failed;
+
+        if (f)
+                fputs("customer_id,churned_at\n", f);
+        for (int c = 0; c < cw_gen_customers(g); c++) {
+                if (!cw_gen_churned_at(g, c, &at))
+                        continue;
+                ++*churners;
+                if (f) {
+                        cw_gen_customer_id(g, c, id);
+                        fprintf(f, "%s,%" PRId64 "\n", id, at);
+                }
+        }
+        if (!f)
+                return 0;
+        failed = ferror(f);
+        errno = 0;
+        if (fclose(f) || failed) {
+                cw_error("gen: cannot write %s: %s", path,
+                         errno ? strerror(errno) : "write error");
+                return -1;
+        }
+        return 0;
+}
+
+static void summary(const cw_gen_t *g, const struct gen_opts *o, int churners,
+                    double elapsed) {
+        unsigned long long n = total_events(g);
+
+        cw_info("gen: %d customers over %d days into %s: %llu purchases, "
+                "%llu logins, %llu ticket events, %llu surveys",
+                o->p.customers, o->p.days, o->dir,
+                cw_gen_events(g, CW_STREAM_PURCHASE),
+                cw_gen_events(g, CW_STREAM_LOGIN),
+                cw_gen_events(g, CW_STREAM_TICKET),
+                cw_gen_events(g, CW_STREAM_SURVEY));
+        cw_info("gen: %d churners%s%s; %llu events in %.3f s, %.0f events/s",
+                churners, o->labels ? " labelled in " : " (no --labels)",
+                o->labels ? o->labels : "", n, elapsed,
+                elapsed > 0 ? (double)n / elapsed : 0);
+}
+
+int cw_cmd_gen(int argc, char **argv) {
+        struct gen_opts o;
+        struct gen_out *out = NULL;
+        cw_schemas_t *schemas = NULL;
+        cw_gen_t *g = NULL;
+        FILE *labels = NULL, *f;
+        char err[1024];
+        int rc, failed, churners = 0;
+        double start = now_s();
+
+        if ((rc = parse_args(argc, argv, &o)) != CW_CLI_CONTINUE)
+                return rc;
+        rc = CW_EXIT_FAIL;
+        if (validate_config(o.cfg_path))
+                return rc;
+        /* Opened first, so that a bad path fails before the long part. */
+        if (o.labels && !(labels = fopen(o.labels, "w"))) {
+                cw_error("gen: cannot create %s: %s", o.labels,
+                         strerror(errno));
+                return rc;
+        }
+        if (make_dir(o.dir))
+                goto out_free;
+        if (!(out = calloc(1, sizeof(*out))) ||
+            !(schemas = cw_schemas_load(err, sizeof(err))) ||
+            !(g = cw_gen_new(&o.p, err, sizeof(err)))) {
+                cw_error("gen: %s", out ? err : "out of memory");
+                goto out_free;
+        }
+        if (open_out(out, o.dir, schemas))
+                goto out_free;
+        failed = generate(g, out, o.p.days);
+        /* Closing writes the last blocks: a full disk may show only now. */
+        if (close_out(out) || failed)
+                goto out_free;
+        f = labels;
+        labels = NULL; /* write_labels closes it */
+        if (write_labels(g, f, o.labels, &churners))
+                goto out_free;
+        summary(g, &o, churners, now_s() - start);
+        rc = CW_EXIT_OK;
+
+out_free:
+        if (labels)
+                fclose(labels);
+        if (out)
+                close_out(out);
+        cw_gen_destroy(g);
+        cw_schemas_destroy(schemas);
+        free(out);
+        return rc;
+}

@@ -1,0 +1,595 @@
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "decode.h"
+#include "encode.h"
+#include "gen.h"
+
+#define CONFIG CW_SOURCE_DIR "/tests/configs/good/contract.cfg"
+#define DAY_MS 86400000LL
+/* 2026-01-01T00:00:00Z, gen's default start. */
+#define START_2026 1767225600000LL
+
+static const char *const files[CW_STREAM_COUNT] = {
+        "purchases.avro", "logins.avro", "tickets.avro", "surveys.avro"};
+
+static cw_schemas_t *schemas;
+static char dir[64];
+
+static void setup(void) {
+        char err[512] = "";
+        schemas = cw_schemas_load(err, sizeof(err));
+        cr_assert_not_null(schemas, "%s", err);
+        snprintf(dir, sizeof(dir), "/tmp/cw_test_gen_XXXXXX");
+        cr_assert_not_null(mkdtemp(dir), "mkdtemp");
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw) {
+        (void)st;
+        (void)flag;
+        (void)ftw;
+        return remove(path);
+}
+
+static void teardown(void) {
+        nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+        cw_schemas_destroy(schemas);
+}
+
+TestSuite(encoder, .init = setup, .fini = teardown);
+TestSuite(gen_files, .init = setup, .fini = teardown);
+TestSuite(gen_command, .init = setup, .fini = teardown);
+TestSuite(population);
+
+/* ---- encoder ------------------------------------------------------- */
+
+static cw_str_t str(const char *s) {
+        return (cw_str_t){s, s ? strlen(s) : 0};
+}
+
+static struct cw_event event(cw_stream_t stream, const char *id,
+                             const char *customer, int64_t ts) {
+        struct cw_event ev;
+        memset(&ev, 0, sizeof(ev));
+        ev.stream = stream;
+        ev.ts = ts;
+        ev.customer_id = str(customer);
+        ev.str[CW_FIELD_EVENT_ID] = str(id);
+        return ev;
+}
+
+/* Encodes ev, decodes it back with our own schema as the writer's, and
+ * checks every field of the stream. */
+static void round_trip(const struct cw_event *ev) {
+        const struct cw_stream_def *def = &cw_streams[ev->stream];
+        char err[512] = "";
+        cw_event_encoder_t *enc =
+                cw_event_encoder_new(schemas, ev->stream, err, sizeof(err));
+        cw_decoder_t *dec;
+        struct cw_event out;
+        const void *buf;
+        size_t len;
+
+        cr_assert_not_null(enc, "%s", err);
+        dec = cw_decoder_new(
+                schemas, ev->stream,
+                cw_schemas_get(schemas, (cw_schema_id_t)ev->stream), err,
+                sizeof(err));
+        cr_assert_not_null(dec, "%s", err);
+        cr_assert_eq(cw_event_encode(enc, ev, &buf, &len, err, sizeof(err)), 0,
+                     "%s", err);
+        cr_assert_eq(cw_decoder_decode(dec, buf, len, &out, err, sizeof(err)),
+                     0, "%s", err);
+        cr_assert_eq(out.stream, ev->stream);
+        cr_assert_eq(out.ts, ev->ts);
+        cr_assert_eq(out.customer_id.len, ev->customer_id.len);
+        cr_assert_arr_eq(out.customer_id.p, ev->customer_id.p,
+                         ev->customer_id.len);
+        for (int i = 3; i < def->n_fields; i++) {
+                const struct cw_field_def *f = &def->fields[i];
+                if (f->type != CW_FIELD_STR) {
+                        cr_assert_eq(out.num[i], ev->num[i], "%s: %g != %g",
+                                     f->name, out.num[i], ev->num[i]);
+                        continue;
+                }
+                cr_assert_eq(!out.str[i].p, !ev->str[i].p, "%s nullness",
+                             f->name);
+                cr_assert_eq(out.str[i].len, ev->str[i].len, "%s", f->name);
+                if (ev->str[i].p)
+                        cr_assert_arr_eq(out.str[i].p, ev->str[i].p,
+                                         ev->str[i].len, "%s", f->name);
+        }
+        cr_assert_eq(out.str[0].len, ev->str[0].len);
+        cr_assert_arr_eq(out.str[0].p, ev->str[0].p, ev->str[0].len);
+        cw_decoder_destroy(dec);
+        cw_event_encoder_destroy(enc);
+}
+
+Test(encoder, purchases_round_trip_with_and_without_a_channel) {
+        struct cw_event ev = event(CW_STREAM_PURCHASE, "p-1", "cust-0000042",
+                                   1767225600123LL);
+        ev.num[3] = 123456789012LL; /* a long beyond 2^32 */
+        ev.str[4] = str("EUR");
+        ev.str[5] = str("web");
+        round_trip(&ev);
+        ev.str[5] = str(NULL);
+        ev.num[3] = -5;
+        round_trip(&ev);
+}
+
+Test(encoder, logins_round_trip_with_false_success_and_a_null_device) {
+        struct cw_event ev =
+                event(CW_STREAM_LOGIN, "l-7", "cust-0000001", 1767225600000LL);
+        ev.num[3] = 3600;
+        ev.num[4] = 0;
+        ev.str[5] = str(NULL);
+        round_trip(&ev);
+        ev.num[4] = 1;
+        ev.str[5] = str("android");
+        round_trip(&ev);
+}
+
+Test(encoder, tickets_round_trip_with_every_status) {
+        struct cw_event ev =
+                event(CW_STREAM_TICKET, "t-3", "cust-0000009", 1767225600000LL);
+        ev.str[3] = str("tk-0000009-1");
+        ev.str[5] = str("complaint");
+        ev.num[6] = 4;
+        for (int st = 0; st < 4; st++) {
+                ev.num[4] = st;
+                round_trip(&ev);
+        }
+}
+
+Test(encoder, surveys_round_trip_with_every_kind_and_null_or_utf8_comments) {
+        struct cw_event ev = event(CW_STREAM_SURVEY, "s-1", "cust-0000003", 0);
+        for (int kind = 0; kind < 3; kind++) {
+                ev.num[3] = kind;
+                ev.num[4] = kind + 4;
+                ev.str[5] =
+                        str(kind == 1 ? NULL : "trop cher, d\xc3\xa9\xc3\xa7u");
+                round_trip(&ev);
+        }
+        ev.str[5] = str(""); /* empty is not null */
+        round_trip(&ev);
+}
+
+Test(encoder, a_record_bigger_than_the_buffer_grows_it) {
+        static char big[20000];
+        struct cw_event ev = event(CW_STREAM_SURVEY, "s-1", "c", 1);
+        memset(big, 'x', sizeof(big) - 1);
+        ev.str[5] = str(big);
+        round_trip(&ev);
+}
+
+/* The sentence cw_event_encode gives when it refuses ev. */
+static void encode_fails(const struct cw_event *ev, cw_stream_t as,
+                         const char *expect) {
+        char err[512] = "";
+        const void *buf;
+        size_t len;
+        cw_event_encoder_t *enc =
+                cw_event_encoder_new(schemas, as, err, sizeof(err));
+        cr_assert_not_null(enc, "%s", err);
+        cr_assert_eq(cw_event_encode(enc, ev, &buf, &len, err, sizeof(err)),
+                     -1);
+        cr_assert_not_null(strstr(err, expect), "'%s' lacks '%s'", err, expect);
+        cw_event_encoder_destroy(enc);
+}
+
+Test(encoder, values_the_schema_cannot_hold_are_refused_by_name) {
+        struct cw_event ev = event(CW_STREAM_LOGIN, "l-1", "c", 1);
+        ev.num[3] = 3e9; /* session_seconds is an int */
+        encode_fails(&ev, CW_STREAM_LOGIN, "session_seconds = 3e+09");
+        ev.num[3] = 1.5;
+        encode_fails(&ev, CW_STREAM_LOGIN, "session_seconds = 1.5");
+        ev.num[3] = NAN;
+        encode_fails(&ev, CW_STREAM_LOGIN, "session_seconds");
+        ev.num[3] = 10;
+        encode_fails(&ev, CW_STREAM_PURCHASE, "login event as a Purchase");
+        ev.customer_id = str(NULL);
+        encode_fails(&ev, CW_STREAM_LOGIN, "customer_id is null");
+
+        ev = event(CW_STREAM_SURVEY, "s-1", "c", 1);
+        ev.num[3] = 3; /* SurveyKind has three symbols */
+        encode_fails(&ev, CW_STREAM_SURVEY, "kind = 3");
+}
+
+Test(encoder, an_unknown_stream_is_refused_and_destroy_accepts_null) {
+        char err[256] = "";
+        cr_assert_null(cw_event_encoder_new(schemas, CW_STREAM_COUNT, err,
+                                            sizeof(err)));
+        cr_assert_neq(err[0], '\0');
+        cw_event_encoder_destroy(NULL);
+}
+
+/* ---- the command and its files ------------------------------------- */
+
+/* The churnwatch binary: built next to this test. */
+static const char *churnwatch(void) {
+        static char path[4096];
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        cr_assert_gt(n, 0);
+        self[n] = '\0';
+        snprintf(path, sizeof(path), "%s/churnwatch", dirname(self));
+        cr_assert_eq(access(path, X_OK), 0, "%s is not built", path);
+        return path;
+}
+
+/* Runs churnwatch with `args`; its exit code, stderr in dir/stderr. */
+static int run(const char *args) {
+        char cmd[8192];
+        int st;
+        snprintf(cmd, sizeof(cmd), "%s %s >%s/stdout 2>%s/stderr", churnwatch(),
+                 args, dir, dir);
+        st = system(cmd);
+        cr_assert(WIFEXITED(st), "%s did not exit", cmd);
+        return WEXITSTATUS(st);
+}
+
+static char *slurp(const char *path, size_t *len) {
+        FILE *f = fopen(path, "rb");
+        char *buf;
+        long n;
+        cr_assert_not_null(f, "cannot open %s", path);
+        fseek(f, 0, SEEK_END);
+        n = ftell(f);
+        rewind(f);
+        buf = malloc((size_t)n + 1);
+        cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+        buf[n] = '\0';
+        fclose(f);
+        *len = (size_t)n;
+        return buf;
+}
+
+/* Generates a small population into dir/name. */
+static void gen_into(const char *name, const char *more) {
+        char args[4096];
+        snprintf(args, sizeof(args),
+                 "gen -c %s --customers 300 --days 40 %s --output-dir %s/%s",
+                 CONFIG, more, dir, name);
+        cr_assert_eq(run(args), 0, "gen %s failed", more);
+}
+
+static int same_file(const char *a, const char *b) {
+        char pa[256], pb[256];
+        size_t la, lb;
+        char *x, *y;
+        int same;
+        snprintf(pa, sizeof(pa), "%s/%s", dir, a);
+        snprintf(pb, sizeof(pb), "%s/%s", dir, b);
+        x = slurp(pa, &la);
+        y = slurp(pb, &lb);
+        same = la == lb && memcmp(x, y, la) == 0;
+        free(x);
+        free(y);
+        return same;
+}
+
+Test(gen_files, the_same_seed_gives_byte_identical_files) {
+        char a[64], b[64];
+        gen_into("a", "--seed 7");
+        gen_into("b", "--seed 7");
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                snprintf(a, sizeof(a), "a/%s", files[s]);
+                snprintf(b, sizeof(b), "b/%s", files[s]);
+                cr_assert(same_file(a, b), "%s differs", files[s]);
+        }
+}
+
+Test(gen_files, a_different_seed_gives_different_files) {
+        char a[64], b[64];
+        gen_into("a", "--seed 7");
+        gen_into("b", "--seed 8");
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                snprintf(a, sizeof(a), "a/%s", files[s]);
+                snprintf(b, sizeof(b), "b/%s", files[s]);
+                cr_assert(!same_file(a, b), "%s is the same", files[s]);
+        }
+}
+
+/* Reads dir/name/FILE through and checks stream, order and range. */
+static long long check_file(const char *name, int s, int64_t from, int64_t to) {
+        char path[256], err[512] = "";
+        struct cw_event ev;
+        cw_avro_input_t *in;
+        int64_t last = from;
+        long long n = 0;
+        int r;
+
+        snprintf(path, sizeof(path), "%s/%s/%s", dir, name, files[s]);
+        in = cw_avro_input_open(path, schemas, err, sizeof(err));
+        cr_assert_not_null(in, "%s", err);
+        cr_assert_eq(cw_avro_input_stream(in), (cw_stream_t)s);
+        while ((r = cw_avro_input_next(in, &ev, err, sizeof(err))) == 1) {
+                cr_assert_geq(ev.ts, last, "%s: record %lld goes back in time",
+                              path, n);
+                cr_assert_lt(ev.ts, to, "%s: record %lld is after the period",
+                             path, n);
+                cr_assert_eq(strncmp(ev.customer_id.p, "cust-", 5), 0);
+                last = ev.ts;
+                n++;
+        }
+        cr_assert_eq(r, 0, "%s", err);
+        cw_avro_input_close(in);
+        return n;
+}
+
+Test(gen_files, every_file_decodes_as_its_stream_in_ascending_ts_order) {
+        int64_t from = 1780000000000LL;
+        gen_into("a", "--start 1780000000000");
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                cr_assert_gt(check_file("a", s, from, from + 40 * DAY_MS), 0,
+                             "%s is empty", files[s]);
+}
+
+/* The labels file as lines; returns how many. */
+static int read_lines(const char *path, char lines[][64], int max) {
+        FILE *f = fopen(path, "r");
+        int n = 0;
+        cr_assert_not_null(f, "no %s", path);
+        while (n < max && fgets(lines[n], 64, f))
+                n++;
+        cr_assert(feof(f), "%s has more than %d lines", path, max);
+        fclose(f);
+        return n;
+}
+
+Test(gen_command, labels_have_the_header_and_sorted_rows_inside_the_period) {
+        static char lines[2000][64];
+        char args[1024], path[256];
+        int n;
+
+        snprintf(path, sizeof(path), "%s/labels.csv", dir);
+        snprintf(args, sizeof(args),
+                 "gen -c %s --customers 1000 --days 120 --labels %s "
+                 "--output-dir %s/out",
+                 CONFIG, path, dir);
+        cr_assert_eq(run(args), 0);
+        n = read_lines(path, lines, 2000);
+        cr_assert_str_eq(lines[0], "customer_id,churned_at\n");
+        /* About 15% + 10% + 7% of customers churn inside 120 days. */
+        cr_assert(n - 1 > 200 && n - 1 < 450, "%d churners", n - 1);
+        for (int i = 1; i < n; i++) {
+                char *comma = strchr(lines[i], ',');
+                long long at;
+                cr_assert_not_null(comma, "line %d: %s", i + 1, lines[i]);
+                cr_assert_eq(comma - lines[i], 12, "line %d: %s", i + 1,
+                             lines[i]);
+                at = strtoll(comma + 1, NULL, 10);
+                cr_assert(at >= START_2026 && at < START_2026 + 120 * DAY_MS,
+                          "line %d: %s", i + 1, lines[i]);
+                if (i > 1)
+                        cr_assert_lt(strcmp(lines[i - 1], lines[i]), 0,
+                                     "line %d is out of order", i + 1);
+        }
+}
+
+Test(gen_command, output_dir_is_required_and_help_says_why) {
+        char args[512], *text;
+        size_t len;
+
+        snprintf(args, sizeof(args), "gen -c %s", CONFIG);
+        cr_assert_eq(run(args), 2);
+        cr_assert_eq(run("gen --help"), 0);
+        snprintf(args, sizeof(args), "%s/stdout", dir);
+        text = slurp(args, &len);
+        cr_assert_not_null(strstr(text, "writes Avro container files; Kafka "
+                                        "output comes with the live "
+                                        "pipeline"),
+                           "%s", text);
+        free(text);
+}
+
+Test(gen_command, bad_numbers_are_usage_errors_and_a_bad_config_fails) {
+        char args[512];
+
+        snprintf(args, sizeof(args), "gen -c %s --customers 0 -o %s/x", CONFIG,
+                 dir);
+        cr_assert_eq(run(args), 2);
+        snprintf(args, sizeof(args), "gen -c %s --days 12x -o %s/x", CONFIG,
+                 dir);
+        cr_assert_eq(run(args), 2);
+        snprintf(args, sizeof(args), "gen -c %s --seed -1 -o %s/x", CONFIG,
+                 dir);
+        cr_assert_eq(run(args), 2);
+        snprintf(args, sizeof(args),
+                 "gen -c %s/tests/configs/bad/unknown_stream.cfg -o %s/x",
+                 CW_SOURCE_DIR, dir);
+        cr_assert_eq(run(args), 1);
+        snprintf(args, sizeof(args), "%s/x", dir);
+        cr_assert_eq(access(args, F_OK), -1, "%s was created", args);
+}
+
+/* ---- the population ------------------------------------------------ */
+
+/* What the population tests learn from every event of a run. */
+struct seen {
+        const cw_gen_t *g;
+        int64_t *last_ts; /* per customer */
+        char *complaint;  /* per customer: a complaint ticket OPENED */
+        unsigned long long n[CW_STREAM_COUNT];
+        int64_t prev_ts;
+        int prev_stream;
+        int disorder; /* events out of processing order */
+        int bad_id;   /* an event id out of sequence */
+};
+
+static int customer_of(const struct cw_event *ev) {
+        return atoi(ev->customer_id.p + 5);
+}
+
+static int observe(void *opaque, const struct cw_event *ev) {
+        static const char prefix[] = "plts";
+        struct seen *s = opaque;
+        int c = customer_of(ev);
+        char want[32];
+
+        if (ev->ts < s->prev_ts ||
+            (ev->ts == s->prev_ts && (int)ev->stream < s->prev_stream))
+                s->disorder++;
+        s->prev_ts = ev->ts;
+        s->prev_stream = (int)ev->stream;
+        snprintf(want, sizeof(want), "%c-%llu", prefix[ev->stream],
+                 ++s->n[ev->stream]);
+        if (ev->str[0].len != strlen(want) ||
+            memcmp(ev->str[0].p, want, ev->str[0].len))
+                s->bad_id++;
+        if (ev->ts > s->last_ts[c])
+                s->last_ts[c] = ev->ts;
+        if (ev->stream == CW_STREAM_TICKET && ev->num[4] == 0 &&
+            ev->str[5].len == 9 && !memcmp(ev->str[5].p, "complaint", 9))
+                s->complaint[c] = 1;
+        return 0;
+}
+
+static cw_gen_t *run_population(int customers, int days, uint64_t seed,
+                                struct seen *s) {
+        struct cw_gen_params p = {seed, customers, days, START_2026};
+        char err[256] = "";
+        cw_gen_t *g = cw_gen_new(&p, err, sizeof(err));
+
+        cr_assert_not_null(g, "%s", err);
+        memset(s, 0, sizeof(*s));
+        s->g = g;
+        s->last_ts = calloc((size_t)customers, sizeof(*s->last_ts));
+        s->complaint = calloc((size_t)customers, 1);
+        for (int d = 0; d < days; d++)
+                cr_assert_eq(cw_gen_day(g, observe, s, err, sizeof(err)), 0,
+                             "%s", err);
+        cr_assert_eq(cw_gen_day(g, observe, s, err, sizeof(err)), -1,
+                     "a day past the period");
+        return g;
+}
+
+static void done(cw_gen_t *g, struct seen *s) {
+        free(s->last_ts);
+        free(s->complaint);
+        cw_gen_destroy(g);
+}
+
+Test(population, archetype_shares_are_within_two_points_on_5000_customers) {
+        static const double share[CW_ARCH_COUNT] = {0.55, 0.15, 0.10, 0.10,
+                                                    0.10};
+        struct cw_gen_params p = {1, 5000, 120, START_2026};
+        char err[256] = "";
+        int count[CW_ARCH_COUNT] = {0};
+        cw_gen_t *g = cw_gen_new(&p, err, sizeof(err));
+
+        cr_assert_not_null(g, "%s", err);
+        for (int c = 0; c < 5000; c++)
+                count[cw_gen_archetype(g, c)]++;
+        for (int a = 0; a < CW_ARCH_COUNT; a++)
+                cr_assert(fabs(count[a] / 5000.0 - share[a]) < 0.02,
+                          "%s: %d of 5000", cw_archetype_names[a], count[a]);
+        cw_gen_destroy(g);
+}
+
+Test(population, events_come_in_processing_order_with_sequential_ids) {
+        struct seen s;
+        cw_gen_t *g = run_population(2000, 30, 3, &s);
+        cr_assert_eq(s.disorder, 0);
+        cr_assert_eq(s.bad_id, 0);
+        for (int st = 0; st < CW_STREAM_COUNT; st++) {
+                cr_assert_eq(s.n[st], cw_gen_events(g, (cw_stream_t)st));
+                cr_assert_gt(s.n[st], 0, "no %s events", cw_streams[st].name);
+        }
+        done(g, &s);
+}
+
+Test(population, churners_have_no_events_at_or_after_churned_at) {
+        struct seen s;
+        cw_gen_t *g = run_population(5000, 120, 5, &s);
+        int abrupt = 0, active_before = 0;
+        int64_t at;
+
+        for (int c = 0; c < 5000; c++) {
+                if (!cw_gen_churned_at(g, c, &at))
+                        continue;
+                cr_assert_lt(s.last_ts[c], at, "customer %d", c);
+                if (cw_gen_archetype(g, c) == CW_ARCH_ABRUPT) {
+                        abrupt++;
+                        active_before += s.last_ts[c] != 0;
+                }
+        }
+        /* Every abrupt churner churns inside the period, most after some
+         * activity. */
+        cr_assert(abrupt > 400 && active_before > 0.9 * abrupt, "%d, %d",
+                  abrupt, active_before);
+        done(g, &s);
+}
+
+Test(population, complainers_open_complaint_tickets_and_most_churn) {
+        struct seen s;
+        cw_gen_t *g = run_population(5000, 120, 9, &s);
+        int complainers = 0, churned = 0, others = 0, others_complained = 0;
+        int64_t at;
+
+        for (int c = 0; c < 5000; c++) {
+                if (cw_gen_archetype(g, c) != CW_ARCH_COMPLAINING) {
+                        others++;
+                        others_complained += s.complaint[c];
+                        continue;
+                }
+                complainers++;
+                cr_assert(s.complaint[c], "complainer %d never complained", c);
+                churned += cw_gen_churned_at(g, c, &at);
+        }
+        cr_assert(churned > 0.6 * complainers && churned < 0.8 * complainers,
+                  "%d of %d complainers churned", churned, complainers);
+        /* Complaints are rare among the others. */
+        cr_assert_lt(others_complained, 0.05 * others);
+        done(g, &s);
+}
+
+Test(population, steady_customers_never_churn_and_late_joiners_start_late) {
+        struct cw_gen_params p = {11, 3000, 120, START_2026};
+        char err[256] = "";
+        cw_gen_t *g = cw_gen_new(&p, err, sizeof(err));
+        int64_t at;
+
+        cr_assert_not_null(g, "%s", err);
+        for (int c = 0; c < 3000; c++) {
+                cw_archetype_t a = cw_gen_archetype(g, c);
+                if (a == CW_ARCH_STEADY || a == CW_ARCH_LATE_JOINER)
+                        cr_assert(!cw_gen_churned_at(g, c, &at), "%d", c);
+        }
+        cw_gen_destroy(g);
+}
+
+Test(population, customer_ids_are_zero_padded_to_seven_digits) {
+        struct cw_gen_params p = {1, 100, 1, 0};
+        char err[256] = "", id[CW_GEN_ID_MAX];
+        cw_gen_t *g = cw_gen_new(&p, err, sizeof(err));
+
+        cr_assert_not_null(g, "%s", err);
+        cr_assert_eq(cw_gen_customer_id(g, 42, id), 12);
+        cr_assert_str_eq(id, "cust-0000042");
+        cw_gen_destroy(g);
+}
+
+Test(population, parameters_out_of_range_are_refused_with_a_sentence) {
+        struct cw_gen_params p = {1, 0, 10, 0};
+        char err[256] = "";
+
+        cr_assert_null(cw_gen_new(&p, err, sizeof(err)));
+        cr_assert_not_null(strstr(err, "customers"), "%s", err);
+        p.customers = 10;
+        p.days = 0;
+        cr_assert_null(cw_gen_new(&p, err, sizeof(err)));
+        cr_assert_not_null(strstr(err, "days"), "%s", err);
+        p.days = 10;
+        p.start_ms = -1;
+        cr_assert_null(cw_gen_new(&p, err, sizeof(err)));
+        cr_assert_not_null(strstr(err, "start"), "%s", err);
+        cw_gen_destroy(NULL);
+}
