@@ -65,8 +65,8 @@ int main(int argc, char **argv) {
                 for (int f = first; f < argc; f++)
                         n += decode_file(argv[f]);
                 t[i] = now_s() - start;
-                printf("run %d: %lld records in %.3f s, %.0f records/s\n", i + 1,
-                       n, t[i], (double)n / t[i]);
+                printf("run %d: %lld records in %.3f s, %.0f records/s\n",
+                       i + 1, n, t[i], (double)n / t[i]);
         }
         qsort(t, (size_t)runs, sizeof(double), cmp);
         printf("avro-c decode: median %.3f s, %.0f records/s (%lld records, "
