@@ -193,8 +193,20 @@ int main(int argc, char **argv) {
                 e = cw_engine_new(c, count_warning, &warnings, err,
                                   sizeof(err));
                 double start = now_s();
-                for (size_t i = 0; i < n_events; i++)
+                uint32_t ring[16];
+                for (size_t i = 0; i < n_events; i++) {
+                        if (i + 12 < n_events) {
+                                const struct cw_event *x = &evs[i + 12];
+                                ring[(i + 12) & 15] = cw_engine_id_hash(
+                                        x->customer_id.p, x->customer_id.len);
+                                cw_engine_prefetch(e, ring[(i + 12) & 15], 0);
+                        }
+                        if (i + 8 < n_events)
+                                cw_engine_prefetch(e, ring[(i + 8) & 15], 1);
+                        if (i + 4 < n_events)
+                                cw_engine_prefetch(e, ring[(i + 4) & 15], 2);
                         cw_engine_process(e, &evs[i]);
+                }
                 t[r] = now_s() - start;
                 printf("run %d: %.3f s, %.0f events/s, %llu warnings\n", r + 1,
                        t[r], (double)n_events / t[r], warnings);

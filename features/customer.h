@@ -2,10 +2,14 @@
  * Inside the engine: the per-customer record and the engine struct, shared
  * by engine.c (processing) and state.c (serialisation). Not a public API.
  *
- * A customer is ONE allocation: a 32-byte header, then the plan's layout
- * (bucket list pointers, running totals, latest-event trackers, alert
- * states) and the customer id. Bucket lists are separate allocations, one
- * per stream that has windows, absent while the customer has no bucket.
+ * A customer is ONE allocation: a 32-byte header, the plan's layout
+ * (running totals, latest-event trackers, alert states, bucket counts), the
+ * customer id, then one area of day buckets per stream that has windows.
+ * Keeping the buckets inside the record means evaluating a customer touches
+ * one contiguous block: a day sweep walks records allocated mostly in
+ * order instead of chasing a second pointer per customer. Growing an area
+ * reallocates the record, so code that may grow one takes the customer's
+ * index and re-reads cw_engine.cust afterwards.
  */
 #ifndef CW_CUSTOMER_H
 #define CW_CUSTOMER_H
@@ -27,11 +31,11 @@ struct cw_customer {
         _Alignas(8) unsigned char data[];
 };
 
-/* A stream's day buckets, ascending by day. */
-struct cw_blist {
-        uint16_t n, cap;
-        uint32_t pad;
-        _Alignas(8) unsigned char b[];
+/* A view of one stream's day buckets, ascending by day. */
+struct cw_bview {
+        unsigned char *b;
+        uint16_t *n;
+        uint16_t *cap;
 };
 
 struct cw_alert_time {
@@ -77,14 +81,9 @@ struct cw_engine {
         struct cw_warning_feature *pfeat;
         size_t n_pfeat, cap_pfeat;
 
-        size_t blist_bytes;
         struct cw_engine_stats stats;
 };
 
-static inline struct cw_blist **cw_cust_blists(const struct cw_plan *p,
-                                               struct cw_customer *c) {
-        return (struct cw_blist **)(void *)(c->data + p->off_buckets);
-}
 static inline int64_t *cw_cust_runs(const struct cw_plan *p,
                                     struct cw_customer *c) {
         return (int64_t *)(void *)(c->data + p->off_runs);
@@ -110,9 +109,38 @@ static inline char *cw_cust_id(const struct cw_plan *p, struct cw_customer *c) {
         return (char *)c->data + p->fixed_size;
 }
 
+static inline uint16_t *cw_cust_bmeta(const struct cw_plan *p,
+                                      struct cw_customer *c) {
+        return (uint16_t *)(void *)(c->data + p->off_bmeta);
+}
+
+/* Bytes from c->data to the bucket area of slot j (areas follow the id). */
+static inline size_t cw_cust_area_off(const struct cw_plan *p,
+                                      struct cw_customer *c, int j) {
+        size_t off = ((size_t)p->fixed_size + c->id_len + 7) & ~(size_t)7;
+        const uint16_t *m = cw_cust_bmeta(p, c);
+        for (int i = 0; i < j; i++)
+                off += (size_t)m[2 * i + 1] * (size_t)p->slot_bucket_size[i];
+        return off;
+}
+
+/* The whole record's size in bytes. */
+static inline size_t cw_cust_size(const struct cw_plan *p,
+                                  struct cw_customer *c) {
+        return sizeof(*c) + cw_cust_area_off(p, c, p->n_bucket_streams);
+}
+
+static inline struct cw_bview cw_cust_buckets(const struct cw_plan *p,
+                                              struct cw_customer *c, int j) {
+        uint16_t *m = cw_cust_bmeta(p, c);
+        struct cw_bview v = {c->data + cw_cust_area_off(p, c, j), &m[2 * j],
+                             &m[2 * j + 1]};
+        return v;
+}
+
 static inline unsigned char *cw_bucket(const struct cw_stream_plan *sp,
-                                       struct cw_blist *bl, int i) {
-        return bl->b + (size_t)i * (size_t)sp->bucket_size;
+                                       struct cw_bview v, int i) {
+        return v.b + (size_t)i * (size_t)sp->bucket_size;
 }
 static inline int32_t cw_bucket_day(const unsigned char *b) {
         return *(const int32_t *)(const void *)b;
@@ -135,7 +163,8 @@ long cw_engine_find(const cw_engine_t *e, const char *id, size_t len,
 struct cw_customer *cw_engine_add(cw_engine_t *e, const char *id, size_t len,
                                   uint32_t h);
 void cw_engine_remove(cw_engine_t *e, size_t i);
-struct cw_blist *cw_blist_alloc(cw_engine_t *e, const struct cw_stream_plan *sp,
-                                int cap);
+/* Makes room for `cap` buckets of stream slot j in customer k (which may
+ * move). Returns the customer, or NULL when out of memory. */
+struct cw_customer *cw_engine_reserve(cw_engine_t *e, size_t k, int j, int cap);
 
 #endif

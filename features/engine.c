@@ -8,6 +8,8 @@
 #include "duration.h"
 
 #define CW_MAX_CUSTOMER_ID 256
+/* How many customers ahead a sweep prefetches (bench/run.sh measures). */
+#define SWEEP_PREFETCH 8
 
 static inline int32_t day_of(int64_t ts) {
         int64_t d = ts / CW_MS_PER_DAY;
@@ -20,6 +22,10 @@ static inline int32_t day_of(int64_t ts) {
  * Open addressing with linear probing over (hash, index) pairs: 8 bytes a
  * slot at a load of at most 3/4, and a probe compares hashes before it
  * touches a customer record. */
+
+uint32_t cw_engine_id_hash(const char *id, size_t len) {
+        return cw_engine_hash(id, len);
+}
 
 uint32_t cw_engine_hash(const char *id, size_t len) {
         uint64_t h[2];
@@ -43,6 +49,25 @@ long cw_engine_find(const cw_engine_t *e, const char *id, size_t len,
         if (slot)
                 *slot = i;
         return -1;
+}
+
+void cw_engine_prefetch(const cw_engine_t *e, uint32_t h, int stage) {
+        const struct cw_slot *slot = &e->tab[h & e->tab_mask];
+        const char *c;
+
+        if (stage == 0) {
+                __builtin_prefetch(slot);
+                return;
+        }
+        if (!slot->idx || slot->hash != h)
+                return; /* absent, or further down the probe chain */
+        if (stage == 1) {
+                __builtin_prefetch(&e->cust[slot->idx - 1]);
+                return;
+        }
+        c = (const char *)e->cust[slot->idx - 1];
+        for (int l = 0; l < 512; l += 64)
+                __builtin_prefetch(c + l);
 }
 
 static int rehash(cw_engine_t *e, size_t cap) {
@@ -79,7 +104,8 @@ struct cw_customer *cw_engine_add(cw_engine_t *e, const char *id, size_t len,
                 e->cust = a;
                 e->cap_cust = cap;
         }
-        c = calloc(1, sizeof(*c) + (size_t)p->fixed_size + len);
+        c = calloc(1, sizeof(*c) +
+                              (((size_t)p->fixed_size + len + 7) & ~(size_t)7));
         if (!c)
                 return NULL;
         c->last_ts = CW_TIME_NONE;
@@ -108,20 +134,6 @@ static size_t slot_of_index(const cw_engine_t *e, size_t k) {
         return i;
 }
 
-static void free_customer(cw_engine_t *e, struct cw_customer *c) {
-        struct cw_blist **bl = cw_cust_blists(e->plan, c);
-        for (int s = 0; s < CW_STREAM_COUNT; s++) {
-                const struct cw_stream_plan *sp = &e->plan->streams[s];
-                if (sp->bucket_slot >= 0 && bl[sp->bucket_slot]) {
-                        e->blist_bytes -= sizeof(struct cw_blist) +
-                                          (size_t)bl[sp->bucket_slot]->cap *
-                                                  (size_t)sp->bucket_size;
-                        free(bl[sp->bucket_slot]);
-                }
-        }
-        free(c);
-}
-
 /* Removes customer k: backward-shift deletion keeps probe chains whole,
  * then the last customer moves into the hole of the dense array. */
 void cw_engine_remove(cw_engine_t *e, size_t k) {
@@ -142,7 +154,7 @@ void cw_engine_remove(cw_engine_t *e, size_t k) {
                 }
         }
         e->tab[i].idx = 0;
-        free_customer(e, e->cust[k]);
+        free(e->cust[k]);
         if (k != last) {
                 e->tab[slot_of_index(e, last)].idx = (uint32_t)k + 1;
                 e->cust[k] = e->cust[last];
@@ -151,17 +163,29 @@ void cw_engine_remove(cw_engine_t *e, size_t k) {
         e->stats.customers = e->n_cust;
 }
 
-struct cw_blist *cw_blist_alloc(cw_engine_t *e, const struct cw_stream_plan *sp,
-                                int cap) {
-        struct cw_blist *bl =
-                malloc(sizeof(*bl) + (size_t)cap * (size_t)sp->bucket_size);
-        if (!bl)
+struct cw_customer *cw_engine_reserve(cw_engine_t *e, size_t k, int j,
+                                      int cap) {
+        const struct cw_plan *p = e->plan;
+        struct cw_customer *c = e->cust[k];
+        uint16_t *m = cw_cust_bmeta(p, c);
+        size_t grow =
+                (size_t)(cap - m[2 * j + 1]) * (size_t)p->slot_bucket_size[j];
+        size_t size = cw_cust_size(p, c), tail;
+
+        if (cap <= m[2 * j + 1])
+                return c;
+        tail = size - sizeof(*c) - cw_cust_area_off(p, c, j + 1);
+        if (!(c = realloc(c, size + grow)))
                 return NULL;
-        bl->n = 0;
-        bl->cap = (uint16_t)cap;
-        bl->pad = 0;
-        e->blist_bytes += sizeof(*bl) + (size_t)cap * (size_t)sp->bucket_size;
-        return bl;
+        e->cust[k] = c;
+        m = cw_cust_bmeta(p, c);
+        /* The areas after slot j move up by the growth. */
+        if (tail) {
+                unsigned char *from = c->data + cw_cust_area_off(p, c, j + 1);
+                memmove(from + grow, from, tail);
+        }
+        m[2 * j + 1] = (uint16_t)cap;
+        return c;
 }
 
 /* ---- windows --------------------------------------------------------------
@@ -171,11 +195,11 @@ struct cw_blist *cw_blist_alloc(cw_engine_t *e, const struct cw_stream_plan *sp,
  * its filter matched; called only when a cached extreme left the window.
  * Costs one pass over the window's buckets. */
 static int64_t rescan_extreme(const struct cw_stream_plan *sp,
-                              struct cw_blist *bl, const struct cw_col *col,
+                              struct cw_bview bl, const struct cw_col *col,
                               int32_t lo, int is_min) {
         const struct cw_col *cc = &sp->cols[col->count_col];
         int64_t best = is_min ? INT64_MAX : INT64_MIN;
-        for (int i = bl->n - 1; i >= 0; i--) {
+        for (int i = *bl.n - 1; i >= 0; i--) {
                 unsigned char *b = cw_bucket(sp, bl, i);
                 int64_t v;
                 if (cw_bucket_day(b) < lo)
@@ -191,11 +215,11 @@ static int64_t rescan_extreme(const struct cw_stream_plan *sp,
 
 /* Takes the buckets of days [old_lo, new_lo) out of group g's totals. */
 static void evict_days(const struct cw_plan *p, const struct cw_stream_plan *sp,
-                       const struct cw_group *g, struct cw_blist *bl,
+                       const struct cw_group *g, struct cw_bview bl,
                        int64_t *runs, int32_t old_lo, int32_t new_lo) {
         uint64_t dirty = 0;
 
-        for (int i = 0; i < bl->n; i++) {
+        for (int i = 0; i < *bl.n; i++) {
                 unsigned char *b = cw_bucket(sp, bl, i);
                 int32_t day = cw_bucket_day(b);
                 if (day < old_lo)
@@ -247,7 +271,6 @@ static void advance_customer(cw_engine_t *e, struct cw_customer *c,
                              int32_t day) {
         const struct cw_plan *p = e->plan;
         int64_t *runs = cw_cust_runs(p, c);
-        struct cw_blist **lists = cw_cust_blists(p, c);
 
         if (c->cur_day == CW_DAY_NONE || day <= c->cur_day) {
                 if (c->cur_day == CW_DAY_NONE)
@@ -256,11 +279,14 @@ static void advance_customer(cw_engine_t *e, struct cw_customer *c,
         }
         for (int s = 0; s < CW_STREAM_COUNT; s++) {
                 const struct cw_stream_plan *sp = &p->streams[s];
-                struct cw_blist *bl;
+                struct cw_bview bl;
                 int keep = 0;
                 int32_t lo_keep;
 
-                if (sp->bucket_slot < 0 || !(bl = lists[sp->bucket_slot]))
+                if (sp->bucket_slot < 0)
+                        continue;
+                bl = cw_cust_buckets(p, c, sp->bucket_slot);
+                if (!*bl.n)
                         continue;
                 for (int gi = 0; gi < sp->n_groups; gi++) {
                         const struct cw_group *g = &sp->groups[gi];
@@ -275,57 +301,43 @@ static void advance_customer(cw_engine_t *e, struct cw_customer *c,
                         evict_days(p, sp, g, bl, runs, old_lo, new_lo);
                 }
                 lo_keep = day - sp->max_days + 1;
-                while (keep < bl->n &&
+                while (keep < *bl.n &&
                        cw_bucket_day(cw_bucket(sp, bl, keep)) < lo_keep)
                         keep++;
-                if (keep == bl->n) {
-                        e->blist_bytes -=
-                                sizeof(*bl) +
-                                (size_t)bl->cap * (size_t)sp->bucket_size;
-                        free(bl);
-                        lists[sp->bucket_slot] = NULL;
-                } else if (keep) {
-                        memmove(bl->b, cw_bucket(sp, bl, keep),
-                                (size_t)(bl->n - keep) *
+                if (keep) {
+                        memmove(bl.b, cw_bucket(sp, bl, keep),
+                                (size_t)(*bl.n - keep) *
                                         (size_t)sp->bucket_size);
-                        bl->n = (uint16_t)(bl->n - keep);
+                        *bl.n = (uint16_t)(*bl.n - keep);
                 }
         }
         c->cur_day = day;
 }
 
-/* The bucket of `day` in the list, created in order when missing. NULL:
- * out of memory. */
-static unsigned char *bucket_for(cw_engine_t *e,
-                                 const struct cw_stream_plan *sp,
-                                 struct cw_blist **slot, int32_t day) {
-        struct cw_blist *bl = *slot;
+/* The bucket of `day` in customer k's list, created in order when
+ * missing; the customer may move. NULL: out of memory. */
+static unsigned char *bucket_for(cw_engine_t *e, size_t k,
+                                 const struct cw_stream_plan *sp, int32_t day) {
+        struct cw_bview bl =
+                cw_cust_buckets(e->plan, e->cust[k], sp->bucket_slot);
         int i;
 
-        if (!bl && !(bl = *slot = cw_blist_alloc(e, sp, 2)))
-                return NULL;
         /* Events mostly land on the newest day: search from the end. */
-        for (i = bl->n; i > 0 && cw_bucket_day(cw_bucket(sp, bl, i - 1)) >= day;
+        for (i = *bl.n; i > 0 && cw_bucket_day(cw_bucket(sp, bl, i - 1)) >= day;
              i--)
                 if (cw_bucket_day(cw_bucket(sp, bl, i - 1)) == day)
                         return cw_bucket(sp, bl, i - 1);
-        if (bl->n == bl->cap) {
-                int cap = bl->cap < 8 ? bl->cap + 2 : bl->cap + bl->cap / 2;
-                struct cw_blist *nb;
+        if (*bl.n == *bl.cap) {
+                int cap = *bl.cap < 8 ? *bl.cap + 2 : *bl.cap + *bl.cap / 2;
                 if (cap > sp->max_days)
                         cap = sp->max_days;
-                nb = realloc(bl, sizeof(*bl) +
-                                         (size_t)cap * (size_t)sp->bucket_size);
-                if (!nb)
+                if (!cw_engine_reserve(e, k, sp->bucket_slot, cap))
                         return NULL;
-                e->blist_bytes +=
-                        (size_t)(cap - nb->cap) * (size_t)sp->bucket_size;
-                nb->cap = (uint16_t)cap;
-                *slot = bl = nb;
+                bl = cw_cust_buckets(e->plan, e->cust[k], sp->bucket_slot);
         }
         memmove(cw_bucket(sp, bl, i + 1), cw_bucket(sp, bl, i),
-                (size_t)(bl->n - i) * (size_t)sp->bucket_size);
-        bl->n++;
+                (size_t)(*bl.n - i) * (size_t)sp->bucket_size);
+        (*bl.n)++;
         memset(cw_bucket(sp, bl, i), 0, (size_t)sp->bucket_size);
         *(int32_t *)(void *)cw_bucket(sp, bl, i) = day;
         return cw_bucket(sp, bl, i);
@@ -333,19 +345,22 @@ static unsigned char *bucket_for(cw_engine_t *e,
 
 /* Adds an event (whose filters matched `mask`) to its stream's buckets and
  * to the totals of every window that covers its day. */
-static void add_to_windows(cw_engine_t *e, struct cw_customer *c,
+static void add_to_windows(cw_engine_t *e, size_t k,
                            const struct cw_stream_plan *sp,
                            const struct cw_event *ev, uint32_t mask) {
         const struct cw_plan *p = e->plan;
-        int64_t *runs = cw_cust_runs(p, c);
         int32_t day = day_of(ev->ts);
         unsigned char *b;
+        int64_t *runs;
+        struct cw_customer *c;
 
-        if (day < c->cur_day - sp->max_days + 1)
+        if (day < e->cust[k]->cur_day - sp->max_days + 1)
                 return; /* older than every window */
-        b = bucket_for(e, sp, &cw_cust_blists(p, c)[sp->bucket_slot], day);
+        b = bucket_for(e, k, sp, day);
         if (!b)
                 return;
+        c = e->cust[k];
+        runs = cw_cust_runs(p, c);
         /* Counts first: a value column knows from its count whether this
          * is the first matching event of the day. */
         for (int i = 0; i < sp->n_cols; i++)
@@ -660,6 +675,15 @@ static void sweep(cw_engine_t *e, int32_t B) {
         e->collecting = 1;
         for (size_t k = 0; k < e->n_cust;) {
                 struct cw_customer *c = e->cust[k];
+                /* Memory latency bounds a sweep: records are visited in
+                 * array order but lie anywhere, so the next ones are
+                 * fetched while this one is evaluated. */
+                if (k + SWEEP_PREFETCH < e->n_cust) {
+                        const char *next =
+                                (const char *)e->cust[k + SWEEP_PREFETCH];
+                        for (int l = 0; l < 512; l += 64)
+                                __builtin_prefetch(next + l);
+                }
                 if (t - c->last_ts >= e->config->state_ttl_ms) {
                         cw_engine_remove(e, k);
                         e->stats.evicted++;
@@ -702,16 +726,18 @@ static uint32_t match_filters(const struct cw_stream_plan *sp,
         return mask;
 }
 
-static void apply(cw_engine_t *e, struct cw_customer *c,
-                  const struct cw_event *ev) {
+static void apply(cw_engine_t *e, size_t ci, const struct cw_event *ev) {
         const struct cw_plan *p = e->plan;
         const struct cw_stream_plan *sp = &p->streams[ev->stream];
+        struct cw_customer *c = e->cust[ci];
         int64_t t = c->last_eval > ev->ts ? c->last_eval : ev->ts;
         uint32_t mask = match_filters(sp, ev);
 
         advance_customer(e, c, day_of(t));
-        if (sp->bucket_slot >= 0 && mask)
-                add_to_windows(e, c, sp, ev, mask);
+        if (sp->bucket_slot >= 0 && mask) {
+                add_to_windows(e, ci, sp, ev, mask);
+                c = e->cust[ci]; /* it may have grown */
+        }
         for (int k = 0; k < sp->n_trackers; k++) {
                 const struct cw_tracker *tr = &p->trackers[sp->trackers[k]];
                 int64_t *ts = &cw_cust_tr_ts(p, c)[sp->trackers[k]];
@@ -752,15 +778,16 @@ cw_process_result_t cw_engine_process(cw_engine_t *e,
 
         h = cw_engine_hash(ev->customer_id.p, ev->customer_id.len);
         k = cw_engine_find(e, ev->customer_id.p, ev->customer_id.len, h, NULL);
-        c = k >= 0 ? e->cust[k]
-                   : cw_engine_add(e, ev->customer_id.p, ev->customer_id.len,
-                                   h);
-        if (!c) {
-                e->stats.invalid++;
-                return CW_PROCESS_INVALID;
+        if (k < 0) {
+                c = cw_engine_add(e, ev->customer_id.p, ev->customer_id.len, h);
+                if (!c) {
+                        e->stats.invalid++;
+                        return CW_PROCESS_INVALID;
+                }
+                k = (long)e->n_cust - 1;
         }
         e->stats.applied++;
-        apply(e, c, ev);
+        apply(e, (size_t)k, ev);
         return CW_PROCESS_APPLIED;
 }
 
@@ -794,9 +821,8 @@ size_t cw_engine_customers(const cw_engine_t *e) {
 size_t cw_engine_memory(const cw_engine_t *e) {
         size_t rec = 0;
         for (size_t k = 0; k < e->n_cust; k++)
-                rec += sizeof(struct cw_customer) +
-                       (size_t)e->plan->fixed_size + e->cust[k]->id_len;
-        return rec + e->blist_bytes + (e->tab_mask + 1) * sizeof(*e->tab) +
+                rec += cw_cust_size(e->plan, e->cust[k]);
+        return rec + (e->tab_mask + 1) * sizeof(*e->tab) +
                e->cap_cust * sizeof(*e->cust);
 }
 
@@ -871,7 +897,7 @@ void cw_engine_destroy(cw_engine_t *e) {
         if (!e)
                 return;
         for (size_t k = 0; k < e->n_cust; k++)
-                free_customer(e, e->cust[k]);
+                free(e->cust[k]);
         free(e->cust);
         free(e->tab);
         if (e->alert_refs)

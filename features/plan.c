@@ -189,13 +189,16 @@ struct cw_plan *cw_plan_new(const cw_config_t *c, char *errstr,
                 struct cw_stream_plan *sp = &p->streams[s];
                 layout_buckets(sp);
                 sp->bucket_slot = sp->max_days ? p->n_bucket_streams++ : -1;
+                if (sp->bucket_slot >= 0)
+                        p->slot_bucket_size[sp->bucket_slot] = sp->bucket_size;
         }
-        p->off_buckets = 0; /* offsets are from cw_customer.data */
-        p->off_runs = p->off_buckets + 8 * p->n_bucket_streams;
+        /* Offsets are from cw_customer.data: 8-byte fields first. */
+        p->off_runs = 0;
         p->off_tr_ts = p->off_runs + 8 * p->n_runs;
         p->off_tr_val = p->off_tr_ts + 8 * p->n_trackers;
         p->off_alerts = p->off_tr_val + 8 * p->n_tracker_values;
-        p->fixed_size = p->off_alerts + 16 * c->n_alerts + c->n_alerts;
+        p->off_bmeta = (p->off_alerts + 17 * c->n_alerts + 1) & ~1;
+        p->fixed_size = p->off_bmeta + 4 * p->n_bucket_streams;
         return p;
 
 out_nomem:

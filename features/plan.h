@@ -100,13 +100,14 @@ struct cw_plan {
         int n_tracker_values;
         struct cw_feature_plan *features;
         int n_bucket_streams;
+        int slot_bucket_size[CW_STREAM_COUNT]; /* by bucket slot */
         /* Per-customer layout, bytes from the start of its record. */
-        int off_buckets; /* void *[n_bucket_streams] */
-        int off_runs;    /* int64[n_runs] */
-        int off_tr_ts;   /* int64[n_trackers] */
-        int off_tr_val;  /* int64[n_tracker_values] */
-        int off_alerts;  /* struct cw_alert_state[n_alerts] */
-        int fixed_size;  /* the customer id follows */
+        int off_runs;   /* int64[n_runs] */
+        int off_tr_ts;  /* int64[n_trackers] */
+        int off_tr_val; /* int64[n_tracker_values] */
+        int off_alerts; /* struct cw_alert_time[n_alerts], uint8 states */
+        int off_bmeta;  /* uint16 {n, cap}[n_bucket_streams] */
+        int fixed_size; /* the customer id, then the bucket areas, follow */
 };
 
 struct cw_plan *cw_plan_new(const cw_config_t *c, char *errstr,

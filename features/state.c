@@ -34,7 +34,6 @@ static size_t encode(const cw_engine_t *e, struct cw_customer *c, uint8_t *buf,
                      size_t cap) {
         const struct cw_plan *p = e->plan;
         struct out o = {buf, cap, 0};
-        struct cw_blist **lists = cw_cust_blists(p, c);
 
         put_u(&o, STATE_VERSION);
         put_u(&o, e->layout_id);
@@ -47,13 +46,13 @@ static size_t encode(const cw_engine_t *e, struct cw_customer *c, uint8_t *buf,
         put_s(&o, c->cur_day);
         for (int s = 0; s < CW_STREAM_COUNT; s++) {
                 const struct cw_stream_plan *sp = &p->streams[s];
-                struct cw_blist *bl;
+                struct cw_bview bl;
                 int32_t prev = c->cur_day;
                 if (sp->bucket_slot < 0)
                         continue;
-                bl = lists[sp->bucket_slot];
-                put_u(&o, bl ? bl->n : 0);
-                for (int i = 0; bl && i < bl->n; i++) {
+                bl = cw_cust_buckets(p, c, sp->bucket_slot);
+                put_u(&o, *bl.n);
+                for (int i = 0; i < *bl.n; i++) {
                         unsigned char *b = cw_bucket(sp, bl, i);
                         /* Days ascend and end at or before cur_day. */
                         put_s(&o, (int64_t)prev - cw_bucket_day(b));
@@ -152,7 +151,8 @@ int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
         c->cur_day = (int32_t)get_s(&in);
         for (int s = 0; s < CW_STREAM_COUNT && !in.bad; s++) {
                 const struct cw_stream_plan *sp = &p->streams[s];
-                struct cw_blist *bl;
+                struct cw_bview bl;
+                struct cw_customer *grown;
                 uint64_t n;
                 int32_t day = c->cur_day;
                 if (sp->bucket_slot < 0)
@@ -162,10 +162,13 @@ int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
                         continue;
                 if (n > (uint64_t)sp->max_days)
                         goto out_remove;
-                if (!(bl = cw_blist_alloc(e, sp, (int)n)))
+                grown = cw_engine_reserve(e, e->n_cust - 1, sp->bucket_slot,
+                                          (int)n);
+                if (!grown)
                         goto out_remove;
-                cw_cust_blists(p, c)[sp->bucket_slot] = bl;
-                bl->n = (uint16_t)n;
+                c = grown;
+                bl = cw_cust_buckets(p, c, sp->bucket_slot);
+                *bl.n = (uint16_t)n;
                 for (int i = 0; i < (int)n; i++) {
                         unsigned char *b = cw_bucket(sp, bl, i);
                         memset(b, 0, (size_t)sp->bucket_size);

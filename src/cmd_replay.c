@@ -107,34 +107,112 @@ static void summary(const cw_config_t *c, const cw_engine_t *e,
                 elapsed > 0 ? (double)st->events / elapsed : 0);
 }
 
+/*
+ * Events are read a few ahead of the one the engine processes, so that the
+ * memory of their customers can be fetched early (cw_engine_prefetch): the
+ * engine's cost is mostly waiting for memory. A held event owns a copy of
+ * its strings, as the merge's next call invalidates them.
+ */
+#define AHEAD 16
+
+struct ahead {
+        struct cw_event ev;
+        char *buf;
+        size_t cap;
+        const char *file;
+        long long pos;
+        uint32_t hash;
+};
+
+static int hold(struct ahead *a, const struct cw_event *ev) {
+        const struct cw_stream_def *d = &cw_streams[ev->stream];
+        size_t need = 0, off = 0;
+
+        for (int f = 0; f < d->n_fields; f++)
+                if (d->fields[f].type == CW_FIELD_STR && ev->str[f].p)
+                        need += ev->str[f].len;
+        if (need > a->cap) {
+                char *b = realloc(a->buf, need * 2);
+                if (!b)
+                        return -1;
+                a->buf = b;
+                a->cap = need * 2;
+        }
+        a->ev = *ev;
+        for (int f = 0; f < d->n_fields; f++)
+                if (d->fields[f].type == CW_FIELD_STR && ev->str[f].p) {
+                        memcpy(a->buf + off, ev->str[f].p, ev->str[f].len);
+                        a->ev.str[f].p = a->buf + off;
+                        off += ev->str[f].len;
+                }
+        a->ev.customer_id = a->ev.str[CW_FIELD_CUSTOMER_ID];
+        return 0;
+}
+
+static void process(cw_engine_t *e, const struct ahead *a,
+                    unsigned long long *late) {
+        if (cw_engine_process(e, &a->ev) == CW_PROCESS_LATE &&
+            ++*late <= LOG_LATE_MAX)
+                cw_warn("%s: record %lld: late event (ts %lld is more than "
+                        "lateness before stream time %lld); skipped%s",
+                        a->file, a->pos, (long long)a->ev.ts,
+                        (long long)cw_engine_stream_time(e),
+                        *late == LOG_LATE_MAX
+                                ? "; further late events are only counted"
+                                : "");
+}
+
 /* Feeds every event to the engine; 0, or -1 after logging why. */
 static int run(cw_engine_t *e, cw_file_merge_t *m, int has_to, int64_t to) {
+        struct ahead ring[AHEAD];
         struct cw_event ev;
         char err[1024];
         unsigned long long late = 0;
-        int tty = isatty(STDERR_FILENO), r;
+        int tty = isatty(STDERR_FILENO), r = 0, done = 0;
+        size_t head = 0, tail = 0;
         double start = now_s(), last = start;
 
-        while ((r = cw_file_merge_next(m, &ev, err, sizeof(err))) == 1) {
-                if (has_to && ev.ts > to)
-                        break; /* in processing order: all later ones too */
-                if (cw_engine_process(e, &ev) == CW_PROCESS_LATE &&
-                    ++late <= LOG_LATE_MAX)
-                        cw_warn("%s: record %lld: late event (ts %lld is more "
-                                "than lateness before stream time %lld); "
-                                "skipped%s",
-                                cw_file_merge_file(m),
-                                cw_file_merge_position(m), (long long)ev.ts,
-                                (long long)cw_engine_stream_time(e),
-                                late == LOG_LATE_MAX ? "; further late events "
-                                                       "are only counted"
-                                                     : "");
+        memset(ring, 0, sizeof(ring));
+        for (;;) {
+                while (!done && tail - head < AHEAD) {
+                        struct ahead *a = &ring[tail % AHEAD];
+                        r = cw_file_merge_next(m, &ev, err, sizeof(err));
+                        /* In processing order: after one event beyond --to,
+                         * all later ones are too. */
+                        if (r <= 0 || (has_to && ev.ts > to)) {
+                                done = 1;
+                                r = r < 0 ? -1 : 0;
+                                break;
+                        }
+                        if (hold(a, &ev)) {
+                                snprintf(err, sizeof(err), "out of memory");
+                                r = -1;
+                                done = 1;
+                                break;
+                        }
+                        a->file = cw_file_merge_file(m);
+                        a->pos = cw_file_merge_position(m);
+                        a->hash = cw_engine_id_hash(ev.customer_id.p,
+                                                    ev.customer_id.len);
+                        cw_engine_prefetch(e, a->hash, 0);
+                        tail++;
+                }
+                if (r < 0 || head == tail)
+                        break;
+                if (tail - head > 8)
+                        cw_engine_prefetch(e, ring[(head + 8) % AHEAD].hash, 1);
+                if (tail - head > 4)
+                        cw_engine_prefetch(e, ring[(head + 4) % AHEAD].hash, 2);
+                process(e, &ring[head % AHEAD], &late);
+                head++;
                 if (tty && !(cw_engine_stats(e)->events & 0xffff) &&
                     now_s() - last > 0.5) {
                         last = now_s();
                         progress(e, start);
                 }
         }
+        for (int i = 0; i < AHEAD; i++)
+                free(ring[i].buf);
         if (tty)
                 fputc('\n', stderr);
         if (r < 0) {
