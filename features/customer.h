@@ -27,7 +27,8 @@ struct cw_customer {
         int32_t cur_day;   /* the day the running totals describe */
         uint32_t hash;
         uint16_t id_len;
-        uint8_t pad[6];
+        uint16_t pad;
+        int32_t cache_day; /* day of the evaluation cached in alert states */
         _Alignas(8) unsigned char data[];
 };
 
@@ -43,7 +44,12 @@ struct cw_alert_time {
         int64_t cooldown_until; /* CW_TIME_NONE: none */
 };
 
+/* An alert's state byte: the state, and the `when` and `clear` results of
+ * the customer's last full evaluation (derived, never serialised). */
 enum { CW_ALERT_OK = 0, CW_ALERT_PENDING, CW_ALERT_FIRING };
+#define CW_ALERT_STATE 3
+#define CW_ALERT_WHEN 4
+#define CW_ALERT_CLEAR 8
 
 struct cw_slot {
         uint32_t hash;

@@ -111,6 +111,7 @@ struct cw_customer *cw_engine_add(cw_engine_t *e, const char *id, size_t len,
         c->last_ts = CW_TIME_NONE;
         c->last_eval = CW_TIME_NONE;
         c->cur_day = CW_DAY_NONE;
+        c->cache_day = CW_DAY_NONE;
         c->hash = h;
         c->id_len = (uint16_t)len;
         for (int i = 0; i < p->n_trackers; i++)
@@ -584,14 +585,56 @@ static void emit(cw_engine_t *e, struct cw_customer *c, int ai, int state,
                 e->cb(e->opaque, &w);
 }
 
-/* One evaluation of every alert at time t (CONTRACT.md section 3). */
+/*
+ * Whether evaluating at t would change no alert, given the `when` and
+ * `clear` results cached by the last full evaluation, which saw the same
+ * features (same day, no state change since). Then the features, the
+ * expressions and the models need not be computed at all.
+ */
+static int alerts_stay(const cw_engine_t *e, struct cw_customer *c, int64_t t) {
+        const cw_config_t *cfg = e->config;
+        const struct cw_alert_time *at = cw_cust_alerts(e->plan, c);
+        const uint8_t *st = cw_cust_states(e->plan, c);
+
+        for (int ai = 0; ai < cfg->n_alerts; ai++) {
+                int when = st[ai] & CW_ALERT_WHEN,
+                    clear = st[ai] & CW_ALERT_CLEAR;
+                switch (st[ai] & CW_ALERT_STATE) {
+                case CW_ALERT_OK:
+                        if (when && (at[ai].cooldown_until == CW_TIME_NONE ||
+                                     t >= at[ai].cooldown_until))
+                                return 0;
+                        break;
+                case CW_ALERT_PENDING:
+                        if (!when || t - at[ai].since >= cfg->alerts[ai].for_ms)
+                                return 0;
+                        break;
+                default:
+                        if (clear)
+                                return 0;
+                }
+        }
+        return 1;
+}
+
+/*
+ * One evaluation of every alert at time t (CONTRACT.md section 3).
+ * `unchanged`: the customer's features cannot differ from its previous
+ * evaluation if that was on the same day (an event that touched no bucket
+ * and no tracker), so the cached results decide when they change nothing.
+ */
 static void evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
-                     cw_trigger_t trigger) {
+                     cw_trigger_t trigger, int unchanged) {
         const cw_config_t *cfg = e->config;
         struct cw_alert_time *at = cw_cust_alerts(e->plan, c);
         uint8_t *st = cw_cust_states(e->plan, c);
         double contrib[64];
 
+        if (unchanged && c->cache_day == day_of(t) && alerts_stay(e, c, t)) {
+                e->stats.evaluations++;
+                c->last_eval = t;
+                return;
+        }
         advance_customer(e, c, day_of(t));
         compute_features(e, c, t);
         e->stats.evaluations++;
@@ -611,32 +654,40 @@ static void evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
                                                    a->clear, e->values, NULL))
                                          : !when;
                 }
-                switch (st[ai]) {
+                st[ai] = (uint8_t)((st[ai] & CW_ALERT_STATE) |
+                                   (when ? CW_ALERT_WHEN : 0) |
+                                   (clear ? CW_ALERT_CLEAR : 0));
+                switch (st[ai] & CW_ALERT_STATE) {
                 case CW_ALERT_OK:
                         if (!when || (at[ai].cooldown_until != CW_TIME_NONE &&
                                       t < at[ai].cooldown_until))
                                 break;
                         if (a->for_ms == 0) {
-                                st[ai] = CW_ALERT_FIRING;
+                                st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
+                                                   CW_ALERT_FIRING);
                                 emit(e, c, ai, CW_STATE_FIRING, t, trigger,
                                      score, contrib);
                         } else {
-                                st[ai] = CW_ALERT_PENDING;
+                                st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
+                                                   CW_ALERT_PENDING);
                                 at[ai].since = t;
                         }
                         break;
                 case CW_ALERT_PENDING:
                         if (!when) {
-                                st[ai] = CW_ALERT_OK;
+                                st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
+                                                   CW_ALERT_OK);
                         } else if (t - at[ai].since >= a->for_ms) {
-                                st[ai] = CW_ALERT_FIRING;
+                                st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
+                                                   CW_ALERT_FIRING);
                                 emit(e, c, ai, CW_STATE_FIRING, t, trigger,
                                      score, contrib);
                         }
                         break;
                 case CW_ALERT_FIRING:
                         if (clear) {
-                                st[ai] = CW_ALERT_OK;
+                                st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
+                                                   CW_ALERT_OK);
                                 at[ai].cooldown_until = t + a->cooldown_ms;
                                 emit(e, c, ai, CW_STATE_RESOLVED, t, trigger,
                                      score, contrib);
@@ -645,6 +696,7 @@ static void evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
                 }
         }
         c->last_eval = t;
+        c->cache_day = day_of(t);
 }
 
 /* ---- sweeps ---------------------------------------------------------------
@@ -689,7 +741,7 @@ static void sweep(cw_engine_t *e, int32_t B) {
                         e->stats.evicted++;
                         continue;
                 }
-                evaluate(e, c, t, CW_TRIGGER_TIMER);
+                evaluate(e, c, t, CW_TRIGGER_TIMER, 0);
                 k++;
         }
         e->collecting = 0;
@@ -752,7 +804,8 @@ static void apply(cw_engine_t *e, size_t ci, const struct cw_event *ev) {
         }
         if (c->last_ts == CW_TIME_NONE || ev->ts > c->last_ts)
                 c->last_ts = ev->ts;
-        evaluate(e, c, t, CW_TRIGGER_EVENT);
+        evaluate(e, c, t, CW_TRIGGER_EVENT,
+                 !mask || (sp->bucket_slot < 0 && !sp->n_trackers));
 }
 
 cw_process_result_t cw_engine_process(cw_engine_t *e,

@@ -73,7 +73,7 @@ static size_t encode(const cw_engine_t *e, struct cw_customer *c, uint8_t *buf,
         for (int i = 0; i < p->n_tracker_values; i++)
                 put_s(&o, cw_cust_tr_val(p, c)[i]);
         for (int i = 0; i < p->config->n_alerts; i++) {
-                put_u(&o, cw_cust_states(p, c)[i]);
+                put_u(&o, cw_cust_states(p, c)[i] & CW_ALERT_STATE);
                 put_s(&o, cw_cust_alerts(p, c)[i].since);
                 put_s(&o, cw_cust_alerts(p, c)[i].cooldown_until);
         }

@@ -387,13 +387,17 @@ Test(models, a_model_resolves_below_its_clear_threshold) {
 
 Test(models, nan_and_infinite_inputs_use_missing_and_clip) {
         start("features = (\n"
-              " { name = \"n\"; stream = \"login\"; agg = \"count\"; window = \"5d\"; },\n"
+              " { name = \"n\"; stream = \"login\"; agg = \"count\"; window = "
+              "\"5d\"; },\n"
               " { name = \"big\"; expr = \"n / 0\"; },\n"
               " { name = \"gone\"; expr = \"0 / 0\"; }\n"
               ");\n"
-              "models = ( { name = \"m\"; type = \"logistic\"; intercept = -4.0;\n"
-              "  inputs = ( { feature = \"big\"; weight = 0.5; clip = [0.0, 6.0]; },\n"
-              "             { feature = \"gone\"; weight = 1.0; missing = 1.5; } );\n"
+              "models = ( { name = \"m\"; type = \"logistic\"; intercept = "
+              "-4.0;\n"
+              "  inputs = ( { feature = \"big\"; weight = 0.5; clip = [0.0, "
+              "6.0]; },\n"
+              "             { feature = \"gone\"; weight = 1.0; missing = 1.5; "
+              "} );\n"
               "  fire = 0.5; } );");
         login(eng, "A", DAY, 1, 1);
         /* inf clipped to 6: +3; NaN -> missing 1.5: +1.5; z = 0.5. Both
@@ -403,4 +407,18 @@ Test(models, nan_and_infinite_inputs_use_missing_and_clip) {
                  "EVENT A m FIRING t=86400000 score=%.6f reasons=big,gone",
                  1.0 / (1.0 + exp(-0.5)));
         assert_lines(&rec, want);
+}
+
+Test(alerts, an_event_that_changes_no_feature_still_drives_time_transitions) {
+        start("features = ( { name = \"n\"; stream = \"purchase\"; agg = "
+              "\"count\"; "
+              "window = \"5d\"; } );\n"
+              "rules = ( { name = \"r\"; when = \"n >= 1\"; for = \"1h\"; } "
+              ");");
+        purchase(eng, "A", DAY + 10 * HOUR, 100); /* PENDING since 10:00 */
+        login(eng, "A", DAY + 10 * HOUR + 30 * 60000, 1, 1); /* 30 min: no */
+        cr_assert_eq(rec.n, 0);
+        /* Logins feed no feature, yet time has passed `for`. */
+        login(eng, "A", DAY + 11 * HOUR + 30 * 60000, 1, 1);
+        assert_lines(&rec, "EVENT A r FIRING t=127800000 n=1");
 }
