@@ -3,7 +3,7 @@
 # packages. Idempotent: installs only what is missing. Needs root or sudo.
 set -eu
 
-PACKAGES="build-essential cmake pkg-config
+PACKAGES="build-essential cmake pkg-config zlib1g-dev
 librdkafka-dev libavro-dev libconfig-dev libcriterion-dev
 kcat python3 python3-avro python3-kafka"
 

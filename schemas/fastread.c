@@ -1,0 +1,310 @@
+#include "fastread.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "decode.h"
+
+#define SYNC_SIZE 16
+/* A block larger than this is taken for corruption, not data. */
+#define MAX_BLOCK (256u << 20)
+
+struct cw_fast_file {
+        FILE *fp;
+        cw_stream_t stream;
+        int deflate;
+        unsigned char sync[SYNC_SIZE];
+        unsigned char *raw, *data; /* block as read, and inflated */
+        size_t raw_cap, data_cap;
+        const unsigned char *p, *end; /* the current block's records */
+        long long left;               /* records left in the block */
+};
+
+/* ---- the container --------------------------------------------------------
+ */
+
+static int file_long(FILE *fp, int64_t *out) {
+        uint64_t v = 0;
+        for (int shift = 0; shift < 70; shift += 7) {
+                int c = getc(fp);
+                if (c == EOF)
+                        return shift ? -1 : 1; /* 1: clean end of file */
+                v |= (uint64_t)(c & 0x7f) << shift;
+                if (!(c & 0x80)) {
+                        *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+                        return 0;
+                }
+        }
+        return -1;
+}
+
+static int skip_bytes(FILE *fp) {
+        int64_t n;
+        if (file_long(fp, &n) || n < 0 || n > (int64_t)MAX_BLOCK)
+                return -1;
+        return fseek(fp, (long)n, SEEK_CUR);
+}
+
+/* Reads a metadata value of `len` bytes into buf (NUL-terminated). */
+static int read_codec(FILE *fp, char *buf, size_t size) {
+        int64_t n;
+        if (file_long(fp, &n) || n < 0 || (size_t)n >= size ||
+            fread(buf, 1, (size_t)n, fp) != (size_t)n)
+                return -1;
+        buf[n] = '\0';
+        return 0;
+}
+
+/* Magic, the metadata map (only avro.codec matters here) and the sync. */
+static int read_header(cw_fast_file_t *f, char *errstr, size_t errstr_size) {
+        unsigned char magic[4];
+        char key[64], codec[32] = "null";
+        int64_t count, size;
+
+        if (fread(magic, 1, 4, f->fp) != 4 || memcmp(magic, "Obj\x01", 4))
+                goto out_bad;
+        for (;;) {
+                if (file_long(f->fp, &count))
+                        goto out_bad;
+                if (!count)
+                        break;
+                if (count < 0) {
+                        count = -count;
+                        if (file_long(f->fp, &size))
+                                goto out_bad;
+                }
+                for (int64_t i = 0; i < count; i++) {
+                        if (read_codec(f->fp, key, sizeof(key)))
+                                goto out_bad;
+                        if (!strcmp(key, "avro.codec")) {
+                                if (read_codec(f->fp, codec, sizeof(codec)))
+                                        goto out_bad;
+                        } else if (skip_bytes(f->fp)) {
+                                goto out_bad;
+                        }
+                }
+        }
+        if (fread(f->sync, 1, SYNC_SIZE, f->fp) != SYNC_SIZE)
+                goto out_bad;
+        if (!strcmp(codec, "deflate"))
+                f->deflate = 1;
+        else if (strcmp(codec, "null")) {
+                snprintf(errstr, errstr_size, "codec %s is not supported",
+                         codec);
+                return -1;
+        }
+        return 0;
+out_bad:
+        snprintf(errstr, errstr_size, "not a valid Avro container header");
+        return -1;
+}
+
+static int grow(unsigned char **buf, size_t *cap, size_t need) {
+        unsigned char *b;
+        if (need <= *cap)
+                return 0;
+        if (!(b = realloc(*buf, need)))
+                return -1;
+        *buf = b;
+        *cap = need;
+        return 0;
+}
+
+/* Raw deflate (RFC 1951), as the Avro spec says, into f->data. */
+static int inflate_block(cw_fast_file_t *f, size_t n) {
+        z_stream z;
+        int rc;
+
+        memset(&z, 0, sizeof(z));
+        if (inflateInit2(&z, -15) != Z_OK)
+                return -1;
+        z.next_in = f->raw;
+        z.avail_in = (uInt)n;
+        if (grow(&f->data, &f->data_cap, n * 4 + 4096))
+                goto out_end;
+        for (;;) {
+                z.next_out = f->data + z.total_out;
+                z.avail_out = (uInt)(f->data_cap - z.total_out);
+                rc = inflate(&z, Z_NO_FLUSH);
+                if (rc == Z_STREAM_END)
+                        break;
+                if ((rc != Z_OK && rc != Z_BUF_ERROR) ||
+                    (rc == Z_BUF_ERROR && z.avail_in == 0) ||
+                    f->data_cap * 2 > MAX_BLOCK * 4 ||
+                    grow(&f->data, &f->data_cap, f->data_cap * 2))
+                        goto out_end;
+        }
+        f->p = f->data;
+        f->end = f->data + z.total_out;
+        inflateEnd(&z);
+        return 0;
+out_end:
+        inflateEnd(&z);
+        return -1;
+}
+
+/* Loads the next block: 1, 0 at the end of the file, -1 when corrupt. */
+static int next_block(cw_fast_file_t *f) {
+        unsigned char sync[SYNC_SIZE];
+        int64_t count, size;
+        int rc = file_long(f->fp, &count);
+
+        if (rc)
+                return rc > 0 ? 0 : -1;
+        if (count < 0 || file_long(f->fp, &size) || size < 0 ||
+            (uint64_t)size > MAX_BLOCK ||
+            grow(&f->raw, &f->raw_cap, (size_t)size + 1) ||
+            fread(f->raw, 1, (size_t)size, f->fp) != (size_t)size ||
+            fread(sync, 1, SYNC_SIZE, f->fp) != SYNC_SIZE ||
+            memcmp(sync, f->sync, SYNC_SIZE))
+                return -1;
+        if (f->deflate) {
+                if (inflate_block(f, (size_t)size))
+                        return -1;
+        } else {
+                f->p = f->raw;
+                f->end = f->raw + size;
+        }
+        f->left = count;
+        return 1;
+}
+
+/* ---- records --------------------------------------------------------------
+ */
+
+static int rd_long(cw_fast_file_t *f, int64_t *out) {
+        uint64_t v = 0;
+        for (int shift = 0; shift < 70 && f->p < f->end; shift += 7) {
+                unsigned char c = *f->p++;
+                v |= (uint64_t)(c & 0x7f) << shift;
+                if (!(c & 0x80)) {
+                        *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+                        return 0;
+                }
+        }
+        return -1;
+}
+
+static int rd_str(cw_fast_file_t *f, cw_str_t *out) {
+        int64_t n;
+        if (rd_long(f, &n) || n < 0 || n > f->end - f->p)
+                return -1;
+        out->p = (const char *)f->p;
+        out->len = (size_t)n;
+        f->p += n;
+        return 0;
+}
+
+/* Decodes one record of our schema; -1 when the bytes run short or hold
+ * a value our schema cannot have. */
+static int decode(cw_fast_file_t *f, struct cw_event *ev) {
+        const struct cw_stream_def *d = &cw_streams[f->stream];
+        int64_t v;
+
+        ev->stream = f->stream;
+        for (int i = 0; i < d->n_fields; i++) {
+                const struct cw_field_def *fd = &d->fields[i];
+                switch (fd->type) {
+                case CW_FIELD_NUM: /* int and long share the encoding */
+                        if (rd_long(f, &v))
+                                return -1;
+                        ev->num[i] = (double)v;
+                        if (i == CW_FIELD_TS)
+                                ev->ts = v;
+                        break;
+                case CW_FIELD_BOOL:
+                        if (f->p >= f->end || *f->p > 1)
+                                return -1;
+                        ev->num[i] = *f->p++;
+                        break;
+                case CW_FIELD_ENUM: {
+                        int n = 0;
+                        while (fd->symbols[n])
+                                n++;
+                        if (rd_long(f, &v) || v < 0 || v >= n)
+                                return -1;
+                        ev->num[i] = (double)v;
+                        break;
+                }
+                case CW_FIELD_STR:
+                        if (fd->nullable) {
+                                if (rd_long(f, &v) || (v != 0 && v != 1))
+                                        return -1;
+                                if (!v) {
+                                        ev->str[i].p = NULL;
+                                        ev->str[i].len = 0;
+                                        break;
+                                }
+                        }
+                        if (rd_str(f, &ev->str[i]))
+                                return -1;
+                        break;
+                }
+        }
+        ev->customer_id = ev->str[CW_FIELD_CUSTOMER_ID];
+        return 0;
+}
+
+int cw_fast_file_next(cw_fast_file_t *f, struct cw_event *ev, int *final,
+                      char *errstr, size_t errstr_size) {
+        *final = 1;
+        while (f->left == 0) {
+                int rc = next_block(f);
+                if (rc == 0)
+                        return 0;
+                if (rc < 0) {
+                        snprintf(errstr, errstr_size,
+                                 "corrupt block (bad length, sync marker or "
+                                 "compressed data)");
+                        return -1;
+                }
+        }
+        f->left--;
+        if (decode(f, ev)) {
+                snprintf(errstr, errstr_size,
+                         "the record's bytes do not decode with its schema");
+                return -1;
+        }
+        if (f->left == 0 && f->p != f->end) {
+                snprintf(errstr, errstr_size,
+                         "the block has bytes after its last record");
+                return -1;
+        }
+        *final = 0;
+        return cw_event_check(ev, errstr, errstr_size) ? -1 : 1;
+}
+
+cw_fast_file_t *cw_fast_file_open(const char *path, cw_stream_t stream,
+                                  char *errstr, size_t errstr_size) {
+        cw_fast_file_t *f = calloc(1, sizeof(*f));
+        if (!f) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        f->stream = stream;
+        if (!(f->fp = fopen(path, "rb"))) {
+                snprintf(errstr, errstr_size, "%s", strerror(errno));
+                free(f);
+                return NULL;
+        }
+        setvbuf(f->fp, NULL, _IOFBF, 1 << 20);
+        if (read_header(f, errstr, errstr_size)) {
+                cw_fast_file_close(f);
+                return NULL;
+        }
+        return f;
+}
+
+void cw_fast_file_close(cw_fast_file_t *f) {
+        if (!f)
+                return;
+        if (f->fp)
+                fclose(f->fp);
+        free(f->raw);
+        free(f->data);
+        free(f);
+}
