@@ -1218,3 +1218,38 @@ Test(decoder, a_writer_enum_of_another_name_is_refused) {
         assert_contains(err, "TicketStatus");
         avro_schema_decref(writer);
 }
+
+Test(avro_input, a_damaged_sync_marker_stops_the_file_at_that_block) {
+        enum { N = 3000 };
+        static char text[N][128];
+        static const char *recs[N];
+        const char *path = in_dir("sync.avro");
+        struct cw_event ev;
+        char err[512];
+        int rc, events = 0;
+        FILE *f;
+
+        for (int i = 0; i < N; i++) {
+                snprintf(text[i], sizeof(text[i]),
+                         "event_id=e%d customer_id=c%d ts=%d ticket_id=t "
+                         "status=OPENED category=complaint severity=2",
+                         i, i, i);
+                recs[i] = text[i];
+        }
+        write_avro_c(path, "null", ours(CW_STREAM_TICKET), recs, N);
+        /* The file ends with the last block's sync marker. */
+        f = fopen(path, "r+b");
+        fseek(f, -1, SEEK_END);
+        int last = fgetc(f);
+        fseek(f, -1, SEEK_END);
+        fputc(last ^ 0xff, f);
+        fclose(f);
+
+        cw_avro_input_t *in = open_input(path);
+        while ((rc = cw_avro_input_next(in, &ev, err, sizeof(err))) == 1)
+                cr_assert_eq(ev.ts, events++, "records stay in order");
+        cr_assert_eq(rc, -1);
+        cr_assert(events > 0 && events < N, "%d events", events);
+        assert_contains(err, path);
+        cw_avro_input_close(in);
+}
