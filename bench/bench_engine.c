@@ -194,6 +194,9 @@ int main(int argc, char **argv) {
                                   sizeof(err));
                 double start = now_s();
                 uint32_t ring[16];
+                for (size_t i = 0; i < 12 && i < n_events; i++)
+                        ring[i] = cw_engine_id_hash(evs[i].customer_id.p,
+                                                    evs[i].customer_id.len);
                 for (size_t i = 0; i < n_events; i++) {
                         if (i + 12 < n_events) {
                                 const struct cw_event *x = &evs[i + 12];
@@ -205,7 +208,7 @@ int main(int argc, char **argv) {
                                 cw_engine_prefetch(e, ring[(i + 8) & 15], 1);
                         if (i + 4 < n_events)
                                 cw_engine_prefetch(e, ring[(i + 4) & 15], 2);
-                        cw_engine_process(e, &evs[i]);
+                        cw_engine_process_hashed(e, &evs[i], ring[i & 15]);
                 }
                 t[r] = now_s() - start;
                 printf("run %d: %.3f s, %.0f events/s, %llu warnings\n", r + 1,

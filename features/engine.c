@@ -810,7 +810,13 @@ static void apply(cw_engine_t *e, size_t ci, const struct cw_event *ev) {
 
 cw_process_result_t cw_engine_process(cw_engine_t *e,
                                       const struct cw_event *ev) {
-        uint32_t h;
+        return cw_engine_process_hashed(
+                e, ev, cw_engine_hash(ev->customer_id.p, ev->customer_id.len));
+}
+
+cw_process_result_t cw_engine_process_hashed(cw_engine_t *e,
+                                             const struct cw_event *ev,
+                                             uint32_t h) {
         long k;
         struct cw_customer *c;
 
@@ -829,7 +835,6 @@ cw_process_result_t cw_engine_process(cw_engine_t *e,
         if (e->stream_time == CW_TIME_NONE || ev->ts > e->stream_time)
                 e->stream_time = ev->ts;
 
-        h = cw_engine_hash(ev->customer_id.p, ev->customer_id.len);
         k = cw_engine_find(e, ev->customer_id.p, ev->customer_id.len, h, NULL);
         if (k < 0) {
                 c = cw_engine_add(e, ev->customer_id.p, ev->customer_id.len, h);

@@ -64,6 +64,9 @@ cw_process_result_t cw_engine_process(cw_engine_t *e,
  */
 uint32_t cw_engine_id_hash(const char *id, size_t len);
 void cw_engine_prefetch(const cw_engine_t *e, uint32_t h, int stage);
+/* cw_engine_process() for a caller that has the id's hash already. */
+cw_process_result_t
+cw_engine_process_hashed(cw_engine_t *e, const struct cw_event *ev, uint32_t h);
 
 /* Moves stream time forward to t, running the day sweeps on the way (the
  * replay horizon, --to). Earlier t: no effect. */

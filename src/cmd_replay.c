@@ -151,7 +151,7 @@ static int hold(struct ahead *a, const struct cw_event *ev) {
 
 static void process(cw_engine_t *e, const struct ahead *a,
                     unsigned long long *late) {
-        if (cw_engine_process(e, &a->ev) == CW_PROCESS_LATE &&
+        if (cw_engine_process_hashed(e, &a->ev, a->hash) == CW_PROCESS_LATE &&
             ++*late <= LOG_LATE_MAX)
                 cw_warn("%s: record %lld: late event (ts %lld is more than "
                         "lateness before stream time %lld); skipped%s",
