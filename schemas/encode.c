@@ -224,40 +224,6 @@ static int set_field(cw_event_encoder_t *enc, const struct cw_event *ev,
         return 0;
 }
 
-/*
- * Writes into the reused buffer; only when a record does not fit is it
- * sized exactly (a second walk over the value) and the buffer grown.
- */
-static int write_record(cw_event_encoder_t *enc, size_t *len) {
-        size_t need;
-        char *p;
-
-        avro_writer_memory_set_dest(enc->writer, enc->out,
-                                    (int64_t)enc->out_cap);
-        if (avro_value_write(enc->writer, &enc->rec) == 0)
-                goto out_done;
-        if (avro_value_sizeof(&enc->rec, &need))
-                return -1;
-        if (need <= enc->out_cap)
-                return -1; /* it failed for another reason than space */
-        if (need < 2 * enc->out_cap)
-                need = 2 * enc->out_cap;
-        p = realloc(enc->out, need);
-        if (!p) {
-                avro_set_error("out of memory");
-                return -1;
-        }
-        enc->out = p;
-        enc->out_cap = need;
-        avro_writer_memory_set_dest(enc->writer, enc->out,
-                                    (int64_t)enc->out_cap);
-        if (avro_value_write(enc->writer, &enc->rec))
-                return -1;
-out_done:
-        *len = (size_t)avro_writer_tell(enc->writer);
-        return 0;
-}
-
 int cw_event_encode(cw_event_encoder_t *enc, const struct cw_event *ev,
                     const void **buf, size_t *len, char *errstr,
                     size_t errstr_size) {
@@ -277,7 +243,8 @@ int cw_event_encode(cw_event_encoder_t *enc, const struct cw_event *ev,
         for (int i = 0; i < def->n_fields; i++)
                 if (set_field(enc, ev, i, why, sizeof(why)))
                         goto out_failed;
-        if (write_record(enc, len)) {
+        if (cw_avro_write_value(enc->writer, &enc->rec, &enc->out,
+                                &enc->out_cap, len)) {
                 snprintf(why, sizeof(why), "%s", avro_strerror());
                 goto out_failed;
         }

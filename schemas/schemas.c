@@ -132,3 +132,32 @@ void cw_schemas_destroy(cw_schemas_t *s) {
                         avro_schema_decref(s->schema[id]);
         free(s);
 }
+
+int cw_avro_write_value(avro_writer_t w, avro_value_t *v, char **out,
+                        size_t *cap, size_t *len) {
+        size_t need;
+        char *p;
+
+        avro_writer_memory_set_dest(w, *out, (int64_t)*cap);
+        if (avro_value_write(w, v) == 0)
+                goto out_done;
+        if (avro_value_sizeof(v, &need))
+                return -1;
+        if (need <= *cap)
+                return -1; /* it failed for another reason than space */
+        if (need < 2 * *cap)
+                need = 2 * *cap;
+        p = realloc(*out, need);
+        if (!p) {
+                avro_set_error("out of memory");
+                return -1;
+        }
+        *out = p;
+        *cap = need;
+        avro_writer_memory_set_dest(w, *out, (int64_t)*cap);
+        if (avro_value_write(w, v))
+                return -1;
+out_done:
+        *len = (size_t)avro_writer_tell(w);
+        return 0;
+}

@@ -37,4 +37,13 @@ avro_schema_t cw_schemas_get(const cw_schemas_t *s, cw_schema_id_t id);
 const char *cw_schemas_text(cw_schema_id_t id);
 const char *cw_schemas_file(cw_schema_id_t id);
 
+/*
+ * Encodes `v` with `w` (a memory writer) into *out, a buffer of *cap bytes
+ * that is reused across calls; only when a value does not fit is it sized
+ * exactly (a second walk over the value) and the buffer grown. *len gets
+ * the encoded size. Returns 0, or -1 with avro_strerror() set.
+ */
+int cw_avro_write_value(avro_writer_t w, avro_value_t *v, char **out,
+                        size_t *cap, size_t *len);
+
 #endif

@@ -431,46 +431,14 @@ static int fill_record(cw_avro_warning_encoder_t *enc,
                set_lists(enc, w) || set_long(enc, F_EMITTED_AT, w->emitted_at);
 }
 
-/*
- * Writes into the reused buffer; only when a record does not fit is it
- * sized exactly (a second walk over the value) and the buffer grown.
- */
-static int encode_record(cw_avro_warning_encoder_t *enc, size_t *len) {
-        size_t need;
-        char *p;
-
-        avro_writer_memory_set_dest(enc->writer, enc->out,
-                                    (int64_t)enc->out_cap);
-        if (avro_value_write(enc->writer, &enc->rec) == 0)
-                goto out_done;
-        if (avro_value_sizeof(&enc->rec, &need))
-                return -1;
-        if (need <= enc->out_cap)
-                return -1; /* it failed for another reason than space */
-        if (need < 2 * enc->out_cap)
-                need = 2 * enc->out_cap;
-        p = realloc(enc->out, need);
-        if (!p) {
-                avro_set_error("out of memory");
-                return -1;
-        }
-        enc->out = p;
-        enc->out_cap = need;
-        avro_writer_memory_set_dest(enc->writer, enc->out,
-                                    (int64_t)enc->out_cap);
-        if (avro_value_write(enc->writer, &enc->rec))
-                return -1;
-out_done:
-        *len = (size_t)avro_writer_tell(enc->writer);
-        return 0;
-}
-
 int cw_warning_to_avro(cw_avro_warning_encoder_t *enc,
                        const struct cw_warning *w, const void **buf,
                        size_t *len, char *errstr, size_t errstr_size) {
         if (check_warning(w, errstr, errstr_size))
                 return -1;
-        if (fill_record(enc, w) || encode_record(enc, len)) {
+        if (fill_record(enc, w) ||
+            cw_avro_write_value(enc->writer, &enc->rec, &enc->out,
+                                &enc->out_cap, len)) {
                 snprintf(errstr, errstr_size,
                          "cannot encode the warning of alert %s as Avro: %s",
                          w->alert, avro_strerror());
