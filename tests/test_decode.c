@@ -1,5 +1,7 @@
 #include <avro.h>
 #include <criterion/criterion.h>
+
+#include "test_util.h"
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,20 +21,11 @@ static void setup(void) {
         char err[512] = "";
         schemas = cw_schemas_load(err, sizeof(err));
         cr_assert_not_null(schemas, "%s", err);
-        snprintf(dir, sizeof(dir), "/tmp/cw_test_decode_XXXXXX");
-        cr_assert_not_null(mkdtemp(dir), "mkdtemp");
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw) {
-        (void)st;
-        (void)flag;
-        (void)ftw;
-        return remove(path);
+        tmpdir_make(dir, "decode");
 }
 
 static void teardown(void) {
-        nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+        tmpdir_remove(dir);
         cw_schemas_destroy(schemas);
 }
 

@@ -1,4 +1,6 @@
 #include <criterion/criterion.h>
+
+#include "test_util.h"
 #include <ftw.h>
 #include <libgen.h>
 #include <math.h>
@@ -26,20 +28,11 @@ static void setup(void) {
         char err[512] = "";
         schemas = cw_schemas_load(err, sizeof(err));
         cr_assert_not_null(schemas, "%s", err);
-        snprintf(dir, sizeof(dir), "/tmp/cw_test_gen_XXXXXX");
-        cr_assert_not_null(mkdtemp(dir), "mkdtemp");
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw) {
-        (void)st;
-        (void)flag;
-        (void)ftw;
-        return remove(path);
+        tmpdir_make(dir, "gen");
 }
 
 static void teardown(void) {
-        nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+        tmpdir_remove(dir);
         cw_schemas_destroy(schemas);
 }
 
@@ -233,22 +226,6 @@ static int run(const char *args) {
         st = system(cmd);
         cr_assert(WIFEXITED(st), "%s did not exit", cmd);
         return WEXITSTATUS(st);
-}
-
-static char *slurp(const char *path, size_t *len) {
-        FILE *f = fopen(path, "rb");
-        char *buf;
-        long n;
-        cr_assert_not_null(f, "cannot open %s", path);
-        fseek(f, 0, SEEK_END);
-        n = ftell(f);
-        rewind(f);
-        buf = malloc((size_t)n + 1);
-        cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-        buf[n] = '\0';
-        fclose(f);
-        *len = (size_t)n;
-        return buf;
 }
 
 /* Generates a small population into dir/name. */

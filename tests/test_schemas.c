@@ -1,5 +1,7 @@
 #include <avro.h>
 #include <criterion/criterion.h>
+
+#include "test_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,21 +22,6 @@ static void teardown(void) {
 
 TestSuite(schemas, .init = setup, .fini = teardown);
 
-static char *read_file(const char *path) {
-        FILE *f = fopen(path, "rb");
-        long n;
-        char *buf;
-        cr_assert_not_null(f, "cannot open %s", path);
-        fseek(f, 0, SEEK_END);
-        n = ftell(f);
-        rewind(f);
-        buf = malloc((size_t)n + 1);
-        cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-        buf[n] = '\0';
-        fclose(f);
-        return buf;
-}
-
 Test(schemas, the_embedded_schemas_equal_the_files_in_schemas_dir) {
         for (int id = 0; id < CW_SCHEMA_COUNT; id++) {
                 char path[512];
@@ -42,7 +29,7 @@ Test(schemas, the_embedded_schemas_equal_the_files_in_schemas_dir) {
                 char *text;
                 snprintf(path, sizeof(path), "%s/schemas/%s", CW_SOURCE_DIR,
                          cw_schemas_file((cw_schema_id_t)id));
-                text = read_file(path);
+                text = slurp(path, NULL);
                 cr_assert_str_eq(text, cw_schemas_text((cw_schema_id_t)id),
                                  "%s is stale in the binary", path);
                 cr_assert_eq(avro_schema_from_json_length(text, strlen(text),

@@ -1,5 +1,7 @@
 #include <avro.h>
 #include <criterion/criterion.h>
+
+#include "test_util.h"
 #include <criterion/redirect.h>
 #include <dirent.h>
 #include <math.h>
@@ -120,22 +122,6 @@ static void write_all(const char *path, const struct cw_warning *ws, int n) {
                              "%s", err);
         cr_assert_eq(cw_sink_count(sink), n);
         cr_assert_eq(cw_sink_close(sink, err, sizeof(err)), 0, "%s", err);
-}
-
-static char *slurp(const char *path, size_t *len) {
-        FILE *f = fopen(path, "rb");
-        char *buf;
-        long n;
-        cr_assert_not_null(f, "cannot open %s", path);
-        fseek(f, 0, SEEK_END);
-        n = ftell(f);
-        rewind(f);
-        buf = malloc((size_t)n + 1);
-        cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-        buf[n] = '\0';
-        fclose(f);
-        *len = (size_t)n;
-        return buf;
 }
 
 static void assert_jsonl(const struct cw_warning *ws, int n,
