@@ -75,7 +75,7 @@ struct cw_engine {
         size_t tab_mask;
 
         int64_t stream_time;
-        uint32_t layout_id; /* fingerprint of the plan, in encoded state */
+        uint64_t layout_id; /* fingerprint of the plan, in encoded state */
 
         double *values;                   /* [n_features] scratch */
         struct cw_warning_feature *wfeat; /* one warning's features */

@@ -335,6 +335,8 @@ static unsigned char *bucket_for(cw_engine_t *e, size_t k,
                 if (!cw_engine_reserve(e, k, sp->bucket_slot, cap))
                         return NULL;
                 bl = cw_cust_buckets(e->plan, e->cust[k], sp->bucket_slot);
+                if (*bl.n == *bl.cap)
+                        return NULL; /* more days than the longest window */
         }
         memmove(cw_bucket(sp, bl, i + 1), cw_bucket(sp, bl, i),
                 (size_t)(*bl.n - i) * (size_t)sp->bucket_size);
@@ -535,8 +537,9 @@ static int push_pending(cw_engine_t *e, const struct cw_warning *w, int alert) {
                 e->pfeat = a;
                 e->cap_pfeat = cap;
         }
-        memcpy(e->pfeat + e->n_pfeat, w->features,
-               (size_t)w->n_features * sizeof(*w->features));
+        if (w->n_features)
+                memcpy(e->pfeat + e->n_pfeat, w->features,
+                       (size_t)w->n_features * sizeof(*w->features));
         e->pend[e->n_pend].w = *w;
         e->pend[e->n_pend].alert = alert;
         e->pend[e->n_pend].feat_off = e->n_pfeat;
@@ -821,7 +824,8 @@ cw_process_result_t cw_engine_process_hashed(cw_engine_t *e,
         struct cw_customer *c;
 
         e->stats.events++;
-        if (!ev->customer_id.len || ev->customer_id.len > CW_MAX_CUSTOMER_ID) {
+        if (!ev->customer_id.len || ev->customer_id.len > CW_MAX_CUSTOMER_ID ||
+            ev->ts < 0 || ev->ts > CW_TS_MAX) {
                 e->stats.invalid++;
                 return CW_PROCESS_INVALID;
         }
@@ -937,11 +941,7 @@ cw_engine_t *cw_engine_new(const cw_config_t *c, cw_warning_cb *cb,
                 qsort_r(e->alert_refs[i], (size_t)c->alerts[i].n_refs,
                         sizeof(int), ref_cmp, (void *)c);
         }
-        e->layout_id = cw_engine_hash((const char *)&e->plan->fixed_size,
-                                      sizeof(int)) ^
-                       (uint32_t)e->plan->n_runs * 31u ^
-                       (uint32_t)e->plan->n_trackers * 131u ^
-                       (uint32_t)c->n_alerts * 1031u;
+        e->layout_id = cw_plan_fingerprint(e->plan);
         return e;
 
 out_nomem:

@@ -38,7 +38,8 @@ struct cw_engine_stats {
 typedef enum cw_process_result {
         CW_PROCESS_APPLIED = 0,
         CW_PROCESS_LATE,
-        CW_PROCESS_INVALID, /* customer_id empty or over 256 bytes */
+        CW_PROCESS_INVALID, /* customer_id empty or over 256 bytes, ts
+                               outside [0, CW_TS_MAX] */
 } cw_process_result_t;
 
 /* The config must outlive the engine. */

@@ -30,6 +30,10 @@ typedef enum cw_field_type {
 
 #define CW_EVENT_MAX_FIELDS 8
 
+/* Latest event time accepted: 9999-12-31T23:59:59.999Z. Days then fit in
+ * 32 bits and every sum of times in 64. */
+#define CW_TS_MAX INT64_C(253402300799999)
+
 struct cw_field_def {
         const char *name;
         cw_field_type_t type;

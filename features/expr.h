@@ -72,6 +72,8 @@ const int *cw_expr_slots(const cw_expr_t *e, int *n);
 const char *cw_expr_source(const cw_expr_t *e);
 
 /* Truth of a value: non-zero and not NaN. */
-static inline int cw_expr_truthy(double v) { return v != 0 && v == v; }
+static inline int cw_expr_truthy(double v) {
+        return v != 0 && v == v;
+}
 
 #endif

@@ -1,5 +1,7 @@
 #include "plan.h"
 
+#include "hash.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +62,9 @@ static int run_of(struct cw_plan *p, struct cw_group *g, cw_run_kind_t kind,
                 if (r->kind == kind && r->col == col)
                         return g->runs[i];
         }
-        if (grow((void **)&p->runs, p->n_runs, sizeof(*p->runs)) ||
+        /* evict_days() tracks a group's runs in a 64-bit mask. */
+        if (g->n_runs == CW_PLAN_MAX_GROUP_RUNS ||
+            grow((void **)&p->runs, p->n_runs, sizeof(*p->runs)) ||
             grow((void **)&g->runs, g->n_runs, sizeof(int)))
                 return -1;
         p->runs[p->n_runs] = (struct cw_run){kind, col, count_run};
@@ -133,13 +137,15 @@ static void layout_buckets(struct cw_stream_plan *sp) {
                 } else {
                         n_values++;
                 }
-        if (n_values)
-                off = (off + 7) & ~7;
+        /* Buckets, and the areas of several streams laid end to end in a
+         * customer record, keep the int64 values 8-byte aligned. */
+        off = (off + 7) & ~7;
         for (int i = 0; i < sp->n_cols; i++)
                 if (sp->cols[i].kind != CW_COL_COUNT) {
                         sp->cols[i].offset = off;
                         off += 8;
                 }
+        (void)n_values;
         sp->bucket_size = off;
 }
 
@@ -170,8 +176,15 @@ struct cw_plan *cw_plan_new(const cw_config_t *c, char *errstr,
                         goto out_destroy;
                 }
                 if (f->window_days > 0) {
-                        if (plan_window(p, f, fp, filter))
-                                goto out_nomem;
+                        if (plan_window(p, f, fp, filter)) {
+                                snprintf(errstr, errstr_size,
+                                         "feature '%s': out of memory, or "
+                                         "more than %d aggregations of one "
+                                         "window length on stream '%s'",
+                                         f->name, CW_PLAN_MAX_GROUP_RUNS,
+                                         cw_streams[f->stream].name);
+                                goto out_destroy;
+                        }
                         continue;
                 }
                 t = tracker_of(p, sp, f->stream, filter);
@@ -206,6 +219,55 @@ out_nomem:
 out_destroy:
         cw_plan_destroy(p);
         return NULL;
+}
+
+uint64_t cw_plan_fingerprint(const struct cw_plan *p) {
+        const cw_config_t *c = p->config;
+        char *text = NULL;
+        size_t len = 0;
+        uint64_t h[2] = {0, 0};
+        FILE *f = open_memstream(&text, &len);
+
+        if (!f)
+                return 0;
+        /* Everything that decides what a customer's bytes mean. */
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                const struct cw_stream_plan *sp = &p->streams[s];
+                fprintf(f, "S%d %d %d %d %d|", s, sp->bucket_size, sp->max_days,
+                        sp->bucket_slot, sp->n_filters);
+                for (int i = 0; i < sp->n_filters; i++)
+                        fprintf(f, "F%s|",
+                                sp->filters[i] ? cw_expr_source(sp->filters[i])
+                                               : "");
+                for (int i = 0; i < sp->n_cols; i++)
+                        fprintf(f, "C%d %d %d %d|", sp->cols[i].kind,
+                                sp->cols[i].filter, sp->cols[i].field,
+                                sp->cols[i].offset);
+                for (int g = 0; g < sp->n_groups; g++) {
+                        fprintf(f, "G%d", sp->groups[g].days);
+                        for (int r = 0; r < sp->groups[g].n_runs; r++)
+                                fprintf(f, " %d", sp->groups[g].runs[r]);
+                        fputc('|', f);
+                }
+        }
+        for (int i = 0; i < p->n_runs; i++)
+                fprintf(f, "R%d %d %d|", p->runs[i].kind, p->runs[i].col,
+                        p->runs[i].count_run);
+        for (int i = 0; i < p->n_trackers; i++) {
+                fprintf(f, "T%d %d", p->trackers[i].stream,
+                        p->trackers[i].filter);
+                for (int k = 0; k < CW_EVENT_MAX_FIELDS; k++)
+                        fprintf(f, " %d", p->trackers[i].fields[k]);
+                fputc('|', f);
+        }
+        for (int i = 0; i < c->n_alerts; i++)
+                fprintf(f, "A%s|", c->alerts[i].name);
+        fprintf(f, "L%d %d %d", p->n_tracker_values, p->fixed_size,
+                p->off_bmeta);
+        if (fclose(f) == 0)
+                cw_hash128(text, len, h);
+        free(text);
+        return h[0];
 }
 
 void cw_plan_destroy(struct cw_plan *p) {

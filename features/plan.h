@@ -20,6 +20,8 @@
 #include "config.h"
 
 #define CW_PLAN_MAX_FILTERS 32
+/* Most running totals one window length of one stream may have. */
+#define CW_PLAN_MAX_GROUP_RUNS 64
 
 typedef enum cw_col_kind {
         CW_COL_COUNT = 0, /* per filter: matching events that day */
@@ -113,5 +115,9 @@ struct cw_plan {
 struct cw_plan *cw_plan_new(const cw_config_t *c, char *errstr,
                             size_t errstr_size);
 void cw_plan_destroy(struct cw_plan *p);
+
+/* A 64-bit hash of everything that decides the meaning of a customer's
+ * encoded state: state encoded under another fingerprint is refused. */
+uint64_t cw_plan_fingerprint(const struct cw_plan *p);
 
 #endif

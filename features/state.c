@@ -172,7 +172,13 @@ int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
                 for (int i = 0; i < (int)n; i++) {
                         unsigned char *b = cw_bucket(sp, bl, i);
                         memset(b, 0, (size_t)sp->bucket_size);
-                        day = (int32_t)(day - get_s(&in));
+                        int64_t d = (int64_t)day - get_s(&in);
+                        /* Days ascend inside the longest window, as the
+                         * engine's bucket code relies on. */
+                        if ((i > 0 && d <= day) || d > c->cur_day ||
+                            d < (int64_t)c->cur_day - sp->max_days + 1)
+                                in.bad = 1;
+                        day = (int32_t)d;
                         *(int32_t *)(void *)b = day;
                         for (int q = 0; q < sp->n_cols; q++)
                                 if (sp->cols[q].kind == CW_COL_COUNT)

@@ -479,6 +479,13 @@ int cw_event_check(const struct cw_event *ev, char *errstr,
                          (long long)ev->ts);
                 return -1;
         }
+        if (ev->ts > CW_TS_MAX) {
+                snprintf(errstr, errstr_size,
+                         "ts %lld is after the year 9999; is it in "
+                         "milliseconds?",
+                         (long long)ev->ts);
+                return -1;
+        }
         return 0;
 }
 

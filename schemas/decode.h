@@ -66,7 +66,7 @@ int cw_decoder_decode(cw_decoder_t *d, const void *buf, size_t len,
                       struct cw_event *ev, char *errstr, size_t errstr_size);
 
 /* The checks every decoded event must pass before the engine sees it:
- * customer_id of 1 to CW_CUSTOMER_ID_MAX bytes, ts not negative. */
+ * customer_id of 1 to CW_CUSTOMER_ID_MAX bytes, ts from 0 to CW_TS_MAX. */
 int cw_event_check(const struct cw_event *ev, char *errstr, size_t errstr_size);
 
 /* An Avro object container file of one input stream. */

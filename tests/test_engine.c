@@ -422,3 +422,70 @@ Test(alerts, an_event_that_changes_no_feature_still_drives_time_transitions) {
         login(eng, "A", DAY + 11 * HOUR + 30 * 60000, 1, 1);
         assert_lines(&rec, "EVENT A r FIRING t=127800000 n=1");
 }
+
+Test(sweeps, a_sweep_warning_with_an_empty_features_map_is_delivered) {
+        /* f stays NaN (no purchase), so `when` holds and the map is empty. */
+        start("features = ( { name = \"f\"; stream = \"purchase\"; "
+              "agg = \"days_since_last\"; } );\n"
+              "rules = ( { name = \"r\"; when = \"!(f < 5)\"; for = \"1d\"; } "
+              ");");
+        login(eng, "A", 1 * DAY, 1, 1);
+        login(eng, "B", 2 * DAY, 1, 1);
+        assert_lines(&rec, "TIMER A r FIRING t=172800000");
+}
+
+Test(windows, bucket_areas_of_several_streams_stay_aligned) {
+        /* An even number of count columns gives a 12-byte bucket; the login
+         * area behind three purchase buckets must still hold aligned int64. */
+        start("features = (\n"
+              " { name = \"n\"; stream = \"purchase\"; agg = \"count\"; window "
+              "= \"3d\"; },\n"
+              " { name = \"big\"; stream = \"purchase\"; agg = \"count\"; "
+              "window = \"3d\"; "
+              "where = \"amount_cents > 5\"; },\n"
+              " { name = \"secs\"; stream = \"login\"; agg = \"sum\"; "
+              "field = \"session_seconds\"; window = \"3d\"; } );\n"
+              "rules = ( { name = \"r\"; when = \"n >= 3 && big >= 3 && secs "
+              "== 42\"; } );");
+        purchase(eng, "A", 1 * DAY, 10);
+        purchase(eng, "A", 2 * DAY, 10);
+        purchase(eng, "A", 3 * DAY, 10);
+        login(eng, "A", 3 * DAY + 1, 42, 1);
+        assert_lines(&rec, "EVENT A r FIRING t=259200001 big=3 n=3 secs=42");
+}
+
+Test(windows, more_than_64_aggregations_of_one_window_are_refused) {
+        char text[8192], err[256];
+        size_t pos = (size_t)snprintf(text, sizeof(text), "features = (\n");
+        for (int k = 0; k < 22; k++)
+                pos += (size_t)snprintf(
+                        text + pos, sizeof(text) - pos,
+                        " { name = \"lo%d\"; stream = \"purchase\"; agg = "
+                        "\"min\"; "
+                        "field = \"amount_cents\"; window = \"3d\"; where = "
+                        "\"amount_cents > %d\"; },\n"
+                        " { name = \"hi%d\"; stream = \"purchase\"; agg = "
+                        "\"max\"; "
+                        "field = \"amount_cents\"; window = \"3d\"; where = "
+                        "\"amount_cents > %d\"; },\n",
+                        k, k, k, k);
+        snprintf(text + pos, sizeof(text) - pos,
+                 " { name = \"n\"; stream = \"purchase\"; agg = \"count\"; "
+                 "window = \"4d\"; } );\n");
+        cfg = config_from(text);
+        eng = cw_engine_new(cfg, record, &rec, err, sizeof(err));
+        cr_assert_null(eng);
+        cr_assert(strstr(err, "more than 64 aggregations of one window length"),
+                  "%s", err);
+}
+
+Test(windows, events_after_the_year_9999_are_invalid_not_applied) {
+        start(LOGIN_COUNT_3D
+              "rules = ( { name = \"r\"; when = \"c >= 1\"; } );");
+        double nums[3] = {1, 1, 0};
+        struct cw_event ev = make_event(
+                CW_STREAM_LOGIN, "A", INT64_C(1700000000000000000), nums, NULL);
+        cr_assert_eq(cw_engine_process(eng, &ev), CW_PROCESS_INVALID);
+        cr_assert_eq(cw_engine_stream_time(eng), CW_TIME_NONE);
+        cr_assert_eq(rec.n, 0);
+}

@@ -149,3 +149,28 @@ Test(state, a_typical_customer_encodes_compactly) {
         cw_engine_destroy(a);
         cw_config_destroy(c);
 }
+
+Test(state, state_of_another_window_layout_is_refused) {
+        char err[256];
+        cw_config_t *c90 = config_from(
+                "features = ( { name = \"c\"; stream = "
+                "\"login\"; agg = \"count\"; window = \"90d\"; } );");
+        cw_config_t *c30 = config_from(
+                "features = ( { name = \"c\"; stream = "
+                "\"login\"; agg = \"count\"; window = \"30d\"; } );");
+        cw_engine_t *a = cw_engine_new(c90, NULL, NULL, err, sizeof(err));
+        cw_engine_t *b = cw_engine_new(c30, NULL, NULL, err, sizeof(err));
+        uint8_t buf[4096];
+
+        for (int d = 0; d < 90; d += 3)
+                login(a, "A", (int64_t)d * DAY, 1, 1);
+        size_t n = cw_engine_encode_customer(a, 0, buf, sizeof(buf));
+        cr_assert_eq(cw_engine_decode_customer(b, buf, n, err, sizeof(err)),
+                     -1);
+        cr_assert(strstr(err, "another version or configuration"), "%s", err);
+        cr_assert_eq(cw_engine_customers(b), 0);
+        cw_engine_destroy(a);
+        cw_engine_destroy(b);
+        cw_config_destroy(c90);
+        cw_config_destroy(c30);
+}
