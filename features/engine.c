@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "customer.h"
 #include "hash.h"
@@ -761,10 +762,22 @@ static void sweep(cw_engine_t *e, int32_t B) {
         e->n_pfeat = 0;
 }
 
+static double monotonic_s(void) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 static void sweep_to(cw_engine_t *e, int64_t ts) {
-        int32_t to = day_of(ts);
-        for (int32_t B = day_of(e->stream_time) + 1; B <= to; B++)
+        int32_t to = day_of(ts), from = day_of(e->stream_time) + 1;
+        double start;
+
+        if (from > to)
+                return; /* the same day: most events */
+        start = monotonic_s();
+        for (int32_t B = from; B <= to; B++)
                 sweep(e, B);
+        e->stats.sweep_seconds += monotonic_s() - start;
 }
 
 /* ---- processing -----------------------------------------------------------

@@ -30,6 +30,7 @@ struct cw_engine_stats {
         uint64_t invalid;     /* unusable customer_id */
         uint64_t evicted;     /* customers dropped by state_ttl */
         uint64_t sweeps;      /* day boundaries swept */
+        double sweep_seconds; /* wall time spent in sweeps */
         uint64_t evaluations; /* customer evaluations, events and sweeps */
         uint64_t customers;   /* held now */
         uint64_t *warnings;   /* [alert * 2 + state]: FIRING, RESOLVED */
