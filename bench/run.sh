@@ -50,7 +50,7 @@ median=$(echo "$times" | tr ' ' '\n' | grep . | sort -n | sed -n 3p)
 echo "replay: median $median s, $(awk "BEGIN { printf \"%d\", $events / $median }") events/s ($events events, 5 runs)"
 
 echo "## engine alone (events decoded into memory first)"
-build/bench_engine -c "$cfg" --runs 5 "$data" | tail -n 3
+build/bench_engine -c "$cfg" --runs 5 "$data" | tail -n 4
 
 echo "## expressions"
 build/bench_expr | tail -n 2
