@@ -11,11 +11,7 @@
 
 struct cw_event_encoder {
         cw_stream_t stream;
-        avro_value_iface_t *iface;
-        avro_value_t rec;     /* reset and refilled for every event */
-        avro_writer_t writer; /* memory writer over out */
-        char *out;
-        size_t out_cap;
+        struct cw_avro_out o; /* the record, refilled for every event */
         /* CW_FIELD_NUM: whether the schema's field is a long (else int);
          * CW_FIELD_ENUM: the number of symbols. Read from the schema once
          * so that encoding never looks at it. */
@@ -59,19 +55,11 @@ cw_event_encoder_t *cw_event_encoder_new(const cw_schemas_t *s,
                 goto out_oom;
         enc->stream = stream;
         read_field_types(enc, schema);
-        enc->iface = avro_generic_class_from_schema(schema);
-        if (!enc->iface || avro_generic_value_new(enc->iface, &enc->rec)) {
+        if (cw_avro_out_init(&enc->o, schema, OUT_INITIAL)) {
                 snprintf(errstr, errstr_size, "cannot build the %s encoder: %s",
                          cw_streams[stream].record, avro_strerror());
                 goto out_destroy;
         }
-        enc->out_cap = OUT_INITIAL;
-        enc->out = malloc(enc->out_cap);
-        if (!enc->out)
-                goto out_oom;
-        enc->writer = avro_writer_memory(enc->out, (int64_t)enc->out_cap);
-        if (!enc->writer)
-                goto out_oom;
         return enc;
 
 out_oom:
@@ -85,15 +73,9 @@ out_destroy:
 void cw_event_encoder_destroy(cw_event_encoder_t *enc) {
         if (!enc)
                 return;
-        if (enc->writer)
-                avro_writer_free(enc->writer);
-        /* The value before its interface; strings lent to it need no
-         * freeing (their wrapped buffers have no free function). */
-        if (enc->rec.iface)
-                avro_value_decref(&enc->rec);
-        if (enc->iface)
-                avro_value_iface_decref(enc->iface);
-        free(enc->out);
+        /* Strings lent to the value need no freeing (their wrapped buffers
+         * have no free function). */
+        cw_avro_out_free(&enc->o);
         free(enc);
 }
 
@@ -187,7 +169,7 @@ static int set_field(cw_event_encoder_t *enc, const struct cw_event *ev,
         const struct cw_field_def *f = &cw_streams[enc->stream].fields[slot];
         avro_value_t v;
 
-        if (avro_value_get_by_index(&enc->rec, (size_t)slot, &v, NULL)) {
+        if (avro_value_get_by_index(&enc->o.rec, (size_t)slot, &v, NULL)) {
                 snprintf(errstr, errstr_size, "%s: %s", f->name,
                          avro_strerror());
                 return -1;
@@ -239,16 +221,15 @@ int cw_event_encode(cw_event_encoder_t *enc, const struct cw_event *ev,
                          def->record);
                 return -1;
         }
-        avro_value_reset(&enc->rec);
+        avro_value_reset(&enc->o.rec);
         for (int i = 0; i < def->n_fields; i++)
                 if (set_field(enc, ev, i, why, sizeof(why)))
                         goto out_failed;
-        if (cw_avro_write_value(enc->writer, &enc->rec, &enc->out,
-                                &enc->out_cap, len)) {
+        if (cw_avro_out_write(&enc->o, len)) {
                 snprintf(why, sizeof(why), "%s", avro_strerror());
                 goto out_failed;
         }
-        *buf = enc->out;
+        *buf = enc->o.out;
         return 0;
 
 out_failed:

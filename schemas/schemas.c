@@ -133,31 +133,56 @@ void cw_schemas_destroy(cw_schemas_t *s) {
         free(s);
 }
 
-int cw_avro_write_value(avro_writer_t w, avro_value_t *v, char **out,
-                        size_t *cap, size_t *len) {
+int cw_avro_out_init(struct cw_avro_out *o, avro_schema_t schema, size_t cap) {
+        memset(o, 0, sizeof(*o));
+        o->iface = avro_generic_class_from_schema(schema);
+        if (!o->iface || avro_generic_value_new(o->iface, &o->rec))
+                return -1;
+        o->cap = cap;
+        if (!(o->out = malloc(cap)) ||
+            !(o->writer = avro_writer_memory(o->out, (int64_t)cap))) {
+                avro_set_error("out of memory");
+                return -1;
+        }
+        return 0;
+}
+
+void cw_avro_out_free(struct cw_avro_out *o) {
+        if (o->writer)
+                avro_writer_free(o->writer);
+        /* The value before its interface. */
+        if (o->rec.iface)
+                avro_value_decref(&o->rec);
+        if (o->iface)
+                avro_value_iface_decref(o->iface);
+        free(o->out);
+        memset(o, 0, sizeof(*o));
+}
+
+int cw_avro_out_write(struct cw_avro_out *o, size_t *len) {
         size_t need;
         char *p;
 
-        avro_writer_memory_set_dest(w, *out, (int64_t)*cap);
-        if (avro_value_write(w, v) == 0)
+        avro_writer_memory_set_dest(o->writer, o->out, (int64_t)o->cap);
+        if (avro_value_write(o->writer, &o->rec) == 0)
                 goto out_done;
-        if (avro_value_sizeof(v, &need))
+        if (avro_value_sizeof(&o->rec, &need))
                 return -1;
-        if (need <= *cap)
+        if (need <= o->cap)
                 return -1; /* it failed for another reason than space */
-        if (need < 2 * *cap)
-                need = 2 * *cap;
-        p = realloc(*out, need);
+        if (need < 2 * o->cap)
+                need = 2 * o->cap;
+        p = realloc(o->out, need);
         if (!p) {
                 avro_set_error("out of memory");
                 return -1;
         }
-        *out = p;
-        *cap = need;
-        avro_writer_memory_set_dest(w, *out, (int64_t)*cap);
-        if (avro_value_write(w, v))
+        o->out = p;
+        o->cap = need;
+        avro_writer_memory_set_dest(o->writer, o->out, (int64_t)o->cap);
+        if (avro_value_write(o->writer, &o->rec))
                 return -1;
 out_done:
-        *len = (size_t)avro_writer_tell(w);
+        *len = (size_t)avro_writer_tell(o->writer);
         return 0;
 }

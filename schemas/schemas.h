@@ -38,12 +38,27 @@ const char *cw_schemas_text(cw_schema_id_t id);
 const char *cw_schemas_file(cw_schema_id_t id);
 
 /*
- * Encodes `v` with `w` (a memory writer) into *out, a buffer of *cap bytes
- * that is reused across calls; only when a value does not fit is it sized
+ * One record value reused for every record (avro_value_reset between
+ * them), and the buffer it is encoded into, reused too: encoding a record
+ * allocates nothing once the buffer has grown to fit.
+ */
+struct cw_avro_out {
+        avro_value_iface_t *iface;
+        avro_value_t rec;
+        avro_writer_t writer; /* memory writer over out */
+        char *out;
+        size_t cap;
+};
+
+/* 0, or -1 with avro_strerror() set (cw_avro_out_free() still needed). */
+int cw_avro_out_init(struct cw_avro_out *o, avro_schema_t schema, size_t cap);
+void cw_avro_out_free(struct cw_avro_out *o);
+
+/*
+ * Encodes o->rec into o->out; only when a record does not fit is it sized
  * exactly (a second walk over the value) and the buffer grown. *len gets
  * the encoded size. Returns 0, or -1 with avro_strerror() set.
  */
-int cw_avro_write_value(avro_writer_t w, avro_value_t *v, char **out,
-                        size_t *cap, size_t *len);
+int cw_avro_out_write(struct cw_avro_out *o, size_t *len);
 
 #endif

@@ -237,12 +237,8 @@ static void json_warning(struct cw_buf *b, const struct cw_warning *w) {
 /* ---- Avro binary encoding of one warning --------------------------- */
 
 struct cw_avro_warning_encoder {
-        avro_value_iface_t *iface;
-        avro_value_t rec;     /* reset and refilled for every warning */
-        avro_writer_t writer; /* memory writer over out */
-        char *out;            /* the encoded record */
-        size_t out_cap;
-        char *str; /* customer_id plus the NUL avro-c wants */
+        struct cw_avro_out o; /* the record, refilled for every warning */
+        char *str;            /* customer_id plus the NUL avro-c wants */
         size_t str_cap;
 };
 
@@ -300,21 +296,13 @@ cw_avro_warning_encoder_t *cw_avro_warning_encoder_new(const cw_schemas_t *s,
                 goto out_oom;
         if (check_schema(schema, errstr, errstr_size))
                 goto out_destroy;
-        enc->iface = avro_generic_class_from_schema(schema);
-        if (!enc->iface || avro_generic_value_new(enc->iface, &enc->rec)) {
+        /* Most warnings fit in 1 KiB; a bigger one grows it once. */
+        if (cw_avro_out_init(&enc->o, schema, 1024)) {
                 snprintf(errstr, errstr_size,
                          "cannot build the ChurnWarning encoder: %s",
                          avro_strerror());
                 goto out_destroy;
         }
-        /* Most warnings fit; a bigger one grows it once (see encode). */
-        enc->out_cap = 1024;
-        enc->out = malloc(enc->out_cap);
-        if (!enc->out)
-                goto out_oom;
-        enc->writer = avro_writer_memory(enc->out, (int64_t)enc->out_cap);
-        if (!enc->writer)
-                goto out_oom;
         return enc;
 
 out_oom:
@@ -328,32 +316,26 @@ out_destroy:
 void cw_avro_warning_encoder_destroy(cw_avro_warning_encoder_t *enc) {
         if (!enc)
                 return;
-        if (enc->writer)
-                avro_writer_free(enc->writer);
-        if (enc->rec.iface)
-                avro_value_decref(&enc->rec);
-        if (enc->iface)
-                avro_value_iface_decref(enc->iface);
-        free(enc->out);
+        cw_avro_out_free(&enc->o);
         free(enc->str);
         free(enc);
 }
 
 static int set_string(cw_avro_warning_encoder_t *enc, int f, const char *s) {
         avro_value_t v;
-        return avro_value_get_by_index(&enc->rec, (size_t)f, &v, NULL) ||
+        return avro_value_get_by_index(&enc->o.rec, (size_t)f, &v, NULL) ||
                avro_value_set_string(&v, s);
 }
 
 static int set_long(cw_avro_warning_encoder_t *enc, int f, int64_t n) {
         avro_value_t v;
-        return avro_value_get_by_index(&enc->rec, (size_t)f, &v, NULL) ||
+        return avro_value_get_by_index(&enc->o.rec, (size_t)f, &v, NULL) ||
                avro_value_set_long(&v, n);
 }
 
 static int set_enum(cw_avro_warning_encoder_t *enc, int f, int sym) {
         avro_value_t v;
-        return avro_value_get_by_index(&enc->rec, (size_t)f, &v, NULL) ||
+        return avro_value_get_by_index(&enc->o.rec, (size_t)f, &v, NULL) ||
                avro_value_set_enum(&v, sym);
 }
 
@@ -377,7 +359,7 @@ static int set_customer_id(cw_avro_warning_encoder_t *enc, cw_str_t id) {
         if (id.len)
                 memcpy(enc->str, id.p, id.len);
         enc->str[id.len] = '\0';
-        return avro_value_get_by_index(&enc->rec, F_CUSTOMER_ID, &v, NULL) ||
+        return avro_value_get_by_index(&enc->o.rec, F_CUSTOMER_ID, &v, NULL) ||
                avro_value_set_string_len(&v, enc->str, id.len + 1);
 }
 
@@ -385,7 +367,7 @@ static int set_score(cw_avro_warning_encoder_t *enc,
                      const struct cw_warning *w) {
         avro_value_t v, branch;
 
-        if (avro_value_get_by_index(&enc->rec, F_SCORE, &v, NULL))
+        if (avro_value_get_by_index(&enc->o.rec, F_SCORE, &v, NULL))
                 return -1;
         if (score_is_null(w))
                 return avro_value_set_branch(&v, 0, &branch) ||
@@ -398,8 +380,8 @@ static int set_lists(cw_avro_warning_encoder_t *enc,
                      const struct cw_warning *w) {
         avro_value_t map, arr, child;
 
-        if (avro_value_get_by_index(&enc->rec, F_FEATURES, &map, NULL) ||
-            avro_value_get_by_index(&enc->rec, F_REASONS, &arr, NULL))
+        if (avro_value_get_by_index(&enc->o.rec, F_FEATURES, &map, NULL) ||
+            avro_value_get_by_index(&enc->o.rec, F_REASONS, &arr, NULL))
                 return -1;
         /* avro-c's generic map keeps insertion order, as JSONL does. */
         for (int i = 0; i < w->n_features; i++) {
@@ -419,7 +401,7 @@ static int set_lists(cw_avro_warning_encoder_t *enc,
 
 static int fill_record(cw_avro_warning_encoder_t *enc,
                        const struct cw_warning *w) {
-        avro_value_reset(&enc->rec);
+        avro_value_reset(&enc->o.rec);
         return set_string(enc, F_WARNING_ID, w->warning_id) ||
                set_customer_id(enc, w->customer_id) ||
                set_string(enc, F_ALERT, w->alert) ||
@@ -436,15 +418,13 @@ int cw_warning_to_avro(cw_avro_warning_encoder_t *enc,
                        size_t *len, char *errstr, size_t errstr_size) {
         if (check_warning(w, errstr, errstr_size))
                 return -1;
-        if (fill_record(enc, w) ||
-            cw_avro_write_value(enc->writer, &enc->rec, &enc->out,
-                                &enc->out_cap, len)) {
+        if (fill_record(enc, w) || cw_avro_out_write(&enc->o, len)) {
                 snprintf(errstr, errstr_size,
                          "cannot encode the warning of alert %s as Avro: %s",
                          w->alert, avro_strerror());
                 return -1;
         }
-        *buf = enc->out;
+        *buf = enc->o.out;
         return 0;
 }
 
