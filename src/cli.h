@@ -32,6 +32,7 @@ int cw_cli_common_option(int opt, const char *arg, const char *usage);
 
 int cw_cmd_check_config(int argc, char **argv);
 int cw_cmd_replay(int argc, char **argv);
+int cw_cmd_broker(int argc, char **argv);
 int cw_cmd_gen(int argc, char **argv);
 
 #endif

@@ -12,6 +12,8 @@ static const struct {
 } commands[] = {
         {"check-config", cw_cmd_check_config,
          "validate a configuration file and summarise it"},
+    {"broker", cw_cmd_broker,
+     "run the embedded Kafka-protocol broker (development and tests)"},
     {"replay", cw_cmd_replay,
      "replay Avro files through the engine into warnings (JSONL or Avro)"},
     {"gen", cw_cmd_gen,

@@ -1,0 +1,152 @@
+/*
+ * churnwatch broker: librdkafka's mock cluster, a real Kafka-protocol broker
+ * inside this process, with the configured topics created. For development,
+ * demos and tests only: it keeps data in memory, only about the latest 5 MB
+ * of each partition (a fixed limit of librdkafka 2.0.2's mock cluster), and
+ * implements transactions only partly.
+ */
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "config.h"
+#include "log.h"
+
+static const char usage[] =
+        "Usage: churnwatch broker -c FILE [--partitions N] [--brokers N]\n"
+        "\n"
+        "Starts the embedded Kafka-protocol broker (librdkafka's mock "
+        "cluster)\n"
+        "on 127.0.0.1, creates every topic named in the configuration's\n"
+        "`topics` with N partitions, prints bootstrap=HOST:PORT[,...] as its\n"
+        "first line on stdout, and runs until SIGINT or SIGTERM.\n"
+        "For development, demos and tests: data lives in memory and only "
+        "about\n"
+        "the latest 5 MB of each partition is kept.\n"
+        "\n"
+        "Options:\n"
+        "  -c, --config FILE        the configuration file\n"
+        "  -p, --partitions N       partitions per topic (default 4)\n"
+        "      --brokers N          brokers in the cluster (default "
+        "1)\n" CW_CLI_COMMON_HELP;
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig) {
+        (void)sig;
+        stop = 1;
+}
+
+/* A whole number in [lo, hi], or -1. */
+static int parse_count(const char *s, int lo, int hi) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        return *s && !*end && v >= lo && v <= hi ? (int)v : -1;
+}
+
+int cw_cmd_broker(int argc, char **argv) {
+        static const struct option longopts[] = {
+                {"config", required_argument, NULL, 'c'},
+                {"partitions", required_argument, NULL, 'p'},
+                {"brokers", required_argument, NULL, 1},
+                CW_CLI_COMMON_OPTIONS,
+                {NULL, 0, NULL, 0}};
+        const char *cfg_path = NULL;
+        int partitions = 4, brokers = 1, opt, rc;
+        char err[512];
+        struct cw_diags diags;
+        cw_config_t *c;
+        rd_kafka_conf_t *conf;
+        rd_kafka_t *rk;
+        rd_kafka_mock_cluster_t *mc;
+        const char *topics[CW_STREAM_COUNT + 2];
+
+        while ((opt = getopt_long(argc, argv, "c:p:h", longopts, NULL)) != -1) {
+                if (opt == 'c') {
+                        cfg_path = optarg;
+                } else if (opt == 'p' || opt == 1) {
+                        int n = parse_count(optarg, 1, opt == 'p' ? 1000 : 16);
+                        if (n < 0) {
+                                fprintf(stderr,
+                                        "churnwatch broker: --%s '%s': use a "
+                                        "whole number from 1 to %d\n",
+                                        opt == 'p' ? "partitions" : "brokers",
+                                        optarg, opt == 'p' ? 1000 : 16);
+                                return CW_EXIT_USAGE;
+                        }
+                        *(opt == 'p' ? &partitions : &brokers) = n;
+                } else if ((rc = cw_cli_common_option(opt, optarg, usage)) !=
+                           CW_CLI_CONTINUE) {
+                        return rc < 0 ? (fputs(usage, stderr), CW_EXIT_USAGE)
+                                      : rc;
+                }
+        }
+        if (!cfg_path || optind != argc) {
+                fputs(usage, stderr);
+                return CW_EXIT_USAGE;
+        }
+        cw_diags_init(&diags);
+        c = cw_config_load(cfg_path, &diags);
+        for (int i = 0; i < diags.n; i++)
+                cw_error("%s", diags.msgs[i]);
+        cw_diags_free(&diags);
+        if (!c)
+                return CW_EXIT_FAIL;
+
+        /* The mock cluster lives inside a client handle; this one never
+         * produces anything. */
+        conf = rd_kafka_conf_new();
+        if (rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err)) !=
+                    RD_KAFKA_CONF_OK ||
+            !(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err)))) {
+                cw_error("broker: %s", err);
+                rd_kafka_conf_destroy(conf);
+                cw_config_destroy(c);
+                return CW_EXIT_FAIL;
+        }
+        rc = CW_EXIT_FAIL;
+        if (!(mc = rd_kafka_mock_cluster_new(rk, brokers))) {
+                cw_error("broker: cannot start the mock cluster");
+                goto out_destroy_rk;
+        }
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                topics[s] = c->topics[s];
+        topics[CW_STREAM_COUNT] = c->warnings_topic;
+        topics[CW_STREAM_COUNT + 1] = c->dead_letter_topic;
+        for (int i = 0; i < CW_STREAM_COUNT + 2; i++) {
+                rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(
+                        mc, topics[i], partitions, brokers < 3 ? brokers : 3);
+                if (e) {
+                        cw_error("broker: creating topic %s: %s", topics[i],
+                                 rd_kafka_err2str(e));
+                        goto out_destroy_mc;
+                }
+        }
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        printf("bootstrap=%s\n", rd_kafka_mock_cluster_bootstraps(mc));
+        fflush(stdout);
+        cw_info("broker: %d broker%s at %s; %d topics of %d partitions; "
+                "development use only (about 5 MB kept per partition)",
+                brokers, brokers == 1 ? "" : "s",
+                rd_kafka_mock_cluster_bootstraps(mc), CW_STREAM_COUNT + 2,
+                partitions);
+        while (!stop) {
+                struct timespec t = {0, 100 * 1000000L};
+                nanosleep(&t, NULL);
+        }
+        cw_info("broker: stopping");
+        rc = CW_EXIT_OK;
+
+out_destroy_mc:
+        rd_kafka_mock_cluster_destroy(mc);
+out_destroy_rk:
+        rd_kafka_destroy(rk);
+        cw_config_destroy(c);
+        return rc;
+}

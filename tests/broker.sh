@@ -1,0 +1,61 @@
+#!/bin/sh
+# `churnwatch broker`: independent clients (kcat, kafka-python) see the
+# configured topics, produce and consume through it; SIGTERM stops it.
+# Usage: broker.sh CHURNWATCH SOURCE_DIR
+set -u
+bin=$1
+src=$2
+tmp=$(mktemp -d)
+pass=0
+fail=0
+check() {
+        if [ "$1" -eq 0 ]; then pass=$((pass + 1)); else echo "FAIL $2"; fail=$((fail + 1)); fi
+}
+
+"$bin" broker -c "$src/tests/configs/good/contract.cfg" --partitions 3 \
+        >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+trap 'kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 50); do
+        grep -q '^bootstrap=' "$tmp/out" 2>/dev/null && break
+        sleep 0.1
+done
+head -n 1 "$tmp/out" | grep -qE '^bootstrap=127\.0\.0\.1:[0-9]+$'
+check $? "first line: $(head -n 1 "$tmp/out")"
+bs=$(head -n 1 "$tmp/out" | sed 's/^bootstrap=//')
+
+kcat -b "$bs" -L -m 5 >"$tmp/meta" 2>&1
+for t in purchases logins support-tickets surveys churn-warnings churnwatch-dlq; do
+        grep -q "topic \"$t\" with 3 partitions" "$tmp/meta"
+        check $? "topic $t: $(cat "$tmp/meta")"
+done
+
+printf 'hello\n' | kcat -b "$bs" -P -t logins -p 2 -k cust-7 -m 5
+kcat -b "$bs" -C -t logins -p 2 -o beginning -e -m 5 -f '%k=%s\n' >"$tmp/got" 2>/dev/null
+grep -qx 'cust-7=hello' "$tmp/got"
+check $? "kcat round trip: $(cat "$tmp/got")"
+
+/usr/bin/python3 - "$bs" <<'PY'
+import sys
+from kafka import KafkaProducer
+p = KafkaProducer(bootstrap_servers=sys.argv[1], api_version=(2, 5, 0))
+p.send("surveys", key=b"cust-9", value=b"from-python", partition=0).get(timeout=10)
+p.close()
+PY
+check $? "kafka-python produce"
+kcat -b "$bs" -C -t surveys -p 0 -o beginning -e -m 5 -f '%k=%s\n' >"$tmp/got" 2>/dev/null
+grep -qx 'cust-9=from-python' "$tmp/got"
+check $? "kafka-python to kcat: $(cat "$tmp/got")"
+
+kill -TERM $pid
+for _ in $(seq 50); do
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.1
+done
+! kill -0 $pid 2>/dev/null
+check $? "still running 5 s after SIGTERM"
+wait $pid
+check $? "exit status after SIGTERM"
+
+echo "broker: $pass passed, $fail failed"
+[ $fail -eq 0 ]
