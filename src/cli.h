@@ -4,6 +4,8 @@
 
 #include <getopt.h>
 
+#include "config.h"
+
 /* Exit codes: only main() and the commands decide them. */
 #define CW_EXIT_OK 0
 #define CW_EXIT_FAIL 1
@@ -29,6 +31,10 @@
  */
 #define CW_CLI_CONTINUE (-2)
 int cw_cli_common_option(int opt, const char *arg, const char *usage);
+
+/* Loads and validates a configuration, logging every problem as an error;
+ * NULL when there was one. */
+cw_config_t *cw_cli_load_config(const char *path);
 
 int cw_cmd_check_config(int argc, char **argv);
 int cw_cmd_replay(int argc, char **argv);

@@ -59,7 +59,6 @@ int cw_cmd_broker(int argc, char **argv) {
         const char *cfg_path = NULL;
         int partitions = 4, brokers = 1, opt, rc;
         char err[512];
-        struct cw_diags diags;
         cw_config_t *c;
         rd_kafka_conf_t *conf;
         rd_kafka_t *rk;
@@ -90,12 +89,7 @@ int cw_cmd_broker(int argc, char **argv) {
                 fputs(usage, stderr);
                 return CW_EXIT_USAGE;
         }
-        cw_diags_init(&diags);
-        c = cw_config_load(cfg_path, &diags);
-        for (int i = 0; i < diags.n; i++)
-                cw_error("%s", diags.msgs[i]);
-        cw_diags_free(&diags);
-        if (!c)
+        if (!(c = cw_cli_load_config(cfg_path)))
                 return CW_EXIT_FAIL;
 
         /* The mock cluster lives inside a client handle; this one never

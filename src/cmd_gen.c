@@ -199,14 +199,7 @@ static int parse_args(int argc, char **argv, struct gen_opts *o) {
 }
 
 static int validate_config(const char *path) {
-        struct cw_diags diags;
-        cw_config_t *c;
-
-        cw_diags_init(&diags);
-        c = cw_config_load(path, &diags);
-        for (int i = 0; i < diags.n; i++)
-                cw_error("%s", diags.msgs[i]);
-        cw_diags_free(&diags);
+        cw_config_t *c = cw_cli_load_config(path);
         cw_config_destroy(c);
         return c ? 0 : -1;
 }

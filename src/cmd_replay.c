@@ -240,7 +240,6 @@ int cw_cmd_replay(int argc, char **argv) {
         int64_t to = 0;
         struct replay r = {0};
         char err[1024];
-        struct cw_diags diags;
         cw_config_t *c = NULL;
         cw_schemas_t *schemas = NULL;
         cw_file_merge_t *m = NULL;
@@ -301,12 +300,7 @@ int cw_cmd_replay(int argc, char **argv) {
                 return CW_EXIT_USAGE;
         }
 
-        cw_diags_init(&diags);
-        c = cw_config_load(cfg_path, &diags);
-        for (int i = 0; i < diags.n; i++)
-                cw_error("%s", diags.msgs[i]);
-        cw_diags_free(&diags);
-        if (!c)
+        if (!(c = cw_cli_load_config(cfg_path)))
                 goto out_free;
         if (!(schemas = cw_schemas_load(err, sizeof(err))) ||
             !(m = cw_file_merge_open(inputs, n_inputs, schemas, sort, err,

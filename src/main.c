@@ -12,12 +12,12 @@ static const struct {
 } commands[] = {
         {"check-config", cw_cmd_check_config,
          "validate a configuration file and summarise it"},
-    {"broker", cw_cmd_broker,
-     "run the embedded Kafka-protocol broker (development and tests)"},
-    {"replay", cw_cmd_replay,
-     "replay Avro files through the engine into warnings (JSONL or Avro)"},
-    {"gen", cw_cmd_gen,
-     "generate a synthetic population as Avro files, with churn labels"},
+        {"broker", cw_cmd_broker,
+         "run the embedded Kafka-protocol broker (development and tests)"},
+        {"replay", cw_cmd_replay,
+         "replay Avro files through the engine into warnings (JSONL or Avro)"},
+        {"gen", cw_cmd_gen,
+         "generate a synthetic population as Avro files, with churn labels"},
 };
 
 #define N_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))
@@ -33,39 +33,6 @@ static void print_usage(FILE *out) {
                      "options.\n\nOptions:\n"
                      "      --version            print the version and "
                      "exit\n" CW_CLI_COMMON_HELP);
-}
-
-int cw_cli_common_option(int opt, const char *arg, const char *usage) {
-        cw_log_level_t level;
-        cw_log_format_t format;
-
-        switch (opt) {
-        case 'h':
-                fputs(usage, stdout);
-                return CW_EXIT_OK;
-        case 'L':
-                if (cw_log_level_parse(arg, &level)) {
-                        fprintf(stderr,
-                                "churnwatch: --log-level '%s': use "
-                                "debug, info, warn or error\n",
-                                arg);
-                        return CW_EXIT_USAGE;
-                }
-                cw_log_setup(level, cw_log_format_current(), NULL);
-                return CW_CLI_CONTINUE;
-        case 'F':
-                if (cw_log_format_parse(arg, &format)) {
-                        fprintf(stderr,
-                                "churnwatch: --log-format '%s': use "
-                                "text or json\n",
-                                arg);
-                        return CW_EXIT_USAGE;
-                }
-                cw_log_setup(cw_log_level_current(), format, NULL);
-                return CW_CLI_CONTINUE;
-        default:
-                return -1;
-        }
 }
 
 int main(int argc, char **argv) {
