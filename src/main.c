@@ -16,6 +16,8 @@ static const struct {
          "run the embedded Kafka-protocol broker (development and tests)"},
         {"replay", cw_cmd_replay,
          "replay Avro files through the engine into warnings (JSONL or Avro)"},
+        {"tail", cw_cmd_tail,
+         "print the warning topic, as a table or JSON lines"},
         {"gen", cw_cmd_gen,
          "generate a synthetic population as Avro files, with churn labels"},
 };

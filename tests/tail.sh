@@ -1,0 +1,83 @@
+#!/bin/sh
+# `churnwatch tail` against the embedded broker: warnings that an independent
+# writer (python3-avro, kafka-python) put on the warning topic come out as
+# the same JSON, and as table lines; a bad record is reported and skipped.
+# Usage: tail.sh CHURNWATCH SOURCE_DIR
+set -u
+bin=$1
+src=$2
+tmp=$(mktemp -d)
+pass=0
+fail=0
+check() {
+        if [ "$1" -eq 0 ]; then pass=$((pass + 1)); else echo "FAIL $2"; fail=$((fail + 1)); fi
+}
+
+"$bin" broker -c "$src/tests/configs/good/contract.cfg" --partitions 2 >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+trap 'kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 50); do
+        grep -q '^bootstrap=' "$tmp/out" 2>/dev/null && break
+        sleep 0.1
+done
+bs=$(head -n 1 "$tmp/out" | sed 's/^bootstrap=//')
+sed "s/127.0.0.1:9092/$bs/" "$src/tests/configs/good/contract.cfg" >"$tmp/cw.cfg"
+
+/usr/bin/python3 - "$bs" "$src/schemas/churn_warning.avsc" "$tmp/expected.jsonl" <<'PY'
+import datetime, io, json, sys
+import avro.io, avro.schema
+from kafka import KafkaProducer
+schema = avro.schema.parse(open(sys.argv[2]).read())
+rows = [
+    {"warning_id": "0123456789abcdef0123456789abcdef", "customer_id": "c1",
+     "alert": "purchase_drop", "kind": "RULE", "state": "FIRING", "severity": "high",
+     "eval_ts": 1770076800000, "trigger": "TIMER", "score": None,
+     "features": {"purchase_trend": 0.0, "purchases_90d": 3.0}, "reasons": [],
+     "emitted_at": 1770076800123},
+    {"warning_id": "fedcba9876543210fedcba9876543210", "customer_id": "c\"2",
+     "alert": "churn_lr_v1", "kind": "MODEL", "state": "RESOLVED", "severity": "high",
+     "eval_ts": 1776988800000, "trigger": "EVENT", "score": 0.25,
+     "features": {"days_since_purchase": 113.0}, "reasons": ["days_since_purchase"],
+     "emitted_at": 1776988800000},
+]
+def ms(v):  # python3-avro writes timestamp-millis from datetimes only
+    return datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(milliseconds=v)
+p = KafkaProducer(bootstrap_servers=sys.argv[1], api_version=(2, 5, 0))
+for i, r in enumerate(rows):
+    buf = io.BytesIO()
+    avro.io.DatumWriter(schema).write(
+        dict(r, eval_ts=ms(r["eval_ts"]), emitted_at=ms(r["emitted_at"])), avro.io.BinaryEncoder(buf))
+    p.send("churn-warnings", key=r["customer_id"].encode(), value=buf.getvalue(), partition=i).get(timeout=10)
+p.send("churn-warnings", key=b"junk", value=b"\x01\x02", partition=0).get(timeout=10)
+p.close()
+with open(sys.argv[3], "w") as f:
+    for r in rows:
+        f.write(json.dumps(r, separators=(",", ":")) + "\n")
+PY
+check $? "python producer"
+
+"$bin" tail -c "$tmp/cw.cfg" --json >"$tmp/got.jsonl" 2>"$tmp/tail.err"
+rc=$?
+[ $rc -eq 1 ]
+check $? "exit status with a bad record: $rc"
+grep -q "churn-warnings \[0\] at offset 1" "$tmp/tail.err"
+check $? "bad record named: $(cat "$tmp/tail.err")"
+/usr/bin/python3 - "$tmp/got.jsonl" "$tmp/expected.jsonl" <<'PY'
+import json, sys
+got = sorted(json.loads(l)["warning_id"] for l in open(sys.argv[1]))
+want = {json.loads(l)["warning_id"]: json.loads(l) for l in open(sys.argv[2])}
+rows = {json.loads(l)["warning_id"]: json.loads(l) for l in open(sys.argv[1])}
+sys.exit(0 if sorted(rows) == sorted(want) and all(rows[k] == want[k] for k in want) else 1)
+PY
+check $? "JSON differs: $(cat "$tmp/got.jsonl")"
+
+"$bin" tail -c "$tmp/cw.cfg" >"$tmp/table" 2>/dev/null
+grep -q "2026-02-03T00:00:00.000Z  c1 .*purchase_drop .*FIRING .*TIMER .*high .*purchase_trend=0 purchases_90d=3" "$tmp/table"
+check $? "table line: $(cat "$tmp/table")"
+grep -q 'churn_lr_v1 .*RESOLVED .*score=0.250 reasons=days_since_purchase' "$tmp/table"
+check $? "model line: $(cat "$tmp/table")"
+
+kill -TERM $pid
+wait $pid
+echo "tail: $pass passed, $fail failed"
+[ $fail -eq 0 ]
