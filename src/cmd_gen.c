@@ -1,6 +1,8 @@
-/* churnwatch gen: a synthetic population as Avro container files, with
- * the ground truth of who churned when (src/gen.h). */
+/* churnwatch gen: a synthetic population, to the configured Kafka topics
+ * or as Avro container files, with the ground truth of who churned when
+ * (src/gen.h). */
 #include <errno.h>
+#include <librdkafka/rdkafka.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,19 +23,18 @@
 
 static const char usage[] =
         "Usage: churnwatch gen -c FILE [--customers N] [--days N] [--seed S]\n"
-        "                      [--start T] [--labels OUT.csv] --output-dir "
-        "DIR\n"
+        "                      [--start T] [--rate EV/S] [--labels OUT.csv]\n"
+        "                      [--output-dir DIR]\n"
         "\n"
         "Generates a synthetic customer population (steady, declining, "
         "abrupt,\n"
-        "complaining and late-joining customers) and writes its events as "
-        "four\n"
-        "Avro container files, DIR/purchases.avro, DIR/logins.avro,\n"
-        "DIR/tickets.avro and DIR/surveys.avro, each in ascending ts order.\n"
-        "The same options and seed always give byte-identical files.\n"
-        "\n"
-        "gen writes Avro container files; Kafka output comes with the live "
-        "pipeline.\n"
+        "complaining and late-joining customers). Its events go to the\n"
+        "configured Kafka topics (kafka, topics), keyed by customer_id and\n"
+        "partitioned with murmur2 as Java clients do, so that one customer's\n"
+        "events share a partition number across the four topics; or, with\n"
+        "--output-dir, to four Avro container files DIR/purchases.avro,\n"
+        "DIR/logins.avro, DIR/tickets.avro and DIR/surveys.avro, each in\n"
+        "ascending ts order. The same options and seed give the same events.\n"
         "\n"
         "Options:\n"
         "  -c, --config FILE        the configuration file (validated; it "
@@ -44,14 +45,18 @@ static const char usage[] =
         "  -s, --seed S             random seed, 0 to 2^64-1 (default 1)\n"
         "      --start T            start of the first day (default "
         "2026-01-01)\n"
+        "      --rate EV/S          Kafka: produce at most this many events "
+        "per second\n"
+        "                           (default: as fast as possible)\n"
         "  -l, --labels OUT.csv     also write the ground truth: "
         "customer_id,churned_at\n"
         "                           (epoch millis), one row per customer who "
         "churns\n"
         "                           within the period, sorted by "
         "customer_id\n"
-        "  -o, --output-dir DIR     the folder for the four files (created "
-        "if missing)\n"
+        "  -o, --output-dir DIR     write the four files to this folder "
+        "(created if\n"
+        "                           missing) instead of to Kafka\n"
         "T is ISO-8601 UTC (2026-11-23, 2026-11-23T13:33:18Z) or epoch "
         "millis.\n"
         "\n" CW_CLI_COMMON_HELP;
@@ -61,13 +66,19 @@ static const char *const file_names[CW_STREAM_COUNT] = {
 
 struct gen_opts {
         const char *cfg_path, *labels, *dir;
+        double rate; /* events/s to Kafka; 0: unlimited */
         struct cw_gen_params p;
 };
 
-/* The four output files and their encoders. */
+/* The four output files or topics, and their encoders. */
 struct gen_out {
         cw_event_encoder_t *enc[CW_STREAM_COUNT];
         cw_avro_file_t *file[CW_STREAM_COUNT];
+        rd_kafka_t *rk; /* Kafka output */
+        rd_kafka_topic_t *topic[CW_STREAM_COUNT];
+        long long undelivered; /* delivery reports with an error */
+        double rate, start;
+        unsigned long long sent;
         char path[CW_STREAM_COUNT][PATH_MAX];
         char err[PATH_MAX + 1024]; /* a path and what went wrong there */
 };
@@ -148,6 +159,18 @@ static int take_option(int opt, struct gen_opts *o) {
         case 'o':
                 o->dir = optarg;
                 break;
+        case 2: {
+                char *end;
+                o->rate = strtod(optarg, &end);
+                if (*end || !(o->rate > 0)) {
+                        fprintf(stderr,
+                                "churnwatch gen: --rate '%s': use a "
+                                "number of events per second above 0\n",
+                                optarg);
+                        return CW_EXIT_USAGE;
+                }
+                break;
+        }
         default: {
                 int rc = cw_cli_common_option(opt, optarg, usage);
                 if (rc < 0) {
@@ -169,6 +192,7 @@ static int parse_args(int argc, char **argv, struct gen_opts *o) {
                 {"start", required_argument, NULL, 1},
                 {"labels", required_argument, NULL, 'l'},
                 {"output-dir", required_argument, NULL, 'o'},
+                {"rate", required_argument, NULL, 2},
                 CW_CLI_COMMON_OPTIONS,
                 {NULL, 0, NULL, 0}};
         char err[256];
@@ -184,24 +208,102 @@ static int parse_args(int argc, char **argv, struct gen_opts *o) {
                                   NULL)) != -1)
                 if ((rc = take_option(opt, o)) != CW_CLI_CONTINUE)
                         return rc;
-        if (optind < argc || !o->cfg_path || !o->dir) {
+        if (optind < argc || !o->cfg_path) {
                 if (optind < argc)
                         fprintf(stderr,
                                 "churnwatch gen: unexpected argument '%s'\n\n",
                                 argv[optind]);
                 else
-                        fprintf(stderr, "churnwatch gen: %s is required\n\n",
-                                !o->cfg_path ? "-c FILE" : "--output-dir DIR");
+                        fprintf(stderr,
+                                "churnwatch gen: -c FILE is required\n\n");
                 fputs(usage, stderr);
                 return CW_EXIT_USAGE;
         }
         return CW_CLI_CONTINUE;
 }
 
-static int validate_config(const char *path) {
-        cw_config_t *c = cw_cli_load_config(path);
-        cw_config_destroy(c);
-        return c ? 0 : -1;
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                        void *opaque) {
+        struct gen_out *o = opaque;
+        (void)rk;
+        if (m->err && o->undelivered++ < 10)
+                cw_error("gen: %s [%d]: %s", rd_kafka_topic_name(m->rkt),
+                         m->partition, rd_kafka_err2str(m->err));
+}
+
+/* A producer with the configured properties; murmur2 on the customer id,
+ * as Java clients partition, keeps each customer on one partition number
+ * of every (equally partitioned) topic. */
+static int open_kafka(struct gen_out *o, const cw_config_t *c,
+                      const cw_schemas_t *schemas) {
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        int has_bootstrap = 0;
+
+        for (int i = 0; i < c->n_kafka; i++) {
+                has_bootstrap |= !strcmp(c->kafka[i].name, "bootstrap.servers");
+                if (rd_kafka_conf_set(conf, c->kafka[i].name, c->kafka[i].value,
+                                      o->err, sizeof(o->err)))
+                        goto out_conf;
+        }
+        if (!has_bootstrap) {
+                snprintf(o->err, sizeof(o->err),
+                         "%s: without --output-dir events go to Kafka: set "
+                         "kafka.bootstrap_servers",
+                         c->path);
+                goto out_conf;
+        }
+        if (rd_kafka_conf_set(conf, "partitioner", "murmur2_random", o->err,
+                              sizeof(o->err)) ||
+            rd_kafka_conf_set(conf, "linger.ms", "20", o->err, sizeof(o->err)))
+                goto out_conf;
+        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+        rd_kafka_conf_set_opaque(conf, o);
+        if (!(o->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, o->err,
+                                   sizeof(o->err))))
+                goto out_conf;
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                snprintf(o->path[s], sizeof(o->path[s]), "topic %s",
+                         c->topics[s]);
+                if (!(o->enc[s] = cw_event_encoder_new(schemas, (cw_stream_t)s,
+                                                       o->err, sizeof(o->err))))
+                        return -1;
+                o->topic[s] = rd_kafka_topic_new(o->rk, c->topics[s], NULL);
+        }
+        o->start = now_s();
+        return 0;
+out_conf:
+        rd_kafka_conf_destroy(conf);
+        return -1;
+}
+
+/* Produces one encoded event; waits while the local queue is full, and
+ * paces to --rate. */
+static int produce(struct gen_out *o, const struct cw_event *ev,
+                   const void *buf, size_t len) {
+        while (rd_kafka_produce(o->topic[ev->stream], RD_KAFKA_PARTITION_UA,
+                                RD_KAFKA_MSG_F_COPY, (void *)buf, len,
+                                ev->customer_id.p, ev->customer_id.len,
+                                NULL) == -1) {
+                if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                        snprintf(o->err, sizeof(o->err), "%s: %s",
+                                 o->path[ev->stream],
+                                 rd_kafka_err2str(rd_kafka_last_error()));
+                        return 1;
+                }
+                rd_kafka_poll(o->rk, 100);
+        }
+        rd_kafka_poll(o->rk, 0);
+        o->sent++;
+        if (o->rate > 0) {
+                double ahead = o->start + (double)o->sent / o->rate - now_s();
+                if (ahead > 0.001) {
+                        struct timespec t = {
+                                (time_t)ahead,
+                                (long)((ahead - (double)(time_t)ahead) * 1e9)};
+                        nanosleep(&t, NULL);
+                }
+        }
+        return o->undelivered ? 1 : 0;
 }
 
 static int make_dir(const char *dir) {
@@ -242,6 +344,21 @@ static int open_out(struct gen_out *o, const char *dir,
 static int close_out(struct gen_out *o) {
         int rc = 0;
 
+        if (o->rk) {
+                /* Every event must be acknowledged before gen says done. */
+                if (rd_kafka_flush(o->rk, 60000) || o->undelivered) {
+                        cw_error("gen: %d events not delivered%s",
+                                 rd_kafka_outq_len(o->rk) + (int)o->undelivered,
+                                 o->undelivered ? "" : " within 60 s");
+                        rc = -1;
+                }
+                for (int s = 0; s < CW_STREAM_COUNT; s++)
+                        if (o->topic[s])
+                                rd_kafka_topic_destroy(o->topic[s]);
+                rd_kafka_destroy(o->rk);
+                o->rk = NULL;
+                memset(o->topic, 0, sizeof(o->topic));
+        }
         for (int s = 0; s < CW_STREAM_COUNT; s++) {
                 if (cw_avro_file_close(o->file[s], o->err, sizeof(o->err))) {
                         cw_error("gen: %s", o->err);
@@ -267,6 +384,8 @@ static int on_event(void *opaque, const struct cw_event *ev) {
                          why);
                 return 1;
         }
+        if (o->rk)
+                return produce(o, ev, buf, len);
         return cw_avro_file_append(o->file[ev->stream], buf, len, o->err,
                                    sizeof(o->err))
                        ? 1
@@ -344,7 +463,7 @@ static void summary(const cw_gen_t *g, const struct gen_opts *o, int churners,
 
         cw_info("gen: %d customers over %d days into %s: %llu purchases, "
                 "%llu logins, %llu ticket events, %llu surveys",
-                o->p.customers, o->p.days, o->dir,
+                o->p.customers, o->p.days, o->dir ? o->dir : "Kafka",
                 cw_gen_events(g, CW_STREAM_PURCHASE),
                 cw_gen_events(g, CW_STREAM_LOGIN),
                 cw_gen_events(g, CW_STREAM_TICKET),
@@ -361,6 +480,7 @@ int cw_cmd_gen(int argc, char **argv) {
         cw_schemas_t *schemas = NULL;
         cw_gen_t *g = NULL;
         FILE *labels = NULL, *f;
+        cw_config_t *c = NULL;
         char err[1024];
         int rc, failed, churners = 0;
         double start = now_s();
@@ -368,15 +488,16 @@ int cw_cmd_gen(int argc, char **argv) {
         if ((rc = parse_args(argc, argv, &o)) != CW_CLI_CONTINUE)
                 return rc;
         rc = CW_EXIT_FAIL;
-        if (validate_config(o.cfg_path))
+        if (!(c = cw_cli_load_config(o.cfg_path)))
                 return rc;
         /* Opened first, so that a bad path fails before the long part. */
         if (o.labels && !(labels = fopen(o.labels, "w"))) {
                 cw_error("gen: cannot create %s: %s", o.labels,
                          strerror(errno));
+                cw_config_destroy(c);
                 return rc;
         }
-        if (make_dir(o.dir))
+        if (o.dir && make_dir(o.dir))
                 goto out_free;
         if (!(out = calloc(1, sizeof(*out))) ||
             !(schemas = cw_schemas_load(err, sizeof(err))) ||
@@ -384,8 +505,13 @@ int cw_cmd_gen(int argc, char **argv) {
                 cw_error("gen: %s", out ? err : "out of memory");
                 goto out_free;
         }
-        if (open_out(out, o.dir, schemas))
+        out->rate = o.rate;
+        if (o.dir ? open_out(out, o.dir, schemas)
+                  : open_kafka(out, c, schemas)) {
+                if (!o.dir)
+                        cw_error("gen: %s", out->err);
                 goto out_free;
+        }
         failed = generate(g, out, o.p.days);
         /* Closing writes the last blocks: a full disk may show only now. */
         if (close_out(out) || failed)
@@ -404,6 +530,7 @@ out_free:
                 close_out(out);
         cw_gen_destroy(g);
         cw_schemas_destroy(schemas);
+        cw_config_destroy(c);
         free(out);
         return rc;
 }
