@@ -4,22 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Field positions in schemas/churn_warning.avsc. */
-enum {
-        F_WARNING_ID,
-        F_CUSTOMER_ID,
-        F_ALERT,
-        F_KIND,
-        F_STATE,
-        F_SEVERITY,
-        F_EVAL_TS,
-        F_TRIGGER,
-        F_SCORE,
-        F_FEATURES,
-        F_REASONS,
-        F_EMITTED_AT
-};
-
 struct cw_warning_decoder {
         avro_schema_t schema; /* borrowed from the schemas */
         avro_value_iface_t *iface;
@@ -85,7 +69,7 @@ static int get_long(cw_warning_decoder_t *d, int f, int64_t *out) {
 static int get_features(cw_warning_decoder_t *d, struct cw_warning *w) {
         avro_value_t map, v;
         size_t n;
-        if (get(d, F_FEATURES, &map) || avro_value_get_size(&map, &n))
+        if (get(d, CW_WF_FEATURES, &map) || avro_value_get_size(&map, &n))
                 return -1;
         if (n > d->features_cap) {
                 void *a = realloc(d->features, n * sizeof(*d->features));
@@ -112,29 +96,30 @@ static int get_rest(cw_warning_decoder_t *d, struct cw_warning *w) {
         size_t len, n;
         int kind, state, trigger, disc;
 
-        if (get_string(d, F_WARNING_ID, &id, &len) || len != 32 ||
+        if (get_string(d, CW_WF_WARNING_ID, &id, &len) || len != 32 ||
             strspn(id, "0123456789abcdef") != 32)
                 return -1;
         memcpy(w->warning_id, id, 33);
-        if (get_string(d, F_CUSTOMER_ID, &w->customer_id.p,
+        if (get_string(d, CW_WF_CUSTOMER_ID, &w->customer_id.p,
                        &w->customer_id.len) ||
-            get_string(d, F_ALERT, &w->alert, NULL) ||
-            get_enum(d, F_KIND, 2, &kind) || get_enum(d, F_STATE, 2, &state) ||
-            get_string(d, F_SEVERITY, &w->severity, NULL) ||
-            get_long(d, F_EVAL_TS, &w->eval_ts) ||
-            get_enum(d, F_TRIGGER, 2, &trigger) ||
-            get_long(d, F_EMITTED_AT, &w->emitted_at))
+            get_string(d, CW_WF_ALERT, &w->alert, NULL) ||
+            get_enum(d, CW_WF_KIND, 2, &kind) ||
+            get_enum(d, CW_WF_STATE, 2, &state) ||
+            get_string(d, CW_WF_SEVERITY, &w->severity, NULL) ||
+            get_long(d, CW_WF_EVAL_TS, &w->eval_ts) ||
+            get_enum(d, CW_WF_TRIGGER, 2, &trigger) ||
+            get_long(d, CW_WF_EMITTED_AT, &w->emitted_at))
                 return -1;
         w->kind = (cw_warning_kind_t)kind;
         w->state = (cw_warning_state_t)state;
         w->trigger = (cw_trigger_t)trigger;
-        if (get(d, F_SCORE, &v) || avro_value_get_discriminant(&v, &disc))
+        if (get(d, CW_WF_SCORE, &v) || avro_value_get_discriminant(&v, &disc))
                 return -1;
         w->has_score = disc == 1;
         if (w->has_score && (avro_value_get_current_branch(&v, &branch) ||
                              avro_value_get_double(&branch, &w->score)))
                 return -1;
-        if (get_features(d, w) || get(d, F_REASONS, &arr) ||
+        if (get_features(d, w) || get(d, CW_WF_REASONS, &arr) ||
             avro_value_get_size(&arr, &n))
                 return -1;
         w->n_reasons = 0;

@@ -9,24 +9,7 @@
 
 #include "avro_file.h"
 
-/* Fields of ChurnWarning, in schema order; also the JSONL key order. */
-enum {
-        F_WARNING_ID,
-        F_CUSTOMER_ID,
-        F_ALERT,
-        F_KIND,
-        F_STATE,
-        F_SEVERITY,
-        F_EVAL_TS,
-        F_TRIGGER,
-        F_SCORE,
-        F_FEATURES,
-        F_REASONS,
-        F_EMITTED_AT,
-        F_COUNT
-};
-
-static const char *const field_names[F_COUNT] = {
+static const char *const field_names[CW_WF_COUNT] = {
         "warning_id", "customer_id", "alert",   "kind",
         "state",      "severity",    "eval_ts", "trigger",
         "score",      "features",    "reasons", "emitted_at",
@@ -187,28 +170,28 @@ static void json_warning(struct cw_buf *b, const struct cw_warning *w) {
         int first = 1;
 
         b->len = 0;
-        buf_key(b, F_WARNING_ID);
+        buf_key(b, CW_WF_WARNING_ID);
         buf_json_cstr(b, w->warning_id);
-        buf_key(b, F_CUSTOMER_ID);
+        buf_key(b, CW_WF_CUSTOMER_ID);
         buf_json_str(b, w->customer_id.p, w->customer_id.len);
-        buf_key(b, F_ALERT);
+        buf_key(b, CW_WF_ALERT);
         buf_json_cstr(b, w->alert);
-        buf_key(b, F_KIND);
+        buf_key(b, CW_WF_KIND);
         buf_json_cstr(b, cw_warning_kind_names[w->kind]);
-        buf_key(b, F_STATE);
+        buf_key(b, CW_WF_STATE);
         buf_json_cstr(b, cw_warning_state_names[w->state]);
-        buf_key(b, F_SEVERITY);
+        buf_key(b, CW_WF_SEVERITY);
         buf_json_cstr(b, w->severity);
-        buf_key(b, F_EVAL_TS);
+        buf_key(b, CW_WF_EVAL_TS);
         buf_long(b, w->eval_ts);
-        buf_key(b, F_TRIGGER);
+        buf_key(b, CW_WF_TRIGGER);
         buf_json_cstr(b, cw_trigger_names[w->trigger]);
-        buf_key(b, F_SCORE);
+        buf_key(b, CW_WF_SCORE);
         if (score_is_null(w))
                 buf_puts(b, "null");
         else
                 buf_double(b, w->score);
-        buf_key(b, F_FEATURES);
+        buf_key(b, CW_WF_FEATURES);
         buf_put(b, "{", 1);
         for (int i = 0; i < w->n_features; i++) {
                 if (!isfinite(w->features[i].value))
@@ -221,7 +204,7 @@ static void json_warning(struct cw_buf *b, const struct cw_warning *w) {
                 buf_double(b, w->features[i].value);
         }
         buf_put(b, "}", 1);
-        buf_key(b, F_REASONS);
+        buf_key(b, CW_WF_REASONS);
         buf_put(b, "[", 1);
         for (int i = 0; i < w->n_reasons; i++) {
                 if (i)
@@ -229,7 +212,7 @@ static void json_warning(struct cw_buf *b, const struct cw_warning *w) {
                 buf_json_cstr(b, w->reasons[i]);
         }
         buf_put(b, "]", 1);
-        buf_key(b, F_EMITTED_AT);
+        buf_key(b, CW_WF_EMITTED_AT);
         buf_long(b, w->emitted_at);
         buf_put(b, "}\n", 2);
 }
@@ -248,17 +231,17 @@ struct cw_avro_warning_encoder {
  * encoding never looks a name up. Checked once here against the schema.
  */
 static int check_schema(avro_schema_t s, char *errstr, size_t errstr_size) {
-        const char *const *symbols[F_COUNT] = {
-                [F_KIND] = cw_warning_kind_names,
-                [F_STATE] = cw_warning_state_names,
-                [F_TRIGGER] = cw_trigger_names,
+        const char *const *symbols[CW_WF_COUNT] = {
+                [CW_WF_KIND] = cw_warning_kind_names,
+                [CW_WF_STATE] = cw_warning_state_names,
+                [CW_WF_TRIGGER] = cw_trigger_names,
         };
         avro_schema_t t;
         int f = 0;
 
-        if (!is_avro_record(s) || avro_schema_record_size(s) != F_COUNT)
+        if (!is_avro_record(s) || avro_schema_record_size(s) != CW_WF_COUNT)
                 goto out_mismatch;
-        for (f = 0; f < F_COUNT; f++) {
+        for (f = 0; f < CW_WF_COUNT; f++) {
                 t = avro_schema_record_field_get_by_index(s, f);
                 if (strcmp(avro_schema_record_field_name(s, f), field_names[f]))
                         goto out_mismatch;
@@ -270,7 +253,7 @@ static int check_schema(avro_schema_t s, char *errstr, size_t errstr_size) {
                                 goto out_mismatch;
                 }
         }
-        f = F_SCORE;
+        f = CW_WF_SCORE;
         t = avro_schema_record_field_get_by_index(s, f);
         if (!is_avro_union(t) || avro_schema_union_size(t) != 2 ||
             !is_avro_null(avro_schema_union_branch(t, 0)) ||
@@ -282,7 +265,7 @@ out_mismatch:
         snprintf(errstr, errstr_size,
                  "churn_warning.avsc does not match the warning encoder "
                  "(at field %s)",
-                 f < F_COUNT ? field_names[f] : "count");
+                 f < CW_WF_COUNT ? field_names[f] : "count");
         return -1;
 }
 
@@ -359,7 +342,8 @@ static int set_customer_id(cw_avro_warning_encoder_t *enc, cw_str_t id) {
         if (id.len)
                 memcpy(enc->str, id.p, id.len);
         enc->str[id.len] = '\0';
-        return avro_value_get_by_index(&enc->o.rec, F_CUSTOMER_ID, &v, NULL) ||
+        return avro_value_get_by_index(&enc->o.rec, CW_WF_CUSTOMER_ID, &v,
+                                       NULL) ||
                avro_value_set_string_len(&v, enc->str, id.len + 1);
 }
 
@@ -367,7 +351,7 @@ static int set_score(cw_avro_warning_encoder_t *enc,
                      const struct cw_warning *w) {
         avro_value_t v, branch;
 
-        if (avro_value_get_by_index(&enc->o.rec, F_SCORE, &v, NULL))
+        if (avro_value_get_by_index(&enc->o.rec, CW_WF_SCORE, &v, NULL))
                 return -1;
         if (score_is_null(w))
                 return avro_value_set_branch(&v, 0, &branch) ||
@@ -380,8 +364,8 @@ static int set_lists(cw_avro_warning_encoder_t *enc,
                      const struct cw_warning *w) {
         avro_value_t map, arr, child;
 
-        if (avro_value_get_by_index(&enc->o.rec, F_FEATURES, &map, NULL) ||
-            avro_value_get_by_index(&enc->o.rec, F_REASONS, &arr, NULL))
+        if (avro_value_get_by_index(&enc->o.rec, CW_WF_FEATURES, &map, NULL) ||
+            avro_value_get_by_index(&enc->o.rec, CW_WF_REASONS, &arr, NULL))
                 return -1;
         /* avro-c's generic map keeps insertion order, as JSONL does. */
         for (int i = 0; i < w->n_features; i++) {
@@ -402,15 +386,16 @@ static int set_lists(cw_avro_warning_encoder_t *enc,
 static int fill_record(cw_avro_warning_encoder_t *enc,
                        const struct cw_warning *w) {
         avro_value_reset(&enc->o.rec);
-        return set_string(enc, F_WARNING_ID, w->warning_id) ||
+        return set_string(enc, CW_WF_WARNING_ID, w->warning_id) ||
                set_customer_id(enc, w->customer_id) ||
-               set_string(enc, F_ALERT, w->alert) ||
-               set_enum(enc, F_KIND, (int)w->kind) ||
-               set_enum(enc, F_STATE, (int)w->state) ||
-               set_string(enc, F_SEVERITY, w->severity) ||
-               set_long(enc, F_EVAL_TS, w->eval_ts) ||
-               set_enum(enc, F_TRIGGER, (int)w->trigger) || set_score(enc, w) ||
-               set_lists(enc, w) || set_long(enc, F_EMITTED_AT, w->emitted_at);
+               set_string(enc, CW_WF_ALERT, w->alert) ||
+               set_enum(enc, CW_WF_KIND, (int)w->kind) ||
+               set_enum(enc, CW_WF_STATE, (int)w->state) ||
+               set_string(enc, CW_WF_SEVERITY, w->severity) ||
+               set_long(enc, CW_WF_EVAL_TS, w->eval_ts) ||
+               set_enum(enc, CW_WF_TRIGGER, (int)w->trigger) ||
+               set_score(enc, w) || set_lists(enc, w) ||
+               set_long(enc, CW_WF_EMITTED_AT, w->emitted_at);
 }
 
 int cw_warning_to_avro(cw_avro_warning_encoder_t *enc,

@@ -5,24 +5,10 @@
 set -u
 bin=$1
 src=$2
-tmp=$(mktemp -d)
-pass=0
-fail=0
-check() {
-        if [ "$1" -eq 0 ]; then pass=$((pass + 1)); else echo "FAIL $2"; fail=$((fail + 1)); fi
-}
-
-"$bin" broker -c "$src/tests/configs/good/contract.cfg" --partitions 3 \
-        >"$tmp/out" 2>"$tmp/err" &
-pid=$!
-trap 'kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 50); do
-        grep -q '^bootstrap=' "$tmp/out" 2>/dev/null && break
-        sleep 0.1
-done
+. "$src/tests/broker_lib.sh"
+start_broker "$bin" "$src" 3
 head -n 1 "$tmp/out" | grep -qE '^bootstrap=127\.0\.0\.1:[0-9]+$'
 check $? "first line: $(head -n 1 "$tmp/out")"
-bs=$(head -n 1 "$tmp/out" | sed 's/^bootstrap=//')
 
 kcat -b "$bs" -L -m 5 >"$tmp/meta" 2>&1
 for t in purchases logins support-tickets surveys churn-warnings churnwatch-dlq; do

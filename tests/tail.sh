@@ -6,22 +6,8 @@
 set -u
 bin=$1
 src=$2
-tmp=$(mktemp -d)
-pass=0
-fail=0
-check() {
-        if [ "$1" -eq 0 ]; then pass=$((pass + 1)); else echo "FAIL $2"; fail=$((fail + 1)); fi
-}
-
-"$bin" broker -c "$src/tests/configs/good/contract.cfg" --partitions 2 >"$tmp/out" 2>"$tmp/err" &
-pid=$!
-trap 'kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 50); do
-        grep -q '^bootstrap=' "$tmp/out" 2>/dev/null && break
-        sleep 0.1
-done
-bs=$(head -n 1 "$tmp/out" | sed 's/^bootstrap=//')
-sed "s/127.0.0.1:9092/$bs/" "$src/tests/configs/good/contract.cfg" >"$tmp/cw.cfg"
+. "$src/tests/broker_lib.sh"
+start_broker "$bin" "$src" 2
 
 /usr/bin/python3 - "$bs" "$src/schemas/churn_warning.avsc" "$tmp/expected.jsonl" <<'PY'
 import datetime, io, json, sys
