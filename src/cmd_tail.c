@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dedup.h"
 #include "log.h"
 #include "schemas.h"
 #include "sink.h"
@@ -17,7 +18,7 @@
 #include "warning_decode.h"
 
 static const char usage[] =
-        "Usage: churnwatch tail -c FILE [--follow] [--json]\n"
+        "Usage: churnwatch tail -c FILE [--follow] [--json] [--dedup]\n"
         "\n"
         "Prints the warning topic (topics.warnings) from its beginning: one\n"
         "readable line per warning, or with --json the JSONL of replay.\n"
@@ -28,8 +29,16 @@ static const char usage[] =
         "  -c, --config FILE        the configuration file (kafka, topics)\n"
         "  -f, --follow             keep waiting for new warnings (Ctrl-C "
         "stops)\n"
-        "      --json               print JSON lines instead of a "
-        "table\n" CW_CLI_COMMON_HELP;
+        "      --json               print JSON lines instead of a table\n"
+        "      --dedup              drop warnings whose warning_id was seen "
+        "among the\n"
+        "                           last 500,000 (what an at-least-once "
+        "subscriber\n"
+        "                           does; memory stays under 24 "
+        "MB)\n" CW_CLI_COMMON_HELP;
+
+/* Ids remembered by --dedup; see dedup.h for the bound. */
+#define DEDUP_CAPACITY 1000000
 
 static volatile sig_atomic_t stop;
 
@@ -113,9 +122,9 @@ static int assign_all(rd_kafka_t *rk, const char *topic, char *err,
 /* Prints messages until stopped (or, without follow, every partition's end).
  * Returns the number of records that could not be decoded. */
 static long run(rd_kafka_t *rk, cw_warning_decoder_t *d, cw_sink_t *json,
-                int follow, int n_parts) {
+                cw_dedup_t *dedup, int follow, int n_parts) {
         char err[512];
-        long bad = 0;
+        long bad = 0, dups = 0;
         int at_end = 0;
 
         while (!stop && (follow || at_end < n_parts)) {
@@ -133,6 +142,8 @@ static long run(rd_kafka_t *rk, cw_warning_decoder_t *d, cw_sink_t *json,
                         cw_warn("tail: %s [%d] at offset %lld: %s",
                                 rd_kafka_topic_name(m->rkt), m->partition,
                                 (long long)m->offset, err);
+                } else if (dedup && cw_dedup_seen(dedup, w.warning_id)) {
+                        dups++;
                 } else if (json) {
                         if (cw_sink_write(json, &w, err, sizeof(err)))
                                 cw_error("tail: %s", err);
@@ -142,6 +153,9 @@ static long run(rd_kafka_t *rk, cw_warning_decoder_t *d, cw_sink_t *json,
                 rd_kafka_message_destroy(m);
                 fflush(stdout);
         }
+        if (dedup)
+                cw_info("tail: %ld duplicate warning%s dropped", dups,
+                        dups == 1 ? "" : "s");
         return bad;
 }
 
@@ -150,15 +164,17 @@ int cw_cmd_tail(int argc, char **argv) {
                 {"config", required_argument, NULL, 'c'},
                 {"follow", no_argument, NULL, 'f'},
                 {"json", no_argument, NULL, 1},
+                {"dedup", no_argument, NULL, 2},
                 CW_CLI_COMMON_OPTIONS,
                 {NULL, 0, NULL, 0}};
         const char *cfg_path = NULL;
-        int follow = 0, as_json = 0, opt, rc, n;
+        int follow = 0, as_json = 0, dedup = 0, opt, rc, n;
         char err[512];
         cw_config_t *c;
         cw_schemas_t *s = NULL;
         cw_warning_decoder_t *d = NULL;
         cw_sink_t *json = NULL;
+        cw_dedup_t *seen = NULL;
         rd_kafka_t *rk = NULL;
 
         while ((opt = getopt_long(argc, argv, "c:fh", longopts, NULL)) != -1) {
@@ -168,6 +184,8 @@ int cw_cmd_tail(int argc, char **argv) {
                         follow = 1;
                 else if (opt == 1)
                         as_json = 1;
+                else if (opt == 2)
+                        dedup = 1;
                 else if ((rc = cw_cli_common_option(opt, optarg, usage)) !=
                          CW_CLI_CONTINUE)
                         return rc < 0 ? (fputs(usage, stderr), CW_EXIT_USAGE)
@@ -183,6 +201,8 @@ int cw_cmd_tail(int argc, char **argv) {
         if (!(s = cw_schemas_load(err, sizeof(err))) ||
             !(d = cw_warning_decoder_new(s, err, sizeof(err))) ||
             (as_json && !(json = cw_sink_open("-", s, err, sizeof(err)))) ||
+            (dedup && !(seen = cw_dedup_new(DEDUP_CAPACITY)) &&
+             snprintf(err, sizeof(err), "out of memory")) ||
             !(rk = new_consumer(c, err, sizeof(err))) ||
             (n = assign_all(rk, c->warnings_topic, err, sizeof(err))) < 0) {
                 cw_error("tail: %s", err);
@@ -190,7 +210,7 @@ int cw_cmd_tail(int argc, char **argv) {
         }
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
-        if (run(rk, d, json, follow, n) == 0)
+        if (run(rk, d, json, seen, follow, n) == 0)
                 rc = CW_EXIT_OK;
         else
                 cw_error("tail: some records could not be decoded");
@@ -203,6 +223,7 @@ out_free:
                 rd_kafka_destroy(rk);
         }
         cw_warning_decoder_destroy(d);
+        cw_dedup_destroy(seen);
         cw_schemas_destroy(s);
         cw_config_destroy(c);
         return rc;
