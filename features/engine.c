@@ -258,8 +258,8 @@ static void compute_features(cw_engine_t *e, struct cw_customer *c, int64_t t) {
         const int64_t *tr_val = cw_cust_tr_val(p, c);
         double *v = e->values;
 
-        for (int k = 0; k < cfg->n_features; k++) {
-                int i = cfg->eval_order[k];
+        for (int k = 0; k < p->n_eval; k++) {
+                int i = p->eval_order[k];
                 const struct cw_feature_plan *fp = &p->features[i];
                 int64_t n = fp->count_run >= 0 ? runs[fp->count_run] : 0;
                 switch (fp->agg) {

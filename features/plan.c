@@ -149,6 +149,32 @@ static void layout_buckets(struct cw_stream_plan *sp) {
         sp->bucket_size = off;
 }
 
+/* Marks the features alerts read, and the features those read, in turn. */
+static int mark_used(struct cw_plan *p) {
+        const cw_config_t *c = p->config;
+        int *stack = malloc(((size_t)c->n_features + 1) * sizeof(int)), n = 0;
+
+        if (!stack)
+                return -1;
+        for (int a = 0; a < c->n_alerts; a++)
+                for (int r = 0; r < c->alerts[a].n_refs; r++)
+                        if (!p->features[c->alerts[a].refs[r]].used++)
+                                stack[n++] = c->alerts[a].refs[r];
+        /* Model inputs are in refs too, and `clear` slots join `when`'s. */
+        while (n > 0) {
+                int f = stack[--n], k;
+                const int *slots;
+                if (!c->features[f].expr)
+                        continue;
+                slots = cw_expr_slots(c->features[f].expr, &k);
+                for (int j = 0; j < k; j++)
+                        if (!p->features[slots[j]].used++)
+                                stack[n++] = slots[j];
+        }
+        free(stack);
+        return 0;
+}
+
 struct cw_plan *cw_plan_new(const cw_config_t *c, char *errstr,
                             size_t errstr_size) {
         struct cw_plan *p = calloc(1, sizeof(*p));
@@ -156,6 +182,12 @@ struct cw_plan *cw_plan_new(const cw_config_t *c, char *errstr,
                                          sizeof(*p->features))))
                 goto out_nomem;
         p->config = c;
+        if (mark_used(p) ||
+            !(p->eval_order = calloc((size_t)c->n_features + 1, sizeof(int))))
+                goto out_nomem;
+        for (int k = 0; k < c->n_features; k++)
+                if (p->features[c->eval_order[k]].used)
+                        p->eval_order[p->n_eval++] = c->eval_order[k];
         for (int i = 0; i < c->n_features; i++) {
                 const struct cw_feature *f = &c->features[i];
                 struct cw_feature_plan *fp = &p->features[i];
@@ -164,7 +196,9 @@ struct cw_plan *cw_plan_new(const cw_config_t *c, char *errstr,
 
                 fp->agg = f->agg;
                 fp->run = fp->count_run = fp->tracker = fp->value = -1;
-                if (f->agg == CW_AGG_EXPR)
+                /* A feature no alert reads can never show in a warning:
+                 * it gets no buckets, totals or trackers at all. */
+                if (f->agg == CW_AGG_EXPR || !fp->used)
                         continue;
                 filter = filter_of(sp, f->where);
                 if (filter < 0) {
@@ -284,5 +318,6 @@ void cw_plan_destroy(struct cw_plan *p) {
         free(p->runs);
         free(p->trackers);
         free(p->features);
+        free(p->eval_order);
         free(p);
 }

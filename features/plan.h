@@ -86,6 +86,7 @@ struct cw_tracker {
 /* How each feature reads its value. */
 struct cw_feature_plan {
         cw_agg_t agg;
+        int used;      /* read by some alert, directly or through expressions */
         int run;       /* count/sum/min/max/distinct_days: main run */
         int count_run; /* sum/avg/min/max: run holding the count */
         int tracker;   /* last/days_since_last */
@@ -101,6 +102,8 @@ struct cw_plan {
         int n_trackers;
         int n_tracker_values;
         struct cw_feature_plan *features;
+        int *eval_order; /* the config's eval_order, used features only */
+        int n_eval;
         int n_bucket_streams;
         int slot_bucket_size[CW_STREAM_COUNT]; /* by bucket slot */
         /* Per-customer layout, bytes from the start of its record. */

@@ -469,9 +469,15 @@ Test(windows, more_than_64_aggregations_of_one_window_are_refused) {
                         "field = \"amount_cents\"; window = \"3d\"; where = "
                         "\"amount_cents > %d\"; },\n",
                         k, k, k, k);
-        snprintf(text + pos, sizeof(text) - pos,
-                 " { name = \"n\"; stream = \"purchase\"; agg = \"count\"; "
-                 "window = \"4d\"; } );\n");
+        pos += (size_t)snprintf(text + pos, sizeof(text) - pos,
+                                " { name = \"n\"; stream = \"purchase\"; "
+                                "agg = \"count\"; window = \"4d\"; } );\n"
+                                "rules = ( { name = \"r\"; when = \"n");
+        /* Only features an alert reads are planned: read them all. */
+        for (int k = 0; k < 22; k++)
+                pos += (size_t)snprintf(text + pos, sizeof(text) - pos,
+                                        " + lo%d + hi%d", k, k);
+        snprintf(text + pos, sizeof(text) - pos, " > 0\"; } );\n");
         cfg = config_from(text);
         eng = cw_engine_new(cfg, record, &rec, err, sizeof(err));
         cr_assert_null(eng);

@@ -154,10 +154,12 @@ Test(state, state_of_another_window_layout_is_refused) {
         char err[256];
         cw_config_t *c90 = config_from(
                 "features = ( { name = \"c\"; stream = "
-                "\"login\"; agg = \"count\"; window = \"90d\"; } );");
+                "\"login\"; agg = \"count\"; window = \"90d\"; } );\n"
+                "rules = ( { name = \"r\"; when = \"c > 100\"; } );");
         cw_config_t *c30 = config_from(
                 "features = ( { name = \"c\"; stream = "
-                "\"login\"; agg = \"count\"; window = \"30d\"; } );");
+                "\"login\"; agg = \"count\"; window = \"30d\"; } );\n"
+                "rules = ( { name = \"r\"; when = \"c > 100\"; } );");
         cw_engine_t *a = cw_engine_new(c90, NULL, NULL, err, sizeof(err));
         cw_engine_t *b = cw_engine_new(c30, NULL, NULL, err, sizeof(err));
         uint8_t buf[4096];
@@ -173,4 +175,45 @@ Test(state, state_of_another_window_layout_is_refused) {
         cw_engine_destroy(b);
         cw_config_destroy(c90);
         cw_config_destroy(c30);
+}
+
+Test(state, a_feature_no_alert_reads_holds_no_state) {
+        char err[256];
+        cw_config_t *lean = config_from(
+                "features = ( { name = \"n\"; stream = \"purchase\"; agg = "
+                "\"count\"; window = \"30d\"; } );\n"
+                "rules = ( { name = \"r\"; when = \"n >= 2\"; } );");
+        cw_config_t *more = config_from(
+                "features = ( { name = \"n\"; stream = \"purchase\"; agg = "
+                "\"count\"; window = \"30d\"; },\n"
+                "  { name = \"spend\"; stream = \"purchase\"; agg = \"sum\"; "
+                "field = \"amount_cents\"; window = \"90d\"; },\n"
+                "  { name = \"last_nps\"; stream = \"survey\"; agg = \"last\"; "
+                "field = \"score\"; } );\n"
+                "rules = ( { name = \"r\"; when = \"n >= 2\"; } );");
+        struct recorder *ra = calloc(1, sizeof(*ra)),
+                        *rb = calloc(1, sizeof(*rb));
+        cw_engine_t *a = cw_engine_new(lean, record, ra, err, sizeof(err));
+        cw_engine_t *b = cw_engine_new(more, record, rb, err, sizeof(err));
+        uint8_t x[4096], y[4096];
+
+        for (int d = 0; d < 60; d += 4) {
+                purchase(a, "A", (int64_t)d * DAY, 100 + d);
+                purchase(b, "A", (int64_t)d * DAY, 100 + d);
+        }
+        cr_assert_gt(ra->n, 0);
+        cr_assert_eq(ra->n, rb->n);
+        for (int i = 0; i < ra->n; i++)
+                cr_assert_str_eq(ra->lines[i], rb->lines[i]);
+        size_t nx = cw_engine_encode_customer(a, 0, x, sizeof(x));
+        size_t ny = cw_engine_encode_customer(b, 0, y, sizeof(y));
+        /* The same bytes but for the configuration fingerprint. */
+        cr_assert_eq(nx, ny);
+        cr_assert_eq(cw_engine_memory(a), cw_engine_memory(b));
+        cw_engine_destroy(a);
+        cw_engine_destroy(b);
+        cw_config_destroy(lean);
+        cw_config_destroy(more);
+        free(ra);
+        free(rb);
 }
