@@ -18,9 +18,7 @@ static cw_schemas_t *schemas;
 static char dir[64];
 
 static void setup(void) {
-        char err[512] = "";
-        schemas = cw_schemas_load(err, sizeof(err));
-        cr_assert_not_null(schemas, "%s", err);
+        schemas = schemas_or_fail();
         tmpdir_make(dir, "decode");
 }
 

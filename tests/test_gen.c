@@ -25,9 +25,7 @@ static cw_schemas_t *schemas;
 static char dir[64];
 
 static void setup(void) {
-        char err[512] = "";
-        schemas = cw_schemas_load(err, sizeof(err));
-        cr_assert_not_null(schemas, "%s", err);
+        schemas = schemas_or_fail();
         tmpdir_make(dir, "gen");
 }
 
@@ -363,7 +361,8 @@ Test(gen_command, without_output_dir_it_needs_a_kafka_bootstrap) {
               "agg = \"count\"; window = \"7d\"; } );\n",
               f);
         fclose(f);
-        snprintf(args, sizeof(args), "gen -c %s/nokafka.cfg --customers 5", dir);
+        snprintf(args, sizeof(args), "gen -c %s/nokafka.cfg --customers 5",
+                 dir);
         cr_assert_eq(run(args), 1);
         snprintf(args, sizeof(args), "%s/stderr", dir);
         text = slurp(args, &len);

@@ -11,9 +11,7 @@
 static cw_schemas_t *schemas;
 
 static void setup(void) {
-        char err[512] = "";
-        schemas = cw_schemas_load(err, sizeof(err));
-        cr_assert_not_null(schemas, "%s", err);
+        schemas = schemas_or_fail();
 }
 
 static void teardown(void) {

@@ -22,26 +22,12 @@ static cw_schemas_t *schemas;
 static char dir[64];
 
 static void setup(void) {
-        char err[512] = "";
-        schemas = cw_schemas_load(err, sizeof(err));
-        cr_assert_not_null(schemas, "%s", err);
-        strcpy(dir, "/tmp/cw_test_sink_XXXXXX");
-        cr_assert_not_null(mkdtemp(dir));
+        schemas = schemas_or_fail();
+        tmpdir_make(dir, "sink");
 }
 
 static void teardown(void) {
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-                char path[512];
-                if (e->d_name[0] == '.')
-                        continue;
-                snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-                unlink(path);
-        }
-        if (d)
-                closedir(d);
-        rmdir(dir);
+        tmpdir_remove(dir);
         cw_schemas_destroy(schemas);
 }
 

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "schemas.h"
+
 /* Makes a fresh folder /tmp/cw_test_<name>_XXXXXX in dir (64 bytes). */
 static inline void tmpdir_make(char dir[64], const char *name) {
         snprintf(dir, 64, "/tmp/cw_test_%s_XXXXXX", name);
@@ -42,6 +44,14 @@ static inline char *slurp(const char *path, size_t *len) {
         if (len)
                 *len = (size_t)n;
         return buf;
+}
+
+/* Our schemas, or the test fails. */
+static inline cw_schemas_t *schemas_or_fail(void) {
+        char err[512] = "";
+        cw_schemas_t *s = cw_schemas_load(err, sizeof(err));
+        cr_assert_not_null(s, "%s", err);
+        return s;
 }
 
 #endif
