@@ -13,6 +13,10 @@
 /* A block larger than this is taken for corruption, not data. */
 #define MAX_BLOCK (256u << 20)
 
+struct cursor {
+        const unsigned char *p, *end;
+};
+
 struct cw_fast_file {
         FILE *fp;
         cw_stream_t stream;
@@ -20,8 +24,8 @@ struct cw_fast_file {
         unsigned char sync[SYNC_SIZE];
         unsigned char *raw, *data; /* block as read, and inflated */
         size_t raw_cap, data_cap;
-        const unsigned char *p, *end; /* the current block's records */
-        long long left;               /* records left in the block */
+        struct cursor cur; /* the current block's records */
+        long long left;    /* records left in the block */
 };
 
 /* ---- the container --------------------------------------------------------
@@ -138,8 +142,8 @@ static int inflate_block(cw_fast_file_t *f, size_t n) {
                     grow(&f->data, &f->data_cap, f->data_cap * 2))
                         goto out_end;
         }
-        f->p = f->data;
-        f->end = f->data + z.total_out;
+        f->cur.p = f->data;
+        f->cur.end = f->data + z.total_out;
         inflateEnd(&z);
         return 0;
 out_end:
@@ -166,8 +170,8 @@ static int next_block(cw_fast_file_t *f) {
                 if (inflate_block(f, (size_t)size))
                         return -1;
         } else {
-                f->p = f->raw;
-                f->end = f->raw + size;
+                f->cur.p = f->raw;
+                f->cur.end = f->raw + size;
         }
         f->left = count;
         return 1;
@@ -176,7 +180,7 @@ static int next_block(cw_fast_file_t *f) {
 /* ---- records --------------------------------------------------------------
  */
 
-static int rd_long(cw_fast_file_t *f, int64_t *out) {
+static int rd_long(struct cursor *f, int64_t *out) {
         uint64_t v = 0;
         for (int shift = 0; shift < 70 && f->p < f->end; shift += 7) {
                 unsigned char c = *f->p++;
@@ -189,7 +193,7 @@ static int rd_long(cw_fast_file_t *f, int64_t *out) {
         return -1;
 }
 
-static int rd_str(cw_fast_file_t *f, cw_str_t *out) {
+static int rd_str(struct cursor *f, cw_str_t *out) {
         int64_t n;
         if (rd_long(f, &n) || n < 0 || n > f->end - f->p)
                 return -1;
@@ -201,11 +205,11 @@ static int rd_str(cw_fast_file_t *f, cw_str_t *out) {
 
 /* Decodes one record of our schema; -1 when the bytes run short or hold
  * a value our schema cannot have. */
-static int decode(cw_fast_file_t *f, struct cw_event *ev) {
-        const struct cw_stream_def *d = &cw_streams[f->stream];
+static int decode(struct cursor *f, cw_stream_t stream, struct cw_event *ev) {
+        const struct cw_stream_def *d = &cw_streams[stream];
         int64_t v;
 
-        ev->stream = f->stream;
+        ev->stream = stream;
         for (int i = 0; i < d->n_fields; i++) {
                 const struct cw_field_def *fd = &d->fields[i];
                 switch (fd->type) {
@@ -249,6 +253,12 @@ static int decode(cw_fast_file_t *f, struct cw_event *ev) {
         return 0;
 }
 
+int cw_fast_decode(cw_stream_t stream, const void *buf, size_t len,
+                   struct cw_event *ev) {
+        struct cursor c = {buf, (const unsigned char *)buf + len};
+        return decode(&c, stream, ev) || c.p != c.end ? -1 : 0;
+}
+
 int cw_fast_file_next(cw_fast_file_t *f, struct cw_event *ev, int *final,
                       char *errstr, size_t errstr_size) {
         *final = 1;
@@ -264,12 +274,12 @@ int cw_fast_file_next(cw_fast_file_t *f, struct cw_event *ev, int *final,
                 }
         }
         f->left--;
-        if (decode(f, ev)) {
+        if (decode(&f->cur, f->stream, ev)) {
                 snprintf(errstr, errstr_size,
                          "the record's bytes do not decode with its schema");
                 return -1;
         }
-        if (f->left == 0 && f->p != f->end) {
+        if (f->left == 0 && f->cur.p != f->cur.end) {
                 snprintf(errstr, errstr_size,
                          "the block has bytes after its last record");
                 return -1;

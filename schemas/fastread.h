@@ -33,4 +33,13 @@ int cw_fast_file_next(cw_fast_file_t *f, struct cw_event *ev, int *final,
 
 void cw_fast_file_close(cw_fast_file_t *f);
 
+/*
+ * Decodes one Avro binary record of our `stream` schema of exactly `len`
+ * bytes (a Kafka message value), strings pointing into buf. Returns -1 when
+ * the bytes run short, have bytes left over, or hold a value our schema
+ * cannot have; the record's checks (cw_event_check) are the caller's.
+ */
+int cw_fast_decode(cw_stream_t stream, const void *buf, size_t len,
+                   struct cw_event *ev);
+
 #endif

@@ -236,25 +236,14 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
  * of every (equally partitioned) topic. */
 static int open_kafka(struct gen_out *o, const cw_config_t *c,
                       const cw_schemas_t *schemas) {
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        int has_bootstrap = 0;
+        rd_kafka_conf_t *conf = cw_config_kafka_conf(c, o->err, sizeof(o->err));
 
-        for (int i = 0; i < c->n_kafka; i++) {
-                has_bootstrap |= !strcmp(c->kafka[i].name, "bootstrap.servers");
-                if (rd_kafka_conf_set(conf, c->kafka[i].name, c->kafka[i].value,
-                                      o->err, sizeof(o->err)))
-                        goto out_conf;
-        }
-        if (!has_bootstrap) {
-                snprintf(o->err, sizeof(o->err),
-                         "%s: without --output-dir events go to Kafka: set "
-                         "kafka.bootstrap_servers",
-                         c->path);
-                goto out_conf;
-        }
+        if (!conf)
+                return -1;
         if (rd_kafka_conf_set(conf, "partitioner", "murmur2_random", o->err,
                               sizeof(o->err)) ||
-            rd_kafka_conf_set(conf, "linger.ms", "20", o->err, sizeof(o->err)))
+            rd_kafka_conf_set(conf, "linger.ms", o->rate > 0 ? "1" : "20",
+                              o->err, sizeof(o->err)))
                 goto out_conf;
         rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
         rd_kafka_conf_set_opaque(conf, o);

@@ -65,13 +65,11 @@ static void print_line(const struct cw_warning *w) {
 
 /* A consumer with the configured properties, no group, no commits. */
 static rd_kafka_t *new_consumer(const cw_config_t *c, char *err, size_t size) {
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_conf_t *conf = cw_config_kafka_conf(c, err, size);
         rd_kafka_t *rk;
 
-        for (int i = 0; i < c->n_kafka; i++)
-                if (rd_kafka_conf_set(conf, c->kafka[i].name, c->kafka[i].value,
-                                      err, size) != RD_KAFKA_CONF_OK)
-                        goto out_destroy;
+        if (!conf)
+                return NULL;
         if (rd_kafka_conf_set(conf, "enable.partition.eof", "true", err,
                               size) ||
             rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, size) ||

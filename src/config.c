@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config_load.h"
+#include "log.h"
 #include "duration.h"
 
 const char *const cw_agg_names[CW_AGG_COUNT_] = {
@@ -440,17 +441,36 @@ static void load_topics(struct loader *L, const config_setting_t *t) {
 
 /* ---- the whole file ------------------------------------------------------ */
 
-static const char *const root_keys[] = {"features", "rules",     "models",
-                                        "lateness", "state_ttl", "warmup",
-                                        "kafka",    "topics",    "max_idle_ms"};
+static const char *const root_keys[] = {
+        "features",    "rules",           "models",            "lateness",
+        "state_ttl",   "warmup",          "kafka",             "topics",
+        "max_idle_ms", "max_future",      "commit_interval_ms", "idle_advance_ms",
+        "stats_interval_ms"};
+
+/* A whole number of milliseconds from lo to 3600000 (one hour), kept in *out
+ * when the setting is present and valid. */
+static void get_ms(struct loader *L, const config_setting_t *root,
+                   const char *name, int lo, int *out) {
+        double v;
+
+        if (!cw_cfg_get_num(L, root, "the configuration", name, 0, &v))
+                return;
+        if (v < lo || v > 3600000 || v != (int)v)
+                DIAG(L, config_setting_get_member(root, name),
+                     "%s = %g must be a whole number of milliseconds from %d "
+                     "to 3600000",
+                     name, v, lo);
+        else
+                *out = (int)v;
+}
 
 static void load_root(struct loader *L) {
         cw_config_t *c = L->c;
         const config_setting_t *root = config_root_setting(&L->lc);
         const config_setting_t *s;
-        double idle;
 
-        cw_cfg_check_keys(L, root, "the configuration", root_keys, 9);
+        cw_cfg_check_keys(L, root, "the configuration", root_keys,
+                          sizeof(root_keys) / sizeof(root_keys[0]));
         s = config_setting_get_member(root, "features");
         if (s)
                 cw_cfg_load_features(L, s);
@@ -478,17 +498,20 @@ static void load_root(struct loader *L) {
         cw_cfg_get_duration(L, root, "the configuration", "warmup",
                             &c->warmup_ms);
 
+        c->max_future_ms = CW_MS_PER_DAY;
+        if (!cw_cfg_get_duration(L, root, "the configuration", "max_future",
+                                 &c->max_future_ms) &&
+            c->max_future_ms < 0)
+                DIAG(L, config_setting_get_member(root, "max_future"),
+                     "max_future must not be negative");
         c->max_idle_ms = 1000;
-        if (cw_cfg_get_num(L, root, "the configuration", "max_idle_ms", 0,
-                           &idle)) {
-                if (idle < 0 || idle > 3600000 || idle != (int)idle)
-                        DIAG(L, config_setting_get_member(root, "max_idle_ms"),
-                             "max_idle_ms = %g must be a whole number of "
-                             "milliseconds from 0 to 3600000",
-                             idle);
-                else
-                        c->max_idle_ms = (int)idle;
-        }
+        get_ms(L, root, "max_idle_ms", 0, &c->max_idle_ms);
+        c->commit_interval_ms = 1000;
+        get_ms(L, root, "commit_interval_ms", 1, &c->commit_interval_ms);
+        c->idle_advance_ms = 0;
+        get_ms(L, root, "idle_advance_ms", 0, &c->idle_advance_ms);
+        c->stats_interval_ms = 10000;
+        get_ms(L, root, "stats_interval_ms", 0, &c->stats_interval_ms);
         if ((s = config_setting_get_member(root, "kafka")))
                 load_kafka(L, s);
         load_topics(L, config_setting_get_member(root, "topics"));
@@ -566,4 +589,47 @@ void cw_config_destroy(cw_config_t *c) {
         free(c->dead_letter_topic);
         free(c->path);
         free(c);
+}
+
+/* librdkafka's log lines, through ours: syslog levels to ours, and its
+ * note that a shared property (group.id) means nothing to a producer is
+ * not worth a warning. */
+static void kafka_log(const rd_kafka_t *rk, int level, const char *fac,
+                      const char *buf) {
+        cw_log_level_t l = level <= 3   ? CW_LOG_ERROR
+                           : level == 4 ? CW_LOG_WARN
+                           : level <= 6 ? CW_LOG_INFO
+                                        : CW_LOG_DEBUG;
+        if (!strcmp(fac, "CONFWARN") && strstr(buf, "will be ignored"))
+                l = CW_LOG_DEBUG;
+        if (cw_log_enabled(l))
+                cw_log(l, "kafka: %s: %s: %s", rd_kafka_name(rk), fac, buf);
+}
+
+rd_kafka_conf_t *cw_config_kafka_conf(const cw_config_t *c, char *errstr,
+                                      size_t errstr_size) {
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        char err[512];
+        int has_bootstrap = 0;
+
+        for (int i = 0; i < c->n_kafka; i++) {
+                has_bootstrap |= !strcmp(c->kafka[i].name, "bootstrap.servers");
+                if (rd_kafka_conf_set(conf, c->kafka[i].name, c->kafka[i].value,
+                                      err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+                        snprintf(errstr, errstr_size, "%s:%d: kafka: %s",
+                                 c->path, c->kafka[i].line, err);
+                        rd_kafka_conf_destroy(conf);
+                        return NULL;
+                }
+        }
+        rd_kafka_conf_set_log_cb(conf, kafka_log);
+        if (!has_bootstrap) {
+                snprintf(errstr, errstr_size,
+                         "%s: no Kafka cluster: set kafka = { "
+                         "bootstrap_servers = \"host:9092\"; };",
+                         c->path);
+                rd_kafka_conf_destroy(conf);
+                return NULL;
+        }
+        return conf;
 }

@@ -102,7 +102,12 @@ struct cw_config {
         int64_t lateness_ms;
         int64_t state_ttl_ms;
         int64_t warmup_ms; /* backtests; default largest window + lateness */
+        /* Kafka mode (CONTRACT.md section 6 and the README) */
         int max_idle_ms;
+        int64_t max_future_ms;  /* ts beyond wall clock + this: dead letter */
+        int commit_interval_ms; /* how often acknowledged offsets commit */
+        int idle_advance_ms;    /* 0: off; else quiet shards follow the clock */
+        int stats_interval_ms;  /* 0: no periodic stats line */
         int max_window_days;
         struct cw_kafka_prop *kafka;
         int n_kafka;
@@ -132,6 +137,15 @@ void cw_diags_add(struct cw_diags *d, const char *file, int line,
  */
 cw_config_t *cw_config_load(const char *path, struct cw_diags *diags);
 void cw_config_destroy(cw_config_t *c);
+
+/*
+ * A librdkafka configuration holding every property of `kafka`. Returns
+ * NULL with a sentence naming the file and line when one is refused, or
+ * when bootstrap.servers is not set.
+ */
+struct rd_kafka_conf_s;
+struct rd_kafka_conf_s *cw_config_kafka_conf(const cw_config_t *c,
+                                             char *errstr, size_t errstr_size);
 
 /* Index of the feature named `name`, or -1. */
 int cw_config_feature(const cw_config_t *c, const char *name, size_t len);

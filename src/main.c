@@ -14,6 +14,8 @@ static const struct {
          "validate a configuration file and summarise it"},
         {"broker", cw_cmd_broker,
          "run the embedded Kafka-protocol broker (development and tests)"},
+        {"run", cw_cmd_run,
+         "consume the input topics and publish warnings (live)"},
         {"replay", cw_cmd_replay,
          "replay Avro files through the engine into warnings (JSONL or Avro)"},
         {"tail", cw_cmd_tail,

@@ -1,0 +1,680 @@
+#include "consumer.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "decode.h"
+#include "fastread.h"
+#include "log.h"
+
+/* Messages taken from librdkafka per poll. */
+#define BATCH 2048
+/* A partition with this many records buffered is paused until it is down
+ * to LOW_MARK: memory stays bounded when one input runs ahead of the
+ * others (about 300 bytes a buffered message). */
+#define HIGH_MARK 50000
+#define LOW_MARK 10000
+/* Records taken from one shard before the next gets its turn. */
+#define SHARD_BUDGET 4096
+
+/* One input partition of a shard: a FIFO of fetched messages. */
+struct input {
+        rd_kafka_message_t **q;
+        size_t cap, head, n;
+        int eof;             /* seen at its end since its last record */
+        int paused;
+        int64_t empty_since; /* ms the shard started waiting for it; 0 */
+        int decoded;         /* q[head] decoded into ev, or found bad */
+        struct cw_event ev;
+        const char *bad;
+        char bad_buf[512];
+        int64_t next_offset; /* after the last record done; -1: none */
+        int64_t snapshot;    /* next_offset at the last snapshot */
+};
+
+struct shard {
+        int partition;
+        int64_t last_rx;
+        struct input in[CW_STREAM_COUNT];
+};
+
+struct cw_consumer {
+        const cw_config_t *c;
+        struct cw_consumer_hooks hooks;
+        rd_kafka_t *rk;
+        rd_kafka_queue_t *q;
+        int partitions;
+        struct shard **shards; /* [partitions]: NULL when not ours */
+        int rr, budget;        /* shard whose turn it is, and what is left */
+        cw_decoder_t *decoder[CW_STREAM_COUNT]; /* to explain bad records */
+        rd_kafka_message_t *batch[BATCH];
+        int fatal;
+        char fatal_err[512];
+        uint64_t bad, idle_waits;
+};
+
+static int64_t wall_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int stream_of(const cw_consumer_t *k, const char *topic) {
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                if (!strcmp(k->c->topics[s], topic))
+                        return s;
+        return -1;
+}
+
+static void fail(cw_consumer_t *k, const char *fmt, const char *detail) {
+        if (!k->fatal)
+                snprintf(k->fatal_err, sizeof(k->fatal_err), fmt, detail);
+        k->fatal = 1;
+}
+
+/* ---- shards ---------------------------------------------------------------
+ */
+
+static void input_drop(struct input *in) {
+        for (; in->n; in->n--, in->head++)
+                rd_kafka_message_destroy(in->q[in->head % in->cap]);
+        free(in->q);
+}
+
+static void shard_destroy(struct shard *sh) {
+        if (!sh)
+                return;
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                input_drop(&sh->in[s]);
+        free(sh);
+}
+
+static int input_push(struct input *in, rd_kafka_message_t *m) {
+        if (in->n == in->cap) {
+                size_t cap = in->cap ? in->cap * 2 : 256;
+                rd_kafka_message_t **q = malloc(cap * sizeof(*q));
+                if (!q)
+                        return -1;
+                for (size_t i = 0; i < in->n; i++)
+                        q[i] = in->q[(in->head + i) % in->cap];
+                free(in->q);
+                in->q = q;
+                in->cap = cap;
+                in->head = 0;
+        }
+        in->q[(in->head + in->n) % in->cap] = m;
+        in->n++;
+        return 0;
+}
+
+/* Decodes the message at the head of `in`, or says why it is bad. */
+static void decode_head(cw_consumer_t *k, cw_stream_t stream,
+                        struct input *in) {
+        const rd_kafka_message_t *m = in->q[in->head % in->cap];
+        char err[400];
+
+        in->decoded = 1;
+        in->bad = NULL;
+        if (!m->payload || !m->len) {
+                snprintf(in->bad_buf, sizeof(in->bad_buf),
+                         "the record has no value; a %s record was expected",
+                         cw_streams[stream].record);
+        } else if (cw_fast_decode(stream, m->payload, m->len, &in->ev)) {
+                /* avro-c names what is wrong; should it accept what the
+                 * strict reader refused, the record is still refused. */
+                struct cw_event ev;
+                if (!cw_decoder_decode(k->decoder[stream], m->payload, m->len,
+                                       &ev, err, sizeof(err)))
+                        snprintf(err, sizeof(err),
+                                 "%zu bytes are not a valid %s record", m->len,
+                                 cw_streams[stream].record);
+                snprintf(in->bad_buf, sizeof(in->bad_buf), "%s", err);
+        } else if (cw_event_check(&in->ev, err, sizeof(err))) {
+                snprintf(in->bad_buf, sizeof(in->bad_buf), "%s", err);
+        } else if (in->ev.ts > wall_ms() + k->c->max_future_ms) {
+                snprintf(in->bad_buf, sizeof(in->bad_buf),
+                         "ts %" PRId64 " is more than max_future (%" PRId64
+                         " ms) ahead of the wall clock",
+                         in->ev.ts, k->c->max_future_ms);
+        } else {
+                return;
+        }
+        in->bad = in->bad_buf;
+}
+
+/*
+ * The shard's next record in processing order; 1, or 0 when it is empty or
+ * waiting for an input (then *wait_ms is lowered to the time left).
+ */
+static int shard_next(cw_consumer_t *k, struct shard *sh, int64_t now,
+                      struct cw_record *r, int *wait_ms) {
+        int best = -1, waiting = 0;
+
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                struct input *in = &sh->in[s];
+                if (in->n && !in->decoded)
+                        decode_head(k, (cw_stream_t)s, in);
+                if (in->n && in->bad) {
+                        best = s; /* bad records have no place in the order */
+                        break;
+                }
+                if (in->n) {
+                        if (best < 0 || in->ev.ts < sh->in[best].ev.ts)
+                                best = s;
+                        continue;
+                }
+                if (in->eof)
+                        continue;
+                if (!in->empty_since)
+                        in->empty_since = now;
+                if (now - in->empty_since < k->c->max_idle_ms) {
+                        int left = (int)(k->c->max_idle_ms -
+                                         (now - in->empty_since));
+                        if (*wait_ms < 0 || left < *wait_ms)
+                                *wait_ms = left;
+                        waiting = 1;
+                } else if (in->empty_since > 0) {
+                        k->idle_waits++;
+                        in->empty_since = -1; /* counted: gave up */
+                }
+        }
+        if (best < 0 || (waiting && !sh->in[best].bad))
+                return 0;
+        r->shard = sh->partition;
+        r->stream = (cw_stream_t)best;
+        r->msg = sh->in[best].q[sh->in[best].head % sh->in[best].cap];
+        r->bad = sh->in[best].bad;
+        r->ev = sh->in[best].ev;
+        return 1;
+}
+
+int cw_consumer_next(cw_consumer_t *k, int64_t now_ms, struct cw_record *r,
+                     int *wait_ms) {
+        *wait_ms = -1;
+        if (!k->shards)
+                return 0;
+        if (k->budget <= 0) { /* its turn is over */
+                k->rr = (k->rr + 1) % k->partitions;
+                k->budget = SHARD_BUDGET;
+        }
+        for (int i = 0; i < k->partitions; i++) {
+                int p = (k->rr + i) % k->partitions;
+                if (!k->shards[p] ||
+                    !shard_next(k, k->shards[p], now_ms, r, wait_ms))
+                        continue;
+                if (p != k->rr) {
+                        k->rr = p;
+                        k->budget = SHARD_BUDGET;
+                }
+                k->budget--;
+                return 1;
+        }
+        return 0;
+}
+
+void cw_consumer_done(cw_consumer_t *k, const struct cw_record *r) {
+        struct shard *sh = k->shards[r->shard];
+        struct input *in = &sh->in[r->stream];
+        rd_kafka_message_t *m = in->q[in->head % in->cap];
+
+        if (r->bad)
+                k->bad++;
+        in->next_offset = m->offset + 1;
+        rd_kafka_message_destroy(m);
+        in->head++;
+        in->n--;
+        in->decoded = 0;
+        if (in->paused && in->n <= LOW_MARK) {
+                rd_kafka_topic_partition_list_t *l =
+                        rd_kafka_topic_partition_list_new(1);
+                rd_kafka_topic_partition_list_add(l, k->c->topics[r->stream],
+                                                  r->shard);
+                rd_kafka_resume_partitions(k->rk, l);
+                rd_kafka_topic_partition_list_destroy(l);
+                in->paused = 0;
+        }
+}
+
+/* ---- group membership ------------------------------------------------------
+ */
+
+/* Every partition number of the assignment must come with all four input
+ * topics, or a shard could not merge its streams. */
+static int check_copartitioned(cw_consumer_t *k,
+                               const rd_kafka_topic_partition_list_t *parts) {
+        unsigned char *seen = calloc((size_t)k->partitions, 1);
+        char msg[256];
+        int ok = 1;
+
+        if (!seen)
+                return 0;
+        for (int i = 0; i < parts->cnt; i++) {
+                int s = stream_of(k, parts->elems[i].topic);
+                int p = parts->elems[i].partition;
+                if (s < 0 || p < 0 || p >= k->partitions) {
+                        snprintf(msg, sizeof(msg), "%s [%d]",
+                                 parts->elems[i].topic, p);
+                        fail(k,
+                             "the group assigned %s, which is not an input "
+                             "partition this instance knows; were partitions "
+                             "added to a topic?",
+                             msg);
+                        ok = 0;
+                        break;
+                }
+                seen[p] |= (unsigned char)(1u << s);
+        }
+        for (int p = 0; ok && p < k->partitions; p++)
+                if (seen[p] && seen[p] != (1u << CW_STREAM_COUNT) - 1) {
+                        snprintf(msg, sizeof(msg), "%d", p);
+                        fail(k,
+                             "the group assigned partition %s of some input "
+                             "topics but not of all four: co-partitioning "
+                             "needs the range assignor "
+                             "(partition.assignment.strategy = \"range\") on "
+                             "every member",
+                             msg);
+                        ok = 0;
+                }
+        free(seen);
+        return ok;
+}
+
+static int revoke_all(cw_consumer_t *k) {
+        rd_kafka_topic_partition_list_t *l;
+        char err[512];
+        int rc = 0;
+
+        if (!k->shards)
+                return 0;
+        if (k->hooks.revoking && k->hooks.revoking(k->hooks.opaque)) {
+                cw_error("consumer: output not acknowledged; not committing "
+                         "the revoked partitions (their records will be "
+                         "processed again)");
+                rc = -1;
+        } else if ((l = cw_consumer_snapshot(k)) &&
+                   cw_consumer_commit(k, l, 1, err, sizeof(err))) {
+                cw_error("consumer: %s", err);
+                rc = -1;
+        }
+        for (int p = 0; p < k->partitions; p++) {
+                if (!k->shards[p])
+                        continue;
+                shard_destroy(k->shards[p]);
+                k->shards[p] = NULL;
+                if (k->hooks.revoked)
+                        k->hooks.revoked(k->hooks.opaque, p);
+        }
+        return rc;
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts,
+                         void *opaque) {
+        cw_consumer_t *k = opaque;
+        int64_t now = mono_ms();
+
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+                if (!check_copartitioned(k, parts)) {
+                        rd_kafka_assign(rk, NULL);
+                        return;
+                }
+                for (int i = 0; i < parts->cnt; i++) {
+                        int p = parts->elems[i].partition;
+                        struct shard *sh;
+                        if (k->shards[p])
+                                continue;
+                        if (!(sh = calloc(1, sizeof(*sh)))) {
+                                fail(k, "%s", "out of memory");
+                                rd_kafka_assign(rk, NULL);
+                                return;
+                        }
+                        sh->partition = p;
+                        sh->last_rx = now;
+                        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                                sh->in[s].next_offset = sh->in[s].snapshot =
+                                        -1;
+                        k->shards[p] = sh;
+                        if (k->hooks.assigned &&
+                            k->hooks.assigned(k->hooks.opaque, p))
+                                fail(k, "%s",
+                                     "could not set up an assigned shard");
+                        cw_info("consumer: shard %d assigned", p);
+                }
+                rd_kafka_assign(rk, parts);
+        } else {
+                if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+                        cw_error("consumer: rebalance failed: %s",
+                                 rd_kafka_err2str(err));
+                revoke_all(k);
+                rd_kafka_assign(rk, NULL);
+                cw_info("consumer: partitions revoked");
+        }
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason,
+                     void *opaque) {
+        cw_consumer_t *k = opaque;
+        char buf[400];
+
+        if (err == RD_KAFKA_RESP_ERR__FATAL) {
+                rd_kafka_fatal_error(rk, buf, sizeof(buf));
+                fail(k, "fatal consumer error: %s", buf);
+                return;
+        }
+        cw_warn("consumer: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+/* Every input topic exists with the same number of partitions. */
+static int check_topics(cw_consumer_t *k, char *errstr, size_t errstr_size) {
+        const struct rd_kafka_metadata *md;
+        int counts[CW_STREAM_COUNT], same = 1;
+        rd_kafka_resp_err_t e;
+
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                rd_kafka_topic_t *t =
+                        rd_kafka_topic_new(k->rk, k->c->topics[s], NULL);
+                e = rd_kafka_metadata(k->rk, 0, t, &md, 10000);
+                rd_kafka_topic_destroy(t);
+                if (e) {
+                        snprintf(errstr, errstr_size,
+                                 "cannot read the metadata of topic %s: %s",
+                                 k->c->topics[s], rd_kafka_err2str(e));
+                        return -1;
+                }
+                if (md->topic_cnt != 1 || md->topics[0].err ||
+                    md->topics[0].partition_cnt < 1) {
+                        snprintf(errstr, errstr_size,
+                                 "input topic %s (%s) does not exist: create "
+                                 "the four input topics with the same number "
+                                 "of partitions",
+                                 k->c->topics[s],
+                                 md->topic_cnt == 1 && md->topics[0].err
+                                         ? rd_kafka_err2str(md->topics[0].err)
+                                         : "no partitions");
+                        rd_kafka_metadata_destroy(md);
+                        return -1;
+                }
+                counts[s] = md->topics[0].partition_cnt;
+                same &= counts[s] == counts[0];
+                rd_kafka_metadata_destroy(md);
+        }
+        if (!same) {
+                snprintf(errstr, errstr_size,
+                         "the input topics have different partition counts: "
+                         "%s %d, %s %d, %s %d, %s %d; co-partitioning needs "
+                         "them equal (and keyed by customer_id alike)",
+                         k->c->topics[0], counts[0], k->c->topics[1],
+                         counts[1], k->c->topics[2], counts[2],
+                         k->c->topics[3], counts[3]);
+                return -1;
+        }
+        k->partitions = counts[0];
+        return 0;
+}
+
+static int has_prop(const cw_config_t *c, const char *name) {
+        for (int i = 0; i < c->n_kafka; i++)
+                if (!strcmp(c->kafka[i].name, name))
+                        return 1;
+        return 0;
+}
+
+cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
+                               const struct cw_consumer_hooks *hooks,
+                               char *errstr, size_t errstr_size) {
+        cw_consumer_t *k = calloc(1, sizeof(*k));
+        rd_kafka_conf_t *conf = NULL;
+        rd_kafka_topic_partition_list_t *sub;
+        rd_kafka_resp_err_t e;
+        static const char *const fixed[][2] = {
+                {"enable.auto.commit", "false"},
+                {"enable.auto.offset.store", "false"},
+                {"enable.partition.eof", "true"},
+                {"partition.assignment.strategy", "range"},
+        };
+
+        if (!k) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        k->c = c;
+        k->hooks = *hooks;
+        for (int st = 0; st < CW_STREAM_COUNT; st++)
+                if (!(k->decoder[st] = cw_decoder_new(
+                              s, (cw_stream_t)st,
+                              cw_schemas_get(s, (cw_schema_id_t)st), errstr,
+                              errstr_size)))
+                        goto out_free;
+        if (!(conf = cw_config_kafka_conf(c, errstr, errstr_size)))
+                goto out_free;
+        if (!has_prop(c, "group.id")) {
+                snprintf(errstr, errstr_size,
+                         "%s: no consumer group: set kafka = { group_id = "
+                         "\"churnwatch\"; ... };",
+                         c->path);
+                goto out_free;
+        }
+        for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+                if (rd_kafka_conf_set(conf, fixed[i][0], fixed[i][1], errstr,
+                                      errstr_size) != RD_KAFKA_CONF_OK)
+                        goto out_free;
+        /* A new group starts at the beginning of the topics, so that no
+         * event already there is missed; the user may say otherwise. */
+        if (!has_prop(c, "auto.offset.reset") &&
+            rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr,
+                              errstr_size) != RD_KAFKA_CONF_OK)
+                goto out_free;
+        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+        rd_kafka_conf_set_error_cb(conf, on_error);
+        rd_kafka_conf_set_opaque(conf, k);
+        if (!(k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr,
+                                   errstr_size)))
+                goto out_free;
+        conf = NULL; /* rd_kafka_new took it */
+        if (check_topics(k, errstr, errstr_size))
+                goto out_free;
+        if (!(k->shards = calloc((size_t)k->partitions, sizeof(*k->shards)))) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out_free;
+        }
+        rd_kafka_poll_set_consumer(k->rk);
+        k->q = rd_kafka_queue_get_consumer(k->rk);
+        sub = rd_kafka_topic_partition_list_new(CW_STREAM_COUNT);
+        for (int st = 0; st < CW_STREAM_COUNT; st++)
+                rd_kafka_topic_partition_list_add(sub, c->topics[st],
+                                                  RD_KAFKA_PARTITION_UA);
+        e = rd_kafka_subscribe(k->rk, sub);
+        rd_kafka_topic_partition_list_destroy(sub);
+        if (e) {
+                snprintf(errstr, errstr_size, "cannot subscribe: %s",
+                         rd_kafka_err2str(e));
+                goto out_free;
+        }
+        return k;
+out_free:
+        if (conf)
+                rd_kafka_conf_destroy(conf);
+        cw_consumer_destroy(k);
+        return NULL;
+}
+
+void cw_consumer_destroy(cw_consumer_t *k) {
+        if (!k)
+                return;
+        if (k->rk) {
+                /* Revokes (the hooks flush and the last commit happens),
+                 * then leaves the group. */
+                rd_kafka_consumer_close(k->rk);
+                if (k->q)
+                        rd_kafka_queue_destroy(k->q);
+                if (k->shards) /* revoked already, unless never assigned */
+                        for (int p = 0; p < k->partitions; p++)
+                                shard_destroy(k->shards[p]);
+                rd_kafka_destroy(k->rk);
+        }
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                cw_decoder_destroy(k->decoder[s]);
+        free(k->shards);
+        free(k);
+}
+
+int cw_consumer_partitions(const cw_consumer_t *k) {
+        return k->partitions;
+}
+
+/* ---- fetching --------------------------------------------------------------
+ */
+
+static void pause_input(cw_consumer_t *k, int stream, int partition) {
+        rd_kafka_topic_partition_list_t *l =
+                rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, k->c->topics[stream], partition);
+        rd_kafka_pause_partitions(k->rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void take(cw_consumer_t *k, rd_kafka_message_t *m, int64_t now) {
+        int s = stream_of(k, rd_kafka_topic_name(m->rkt));
+        struct shard *sh = s >= 0 && m->partition >= 0 &&
+                                           m->partition < k->partitions
+                                   ? k->shards[m->partition]
+                                   : NULL;
+        struct input *in = sh ? &sh->in[s] : NULL;
+
+        if (m->err) {
+                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                        if (in) /* nothing more beyond what is buffered */
+                                in->eof = 1;
+                } else if (m->rkt) {
+                        cw_warn("consumer: topic %s [%" PRId32 "]: %s",
+                                rd_kafka_topic_name(m->rkt), m->partition,
+                                rd_kafka_message_errstr(m));
+                } else {
+                        cw_warn("consumer: %s", rd_kafka_message_errstr(m));
+                }
+                if (m->err == RD_KAFKA_RESP_ERR__FATAL)
+                        fail(k, "fatal consumer error: %s",
+                             rd_kafka_message_errstr(m));
+                rd_kafka_message_destroy(m);
+                return;
+        }
+        /* A message of a partition no longer ours (a rebalance raced the
+         * fetch): its next owner reads it again. */
+        if (!in) {
+                rd_kafka_message_destroy(m);
+                return;
+        }
+        if (input_push(in, m)) {
+                fail(k, "%s", "out of memory buffering input records");
+                rd_kafka_message_destroy(m);
+                return;
+        }
+        in->eof = 0;
+        in->empty_since = 0;
+        sh->last_rx = now;
+        if (!in->paused && in->n >= HIGH_MARK) {
+                pause_input(k, s, m->partition);
+                in->paused = 1;
+        }
+}
+
+int cw_consumer_poll(cw_consumer_t *k, int timeout_ms, char *errstr,
+                     size_t errstr_size) {
+        ssize_t n = rd_kafka_consume_batch_queue(k->q, timeout_ms, k->batch,
+                                                 BATCH);
+        int64_t now = mono_ms();
+
+        for (ssize_t i = 0; i < n; i++)
+                take(k, k->batch[i], now);
+        if (k->fatal) {
+                snprintf(errstr, errstr_size, "%s", k->fatal_err);
+                return -1;
+        }
+        return 0;
+}
+
+/* ---- offsets ---------------------------------------------------------------
+ */
+
+rd_kafka_topic_partition_list_t *cw_consumer_snapshot(cw_consumer_t *k) {
+        rd_kafka_topic_partition_list_t *l = NULL;
+
+        for (int p = 0; k->shards && p < k->partitions; p++)
+                for (int s = 0; k->shards[p] && s < CW_STREAM_COUNT; s++) {
+                        struct input *in = &k->shards[p]->in[s];
+                        if (in->next_offset < 0 ||
+                            in->next_offset == in->snapshot)
+                                continue;
+                        if (!l)
+                                l = rd_kafka_topic_partition_list_new(8);
+                        rd_kafka_topic_partition_list_add(l, k->c->topics[s], p)
+                                ->offset = in->next_offset;
+                        in->snapshot = in->next_offset;
+                }
+        return l;
+}
+
+int cw_consumer_commit(cw_consumer_t *k,
+                       rd_kafka_topic_partition_list_t *offsets, int sync,
+                       char *errstr, size_t errstr_size) {
+        rd_kafka_resp_err_t e = rd_kafka_commit(k->rk, offsets, !sync);
+        int rc = 0;
+
+        if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+                snprintf(errstr, errstr_size, "cannot commit offsets: %s",
+                         rd_kafka_err2str(e));
+                rc = -1;
+        }
+        for (int i = 0; sync && !rc && i < offsets->cnt; i++)
+                if (offsets->elems[i].err) {
+                        snprintf(errstr, errstr_size,
+                                 "cannot commit topic %s [%" PRId32 "]: %s",
+                                 offsets->elems[i].topic,
+                                 offsets->elems[i].partition,
+                                 rd_kafka_err2str(offsets->elems[i].err));
+                        rc = -1;
+                }
+        rd_kafka_topic_partition_list_destroy(offsets);
+        return rc;
+}
+
+void cw_consumer_stats(const cw_consumer_t *k, struct cw_consumer_stats *out) {
+        memset(out, 0, sizeof(*out));
+        out->bad = k->bad;
+        out->idle_waits = k->idle_waits;
+        for (int p = 0; k->shards && p < k->partitions; p++) {
+                if (!k->shards[p])
+                        continue;
+                out->shards++;
+                for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                        const struct input *in = &k->shards[p]->in[s];
+                        int64_t lo, hi;
+                        out->buffered += in->n;
+                        if (rd_kafka_get_watermark_offsets(
+                                    k->rk, k->c->topics[s], p, &lo, &hi) ||
+                            hi < 0)
+                                continue;
+                        if (in->next_offset > lo)
+                                lo = in->next_offset;
+                        if (hi > lo)
+                                out->lag += hi - lo;
+                }
+        }
+}
+
+int64_t cw_consumer_last_received(const cw_consumer_t *k, int shard) {
+        return k->shards && shard >= 0 && shard < k->partitions &&
+                               k->shards[shard]
+                       ? k->shards[shard]->last_rx
+                       : -1;
+}

@@ -1,0 +1,129 @@
+/*
+ * Kafka in (CONTRACT.md sections 2 and 6): one consumer-group member
+ * subscribed to the four input topics, its assignment cut into shards (one
+ * partition number across the four co-partitioned topics), and each
+ * shard's four partition queues merged into the contract's processing
+ * order: smallest ts first, ties by stream, then offset.
+ *
+ * A shard waits up to max_idle_ms for an input that has nothing buffered
+ * but has not been seen at its end (no partition EOF since its last record),
+ * as Kafka Streams waits max.task.idle.ms: so the order, and every result,
+ * is that of a file replay of the same records, unless an input stays
+ * silent for longer than that while it still has records on the broker.
+ *
+ * Records are decoded straight from the message bytes (schemas/fastread.h,
+ * checked against the project's schemas; avro-c names what is wrong with a
+ * record that does not decode) and their strings point into the message:
+ * nothing is allocated per record. A record that cannot be decoded, has an
+ * unusable customer_id or ts, or a ts further than max_future ahead of the
+ * wall clock, is handed out as bad, for the dead-letter topic.
+ *
+ * Offsets are never committed automatically: the caller says when a record
+ * is done (its output acknowledged or about to be) and asks for commits.
+ *
+ * Not thread-safe: one thread drives the consumer; the hooks run inside
+ * cw_consumer_poll() and cw_consumer_destroy() (rebalances).
+ */
+#ifndef CW_CONSUMER_H
+#define CW_CONSUMER_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "event.h"
+#include "schemas.h"
+
+typedef struct cw_consumer cw_consumer_t;
+
+struct cw_consumer_hooks {
+        void *opaque;
+        /* Shard (partition number) `shard` is now this instance's. 0, or
+         * -1 to fail the consumer. */
+        int (*assigned)(void *opaque, int shard);
+        /* Every shard is about to be taken away (a rebalance or close):
+         * finish and acknowledge all output so far, so that the offsets
+         * committed next cover only what is complete. 0, or -1 when that
+         * failed: nothing is committed then. */
+        int (*revoking)(void *opaque);
+        /* Shard `shard` is gone; its records not done are dropped (the
+         * next owner fetches them again from the committed offsets). */
+        void (*revoked)(void *opaque, int shard);
+};
+
+/*
+ * Checks that the four input topics exist with equal partition counts (a
+ * clear error naming the counts otherwise), then joins group.id with the
+ * range assignor, which keeps a partition number of every topic on one
+ * member. `c` and `s` must outlive the consumer.
+ */
+cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
+                               const struct cw_consumer_hooks *hooks,
+                               char *errstr, size_t errstr_size);
+
+/* Leaves the group (running the revoke hooks and the final commit) and
+ * frees. NULL is a no-op. */
+void cw_consumer_destroy(cw_consumer_t *k);
+
+/* Partitions of each input topic. */
+int cw_consumer_partitions(const cw_consumer_t *k);
+
+/*
+ * Takes what has arrived into the shards' queues, waiting up to
+ * timeout_ms when nothing has. Runs the rebalance hooks. Returns 0, or -1
+ * with a sentence on an error that stops the consumer.
+ */
+int cw_consumer_poll(cw_consumer_t *k, int timeout_ms, char *errstr,
+                     size_t errstr_size);
+
+struct cw_record {
+        int shard;
+        cw_stream_t stream;
+        const rd_kafka_message_t *msg;
+        struct cw_event ev; /* when bad is NULL; strings point into msg */
+        const char *bad;    /* why it goes to the dead-letter topic */
+};
+
+/*
+ * The next record of some shard in its processing order: 1 with r filled,
+ * valid until cw_consumer_done(); or 0 when every shard is empty or
+ * waiting for an input. *wait_ms is then how long until the first waiting
+ * shard gives up waiting (-1 when none waits). `now_ms` is the monotonic
+ * clock in ms.
+ */
+int cw_consumer_next(cw_consumer_t *k, int64_t now_ms, struct cw_record *r,
+                     int *wait_ms);
+
+/* The record is processed and its output queued: its offset may commit
+ * (once that output is acknowledged), and its message is freed. */
+void cw_consumer_done(cw_consumer_t *k, const struct cw_record *r);
+
+/*
+ * The offsets to commit for everything done so far: next offset of every
+ * input partition with a record done since the last snapshot. NULL when
+ * there is nothing new. The caller owns the list.
+ */
+rd_kafka_topic_partition_list_t *cw_consumer_snapshot(cw_consumer_t *k);
+
+/* Commits `offsets` (taking the list); `sync` waits for the answer.
+ * 0, or -1 with a sentence. */
+int cw_consumer_commit(cw_consumer_t *k,
+                       rd_kafka_topic_partition_list_t *offsets, int sync,
+                       char *errstr, size_t errstr_size);
+
+struct cw_consumer_stats {
+        int shards;          /* assigned now */
+        int64_t lag;         /* records on the broker not yet done */
+        uint64_t buffered;   /* records fetched, not yet done */
+        uint64_t bad;        /* handed out as bad */
+        uint64_t idle_waits; /* times a shard gave up waiting for an input */
+};
+
+void cw_consumer_stats(const cw_consumer_t *k, struct cw_consumer_stats *out);
+
+/* Monotonic ms when shard `shard` last received a record; -1 when it is
+ * not assigned. */
+int64_t cw_consumer_last_received(const cw_consumer_t *k, int shard);
+
+#endif

@@ -1,0 +1,309 @@
+#include "kafka_sink.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sink.h"
+
+/*
+ * In-flight messages are tracked in a ring indexed by sequence number: a
+ * slot holds the cause timestamp until the message is acknowledged. When
+ * the ring is full the producer waits for acknowledgements, which bounds
+ * memory at 9 bytes a slot whatever the rate.
+ */
+#define RING (1u << 17)
+#define RING_MASK (RING - 1)
+
+/* Latency histogram: 50 µs buckets up to one second, then one overflow. */
+#define LAT_BUCKET_US 50
+#define LAT_BUCKETS 20000
+
+struct cw_kafka_sink {
+        rd_kafka_t *rk;
+        rd_kafka_topic_t *warnings, *dead_letter;
+        cw_avro_warning_encoder_t *enc;
+        uint64_t produced, acked;
+        uint8_t *done;          /* [RING] acknowledged, not yet passed */
+        int64_t *cause;         /* [RING] cause timestamp (ms) or -1 */
+        uint8_t *is_dead;       /* [RING] a dead letter, not a warning */
+        uint64_t n_warnings, n_dead;
+        uint32_t *lat;          /* [LAT_BUCKETS + 1] */
+        uint64_t lat_n;
+        double lat_max_ms;
+        int failed;
+        char fail_err[512];
+};
+
+static int64_t now_us(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                        void *opaque) {
+        cw_kafka_sink_t *k = opaque;
+        uint64_t seq = (uint64_t)(uintptr_t)m->_private;
+        uint32_t slot = (uint32_t)(seq & RING_MASK);
+        (void)rk;
+
+        if (m->err) {
+                if (!k->failed)
+                        snprintf(k->fail_err, sizeof(k->fail_err),
+                                 "topic %s [%" PRId32 "]: delivery failed: %s",
+                                 rd_kafka_topic_name(m->rkt), m->partition,
+                                 rd_kafka_err2str(m->err));
+                k->failed = 1;
+                return; /* never acknowledged: the watermark stops here */
+        }
+        if (k->is_dead[slot]) {
+                k->n_dead++;
+        } else {
+                k->n_warnings++;
+                if (k->cause[slot] >= 0) {
+                        double ms = (double)(now_us() - k->cause[slot] * 1000) /
+                                    1000.0;
+                        int64_t b = (int64_t)(ms * 1000.0) / LAT_BUCKET_US;
+                        k->lat[b < 0 ? 0 : b > LAT_BUCKETS ? LAT_BUCKETS : b]++;
+                        k->lat_n++;
+                        if (ms > k->lat_max_ms)
+                                k->lat_max_ms = ms;
+                }
+        }
+        k->done[slot] = 1;
+        while (k->acked < k->produced && k->done[k->acked & RING_MASK]) {
+                k->done[k->acked & RING_MASK] = 0;
+                k->acked++;
+        }
+}
+
+static int has_prop(const cw_config_t *c, const char *name) {
+        for (int i = 0; i < c->n_kafka; i++)
+                if (!strcmp(c->kafka[i].name, name))
+                        return 1;
+        return 0;
+}
+
+cw_kafka_sink_t *cw_kafka_sink_new(const cw_config_t *c, const cw_schemas_t *s,
+                                   char *errstr, size_t errstr_size) {
+        cw_kafka_sink_t *k = calloc(1, sizeof(*k));
+        rd_kafka_conf_t *conf;
+
+        if (!k || !(k->done = calloc(RING, 1)) ||
+            !(k->is_dead = calloc(RING, 1)) ||
+            !(k->cause = calloc(RING, sizeof(*k->cause))) ||
+            !(k->lat = calloc(LAT_BUCKETS + 1, sizeof(*k->lat)))) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out_free;
+        }
+        if (!(k->enc = cw_avro_warning_encoder_new(s, errstr, errstr_size)) ||
+            !(conf = cw_config_kafka_conf(c, errstr, errstr_size)))
+                goto out_free;
+        /* Idempotence implies acks=all and retries without duplicates or
+         * reordering. A linger of 1 ms (unless configured) keeps the
+         * event-to-warning latency low; under load batches fill anyway. */
+        if (rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr,
+                              errstr_size) != RD_KAFKA_CONF_OK ||
+            rd_kafka_conf_set(conf, "partitioner", "murmur2_random", errstr,
+                              errstr_size) != RD_KAFKA_CONF_OK) {
+                rd_kafka_conf_destroy(conf);
+                goto out_free;
+        }
+        if (!has_prop(c, "linger.ms") &&
+            !has_prop(c, "queue.buffering.max.ms") &&
+            rd_kafka_conf_set(conf, "linger.ms", "1", errstr, errstr_size) !=
+                    RD_KAFKA_CONF_OK) {
+                rd_kafka_conf_destroy(conf);
+                goto out_free;
+        }
+        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+        rd_kafka_conf_set_opaque(conf, k);
+        if (!(k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr,
+                                   errstr_size))) {
+                rd_kafka_conf_destroy(conf);
+                goto out_free;
+        }
+        k->warnings = rd_kafka_topic_new(k->rk, c->warnings_topic, NULL);
+        k->dead_letter = rd_kafka_topic_new(k->rk, c->dead_letter_topic, NULL);
+        if (!k->warnings || !k->dead_letter) {
+                snprintf(errstr, errstr_size, "cannot use topic %s or %s: %s",
+                         c->warnings_topic, c->dead_letter_topic,
+                         rd_kafka_err2str(rd_kafka_last_error()));
+                goto out_free;
+        }
+        return k;
+out_free:
+        cw_kafka_sink_destroy(k, 0);
+        return NULL;
+}
+
+void cw_kafka_sink_destroy(cw_kafka_sink_t *k, int timeout_ms) {
+        if (!k)
+                return;
+        if (k->rk) {
+                rd_kafka_flush(k->rk, timeout_ms);
+                if (k->warnings)
+                        rd_kafka_topic_destroy(k->warnings);
+                if (k->dead_letter)
+                        rd_kafka_topic_destroy(k->dead_letter);
+                rd_kafka_destroy(k->rk);
+        }
+        cw_avro_warning_encoder_destroy(k->enc);
+        free(k->done);
+        free(k->is_dead);
+        free(k->cause);
+        free(k->lat);
+        free(k);
+}
+
+/* Takes the next sequence number, waiting while the ring is full. */
+static uint64_t next_seq(cw_kafka_sink_t *k, int dead, int64_t cause) {
+        uint64_t seq;
+        while (k->produced - k->acked >= RING && !k->failed)
+                rd_kafka_poll(k->rk, 10);
+        seq = k->produced++;
+        k->done[seq & RING_MASK] = 0;
+        k->is_dead[seq & RING_MASK] = (uint8_t)dead;
+        k->cause[seq & RING_MASK] = cause;
+        return seq;
+}
+
+/* rd_kafka_producev() until the local queue takes the message. */
+#define PRODUCE_RETRYING(k, err, ...)                                          \
+        do {                                                                   \
+                while ((err = rd_kafka_producev((k)->rk, __VA_ARGS__,          \
+                                                RD_KAFKA_V_END)) ==            \
+                       RD_KAFKA_RESP_ERR__QUEUE_FULL)                          \
+                        rd_kafka_poll((k)->rk, 10);                            \
+        } while (0)
+
+/* A message that was never queued fails the sink: its sequence number will
+ * never be acknowledged, and nothing after it may commit. */
+static int unqueued(cw_kafka_sink_t *k, rd_kafka_topic_t *t,
+                    rd_kafka_resp_err_t err, char *errstr,
+                    size_t errstr_size) {
+        snprintf(errstr, errstr_size, "topic %s: %s", rd_kafka_topic_name(t),
+                 rd_kafka_err2str(err));
+        if (!k->failed)
+                snprintf(k->fail_err, sizeof(k->fail_err), "%s", errstr);
+        k->failed = 1;
+        return -1;
+}
+
+int cw_kafka_sink_warning(cw_kafka_sink_t *k, const struct cw_warning *w,
+                          int64_t cause_ms, char *errstr, size_t errstr_size) {
+        const void *buf;
+        size_t len;
+        uint64_t seq;
+        rd_kafka_resp_err_t err;
+
+        if (cw_warning_to_avro(k->enc, w, &buf, &len, errstr, errstr_size))
+                return -1;
+        seq = next_seq(k, 0, cause_ms);
+        PRODUCE_RETRYING(k, err, RD_KAFKA_V_RKT(k->warnings),
+                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                         RD_KAFKA_V_KEY(w->customer_id.p, w->customer_id.len),
+                         RD_KAFKA_V_VALUE((void *)buf, len),
+                         RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq));
+        return err ? unqueued(k, k->warnings, err, errstr, errstr_size) : 0;
+}
+
+int cw_kafka_sink_dead_letter(cw_kafka_sink_t *k, const rd_kafka_message_t *m,
+                              const char *why, char *errstr,
+                              size_t errstr_size) {
+        char part[16], off[24];
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        uint64_t seq;
+        rd_kafka_resp_err_t err;
+
+        snprintf(part, sizeof(part), "%" PRId32, m->partition);
+        snprintf(off, sizeof(off), "%" PRId64, m->offset);
+        seq = next_seq(k, 1, -1);
+        PRODUCE_RETRYING(
+                k, err, RD_KAFKA_V_RKT(k->dead_letter),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_KEY(m->key, m->key_len),
+                RD_KAFKA_V_VALUE(m->payload, m->len),
+                RD_KAFKA_V_HEADER("churnwatch.error", why, (ssize_t)strlen(why)),
+                RD_KAFKA_V_HEADER("churnwatch.topic", topic,
+                                  (ssize_t)strlen(topic)),
+                RD_KAFKA_V_HEADER("churnwatch.partition", part,
+                                  (ssize_t)strlen(part)),
+                RD_KAFKA_V_HEADER("churnwatch.offset", off,
+                                  (ssize_t)strlen(off)),
+                RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq));
+        return err ? unqueued(k, k->dead_letter, err, errstr, errstr_size)
+                   : 0;
+}
+
+void cw_kafka_sink_poll(cw_kafka_sink_t *k, int timeout_ms) {
+        rd_kafka_poll(k->rk, timeout_ms);
+}
+
+uint64_t cw_kafka_sink_produced(const cw_kafka_sink_t *k) {
+        return k->produced;
+}
+
+uint64_t cw_kafka_sink_acked(const cw_kafka_sink_t *k) {
+        return k->acked;
+}
+
+int cw_kafka_sink_flush(cw_kafka_sink_t *k, int timeout_ms) {
+        struct timespec t;
+        int64_t until;
+
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        until = (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000 + timeout_ms;
+        while (k->acked < k->produced && !k->failed) {
+                int64_t now;
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                now = (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+                if (now >= until)
+                        return -1;
+                rd_kafka_flush(k->rk, (int)(until - now < 100 ? until - now
+                                                              : 100));
+                rd_kafka_poll(k->rk, 0);
+        }
+        return k->failed ? -1 : 0;
+}
+
+int cw_kafka_sink_failed(const cw_kafka_sink_t *k, char *errstr,
+                         size_t errstr_size) {
+        if (k->failed)
+                snprintf(errstr, errstr_size, "%s", k->fail_err);
+        return k->failed;
+}
+
+static double percentile(const cw_kafka_sink_t *k, double q) {
+        uint64_t rank = (uint64_t)(q * (double)k->lat_n + 0.999999), seen = 0;
+        if (!k->lat_n)
+                return 0;
+        if (rank < 1)
+                rank = 1;
+        for (int b = 0; b <= LAT_BUCKETS; b++) {
+                seen += k->lat[b];
+                if (seen >= rank)
+                        return b == LAT_BUCKETS
+                                       ? k->lat_max_ms
+                                       : (double)(b + 1) * LAT_BUCKET_US /
+                                                 1000.0;
+        }
+        return k->lat_max_ms;
+}
+
+void cw_kafka_sink_stats(const cw_kafka_sink_t *k,
+                         struct cw_kafka_sink_stats *out) {
+        out->warnings = k->n_warnings;
+        out->dead_letters = k->n_dead;
+        out->latency_n = k->lat_n;
+        out->latency_p50_ms = percentile(k, 0.50);
+        out->latency_p99_ms = percentile(k, 0.99);
+        out->latency_max_ms = k->lat_max_ms;
+}
+
+rd_kafka_t *cw_kafka_sink_handle(cw_kafka_sink_t *k) {
+        return k->rk;
+}

@@ -1,0 +1,427 @@
+#include "pipeline.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "consumer.h"
+#include "engine.h"
+#include "kafka_sink.h"
+#include "log.h"
+#include "sink.h"
+
+/* Bad or late records beyond this many are counted, not logged one by one. */
+#define LOG_MAX 20
+/* Of the 10 s a stop may take, what flushing may use. */
+#define STOP_FLUSH_MS 7000
+
+/* Offsets waiting for the output they caused to be acknowledged. */
+struct checkpoint {
+        rd_kafka_topic_partition_list_t *offsets;
+        uint64_t mark; /* output sequence numbers below it */
+        struct checkpoint *next;
+};
+
+struct cw_pipeline {
+        const cw_config_t *c;
+        struct cw_pipeline_opts o;
+        cw_consumer_t *k;
+        cw_kafka_sink_t *out;
+        cw_sink_t *file;
+        cw_engine_t **engines; /* [partitions], by shard */
+        int partitions;
+        struct checkpoint *head, *tail;
+        int64_t cause_ms; /* Kafka timestamp of the record being processed */
+        int failed;
+        char err[1024];
+        uint64_t events[CW_STREAM_COUNT], late, dead, warnings;
+        uint64_t logged_bad, logged_late;
+        int64_t last_commit, last_stats, last_idle_check;
+        uint64_t stats_events, stats_warnings, stats_dead; /* at last line */
+};
+
+static int64_t mono_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void failed(cw_pipeline_t *p, const char *what, const char *err) {
+        if (!p->failed)
+                snprintf(p->err, sizeof(p->err), "%s: %s", what, err);
+        p->failed = 1;
+}
+
+static void on_warning(void *opaque, const struct cw_warning *w) {
+        cw_pipeline_t *p = opaque;
+        struct cw_warning out = *w;
+        char err[512];
+
+        out.emitted_at = wall_ms();
+        if (p->failed)
+                return;
+        if (cw_kafka_sink_warning(p->out, &out,
+                                  w->trigger == CW_TRIGGER_EVENT ? p->cause_ms
+                                                                 : -1,
+                                  err, sizeof(err))) {
+                failed(p, "warning", err);
+                return;
+        }
+        p->warnings++;
+        if (p->file && cw_sink_write(p->file, &out, err, sizeof(err)))
+                failed(p, p->o.output, err);
+        if (p->o.on_warning)
+                p->o.on_warning(p->o.opaque, &out);
+}
+
+/* ---- rebalance hooks ------------------------------------------------------
+ */
+
+static int on_assigned(void *opaque, int shard) {
+        cw_pipeline_t *p = opaque;
+        char err[512];
+
+        if (p->engines[shard])
+                return 0;
+        if (!(p->engines[shard] =
+                      cw_engine_new(p->c, on_warning, p, err, sizeof(err)))) {
+                failed(p, "engine", err);
+                return -1;
+        }
+        return 0;
+}
+
+static void drop_checkpoints(cw_pipeline_t *p) {
+        while (p->head) {
+                struct checkpoint *cp = p->head;
+                p->head = cp->next;
+                rd_kafka_topic_partition_list_destroy(cp->offsets);
+                free(cp);
+        }
+        p->tail = NULL;
+}
+
+/* Commits every checkpoint whose output is acknowledged, oldest first. */
+static void commit_acknowledged(cw_pipeline_t *p) {
+        char err[512];
+        uint64_t acked = cw_kafka_sink_acked(p->out);
+
+        while (p->head && p->head->mark <= acked) {
+                struct checkpoint *cp = p->head;
+                p->head = cp->next;
+                if (!p->head)
+                        p->tail = NULL;
+                if (cw_consumer_commit(p->k, cp->offsets, 0, err, sizeof(err)))
+                        cw_warn("run: %s", err);
+                free(cp);
+        }
+}
+
+static int on_revoking(void *opaque) {
+        cw_pipeline_t *p = opaque;
+        char err[512];
+
+        if (p->failed) /* never commit past a failure */
+                return -1;
+        if (cw_kafka_sink_flush(p->out, STOP_FLUSH_MS)) {
+                if (!cw_kafka_sink_failed(p->out, err, sizeof(err)))
+                        snprintf(err, sizeof(err),
+                                 "output not acknowledged within %d ms",
+                                 STOP_FLUSH_MS);
+                failed(p, "producer", err);
+                drop_checkpoints(p);
+                return -1;
+        }
+        commit_acknowledged(p);
+        return 0;
+}
+
+static void on_revoked(void *opaque, int shard) {
+        cw_pipeline_t *p = opaque;
+        cw_engine_destroy(p->engines[shard]);
+        p->engines[shard] = NULL;
+}
+
+/* ---- records --------------------------------------------------------------
+ */
+
+static void dead_letter(cw_pipeline_t *p, const struct cw_record *r) {
+        char err[512];
+
+        if (++p->logged_bad <= LOG_MAX)
+                cw_warn("run: topic %s [%d] offset %" PRId64
+                        ": %s; sent to the dead-letter topic%s",
+                        rd_kafka_topic_name(r->msg->rkt), r->shard,
+                        r->msg->offset, r->bad,
+                        p->logged_bad == LOG_MAX
+                                ? " (further bad records are only counted)"
+                                : "");
+        if (cw_kafka_sink_dead_letter(p->out, r->msg, r->bad, err,
+                                      sizeof(err)))
+                failed(p, "dead letter", err);
+        else
+                p->dead++;
+}
+
+static void process(cw_pipeline_t *p, const struct cw_record *r) {
+        cw_engine_t *e = p->engines[r->shard];
+
+        if (r->bad) {
+                dead_letter(p, r);
+                return;
+        }
+        p->cause_ms = rd_kafka_message_timestamp(r->msg, NULL);
+        p->events[r->stream]++;
+        if (cw_engine_process(e, &r->ev) == CW_PROCESS_LATE) {
+                p->late++;
+                if (++p->logged_late <= LOG_MAX)
+                        cw_warn("run: topic %s [%d] offset %" PRId64
+                                ": late event (ts %" PRId64
+                                " is more than lateness before stream time "
+                                "%" PRId64 "); skipped%s",
+                                rd_kafka_topic_name(r->msg->rkt), r->shard,
+                                r->msg->offset, r->ev.ts,
+                                cw_engine_stream_time(e),
+                                p->logged_late == LOG_MAX
+                                        ? " (further late events are only "
+                                          "counted)"
+                                        : "");
+        }
+}
+
+/* ---- housekeeping ---------------------------------------------------------
+ */
+
+static void checkpoint(cw_pipeline_t *p) {
+        rd_kafka_topic_partition_list_t *l = cw_consumer_snapshot(p->k);
+        struct checkpoint *cp;
+
+        if (!l)
+                return;
+        if (!(cp = calloc(1, sizeof(*cp)))) {
+                rd_kafka_topic_partition_list_destroy(l);
+                failed(p, "checkpoint", "out of memory");
+                return;
+        }
+        cp->offsets = l;
+        cp->mark = cw_kafka_sink_produced(p->out);
+        if (p->tail)
+                p->tail->next = cp;
+        else
+                p->head = cp;
+        p->tail = cp;
+}
+
+void cw_pipeline_stats(const cw_pipeline_t *p, struct cw_pipeline_stats *out) {
+        struct cw_consumer_stats cs;
+        struct cw_kafka_sink_stats ks;
+
+        memset(out, 0, sizeof(*out));
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                out->events[s] = p->events[s];
+        out->late = p->late;
+        out->dead_letters = p->dead;
+        out->warnings = p->warnings;
+        for (int i = 0; i < p->partitions; i++)
+                if (p->engines[i])
+                        out->customers += cw_engine_stats(p->engines[i])
+                                                  ->customers;
+        if (p->k) {
+                cw_consumer_stats(p->k, &cs);
+                out->lag = cs.lag;
+                out->shards = cs.shards;
+        }
+        cw_kafka_sink_stats(p->out, &ks);
+        out->latency_p50_ms = ks.latency_p50_ms;
+        out->latency_p99_ms = ks.latency_p99_ms;
+        out->latency_n = ks.latency_n;
+}
+
+static void stats_line(cw_pipeline_t *p, int64_t now) {
+        struct cw_pipeline_stats st;
+        double el = (double)(now - p->last_stats) / 1000.0;
+        uint64_t all = 0;
+
+        cw_pipeline_stats(p, &st);
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                all += st.events[s];
+        if (!p->o.quiet && el > 0)
+                cw_info("stats: %.0f events/s (purchase %" PRIu64
+                        ", login %" PRIu64 ", ticket %" PRIu64
+                        ", survey %" PRIu64 " in all), lag %" PRId64
+                        ", %.1f warnings/s, dead letters %" PRIu64
+                        ", late %" PRIu64 ", customers %" PRIu64
+                        ", shards %d, latency p50 %.1f ms p99 %.1f ms",
+                        (double)(all - p->stats_events) / el, st.events[0],
+                        st.events[1], st.events[2], st.events[3], st.lag,
+                        (double)(st.warnings - p->stats_warnings) / el,
+                        st.dead_letters, st.late, st.customers, st.shards,
+                        st.latency_p50_ms, st.latency_p99_ms);
+        p->stats_events = all;
+        p->stats_warnings = st.warnings;
+        p->stats_dead = st.dead_letters;
+        p->last_stats = now;
+}
+
+/* idle_advance: a shard that has received nothing for that long follows
+ * the wall clock, so that timers (days_since_last) still fire. */
+static void idle_advance(cw_pipeline_t *p, int64_t now) {
+        int64_t wall = wall_ms();
+
+        for (int i = 0; i < p->partitions; i++) {
+                int64_t last = cw_consumer_last_received(p->k, i);
+                if (!p->engines[i] || last < 0 ||
+                    now - last < p->c->idle_advance_ms ||
+                    cw_engine_stream_time(p->engines[i]) == CW_TIME_NONE ||
+                    cw_engine_stream_time(p->engines[i]) >= wall)
+                        continue;
+                p->cause_ms = -1;
+                cw_engine_advance(p->engines[i], wall);
+        }
+}
+
+static void housekeeping(cw_pipeline_t *p, int64_t now) {
+        char err[512];
+
+        cw_kafka_sink_poll(p->out, 0);
+        if (cw_kafka_sink_failed(p->out, err, sizeof(err)))
+                failed(p, "producer", err);
+        if (now - p->last_commit >= p->c->commit_interval_ms) {
+                checkpoint(p);
+                p->last_commit = now;
+        }
+        commit_acknowledged(p);
+        if (p->c->idle_advance_ms && now - p->last_idle_check >= 1000) {
+                idle_advance(p, now);
+                p->last_idle_check = now;
+        }
+        if (p->c->stats_interval_ms &&
+            now - p->last_stats >= p->c->stats_interval_ms)
+                stats_line(p, now);
+}
+
+/* ---- the loop -------------------------------------------------------------
+ */
+
+cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,
+                               const struct cw_pipeline_opts *o, char *errstr,
+                               size_t errstr_size) {
+        cw_pipeline_t *p = calloc(1, sizeof(*p));
+        struct cw_consumer_hooks hooks = {.assigned = on_assigned,
+                                          .revoking = on_revoking,
+                                          .revoked = on_revoked};
+
+        if (!p) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        p->c = c;
+        if (o)
+                p->o = *o;
+        hooks.opaque = p;
+        if (p->o.output &&
+            !(p->file = cw_sink_open(p->o.output, s, errstr, errstr_size)))
+                goto out_free;
+        if (!(p->out = cw_kafka_sink_new(c, s, errstr, errstr_size)))
+                goto out_free;
+        if (!(p->k = cw_consumer_new(c, s, &hooks, errstr, errstr_size)))
+                goto out_free;
+        /* Assignments (and so on_assigned) come only during polls. */
+        p->partitions = cw_consumer_partitions(p->k);
+        if (!(p->engines = calloc((size_t)p->partitions,
+                                  sizeof(*p->engines)))) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out_free;
+        }
+        return p;
+out_free:
+        cw_pipeline_destroy(p);
+        return NULL;
+}
+
+int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
+        struct cw_record r;
+        rd_kafka_topic_partition_list_t *last;
+        char err[512];
+        int wait = -1;
+        int64_t start = mono_ms(), stop_at;
+
+        p->last_commit = p->last_stats = p->last_idle_check = start;
+        while (!*stop && !p->failed) {
+                int64_t now = mono_ms();
+                int n = 0, timeout;
+
+                while (n < 65536 && !p->failed &&
+                       cw_consumer_next(p->k, now, &r, &wait)) {
+                        process(p, &r);
+                        cw_consumer_done(p->k, &r);
+                        if (!(++n & 1023)) {
+                                cw_kafka_sink_poll(p->out, 0);
+                                now = mono_ms();
+                        }
+                }
+                housekeeping(p, mono_ms());
+                timeout = n ? 0 : wait >= 0 && wait < 100 ? wait : 100;
+                if (cw_consumer_poll(p->k, timeout, err, sizeof(err)))
+                        failed(p, "consumer", err);
+        }
+
+        /* Stopping: no more fetching; what was taken is processed already
+         * (records still buffered are simply not done: they are fetched
+         * again after a restart). Flush, commit, leave the group. */
+        stop_at = mono_ms();
+        if (!p->failed) {
+                if (cw_kafka_sink_flush(p->out, STOP_FLUSH_MS)) {
+                        if (!cw_kafka_sink_failed(p->out, err, sizeof(err)))
+                                snprintf(err, sizeof(err),
+                                         "output not acknowledged within "
+                                         "%d ms",
+                                         STOP_FLUSH_MS);
+                        failed(p, "producer", err);
+                } else {
+                        commit_acknowledged(p);
+                        if ((last = cw_consumer_snapshot(p->k)) &&
+                            cw_consumer_commit(p->k, last, 1, err,
+                                               sizeof(err)))
+                                failed(p, "commit", err);
+                }
+        }
+        if (p->failed)
+                drop_checkpoints(p); /* never commit past a failure */
+        stats_line(p, mono_ms());
+        cw_consumer_destroy(p->k); /* revokes: the hooks run once more */
+        p->k = NULL;
+        if (p->file && cw_sink_close(p->file, err, sizeof(err)))
+                failed(p, p->o.output, err);
+        p->file = NULL;
+        cw_info("run: stopped in %.1f s", (double)(mono_ms() - stop_at) / 1e3);
+        if (p->failed) {
+                cw_error("run: %s", p->err);
+                return -1;
+        }
+        return 0;
+}
+
+void cw_pipeline_destroy(cw_pipeline_t *p) {
+        char err[512];
+
+        if (!p)
+                return;
+        cw_consumer_destroy(p->k);
+        drop_checkpoints(p);
+        cw_kafka_sink_destroy(p->out, 0);
+        if (p->file)
+                cw_sink_close(p->file, err, sizeof(err));
+        for (int i = 0; i < p->partitions; i++)
+                cw_engine_destroy(p->engines[i]);
+        free(p->engines);
+        free(p);
+}

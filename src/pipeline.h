@@ -1,0 +1,65 @@
+/*
+ * The live pipeline of `run` and `demo`: the consumer's shards (consumers/),
+ * one engine per shard (features/), warnings and dead letters to Kafka
+ * (sinks/kafka_sink.h), offsets committed once what they caused is
+ * acknowledged, a periodic stats line, and a graceful stop.
+ *
+ * One thread drives everything; librdkafka's own threads do the network.
+ */
+#ifndef CW_PIPELINE_H
+#define CW_PIPELINE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "schemas.h"
+#include "warning.h"
+
+typedef struct cw_pipeline cw_pipeline_t;
+
+struct cw_pipeline_opts {
+        /* Also write every warning to this file (".jsonl", or "-"). */
+        const char *output;
+        /* Called with every warning produced (borrowed), e.g. to show it. */
+        void (*on_warning)(void *opaque, const struct cw_warning *w);
+        void *opaque;
+        /* Stats lines go to the log unless quiet (the demo shows its own). */
+        int quiet;
+};
+
+/*
+ * Connects: the producer, then the consumer (which checks the input
+ * topics). `c` and `s` must outlive the pipeline. NULL with a sentence on
+ * error.
+ */
+cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,
+                               const struct cw_pipeline_opts *o, char *errstr,
+                               size_t errstr_size);
+
+/*
+ * Processes until *stop is set (by a signal handler) or an error, then
+ * stops within 10 s: no more fetching, output flushed and acknowledged,
+ * offsets committed, group left. Returns 0, or -1 after logging why.
+ */
+int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop);
+
+struct cw_pipeline_stats {
+        uint64_t events[4];   /* applied or late, by stream */
+        uint64_t late;
+        uint64_t dead_letters; /* sent */
+        uint64_t warnings;     /* produced */
+        uint64_t customers;    /* held, every shard */
+        int64_t lag;
+        int shards;
+        double latency_p50_ms, latency_p99_ms; /* event to acknowledged */
+        uint64_t latency_n;
+};
+
+void cw_pipeline_stats(const cw_pipeline_t *p, struct cw_pipeline_stats *out);
+
+/* Frees (after cw_pipeline_run() returned). NULL is a no-op. */
+void cw_pipeline_destroy(cw_pipeline_t *p);
+
+#endif
