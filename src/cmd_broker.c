@@ -5,14 +5,13 @@
  * of each partition (a fixed limit of librdkafka 2.0.2's mock cluster), and
  * implements transactions only partly.
  */
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "broker.h"
 #include "cli.h"
 #include "config.h"
 #include "log.h"
@@ -60,10 +59,7 @@ int cw_cmd_broker(int argc, char **argv) {
         int partitions = 4, brokers = 1, opt, rc;
         char err[512];
         cw_config_t *c;
-        rd_kafka_conf_t *conf;
-        rd_kafka_t *rk;
-        rd_kafka_mock_cluster_t *mc;
-        const char *topics[CW_STREAM_COUNT + 2];
+        cw_broker_t *b;
 
         while ((opt = getopt_long(argc, argv, "c:p:h", longopts, NULL)) != -1) {
                 if (opt == 'c') {
@@ -92,55 +88,26 @@ int cw_cmd_broker(int argc, char **argv) {
         if (!(c = cw_cli_load_config(cfg_path)))
                 return CW_EXIT_FAIL;
 
-        /* The mock cluster lives inside a client handle; this one never
-         * produces anything. */
-        conf = rd_kafka_conf_new();
-        if (rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err)) !=
-                    RD_KAFKA_CONF_OK ||
-            !(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err)))) {
+        if (!(b = cw_broker_start(c, partitions, brokers, err, sizeof(err)))) {
                 cw_error("broker: %s", err);
-                rd_kafka_conf_destroy(conf);
                 cw_config_destroy(c);
                 return CW_EXIT_FAIL;
         }
-        rc = CW_EXIT_FAIL;
-        if (!(mc = rd_kafka_mock_cluster_new(rk, brokers))) {
-                cw_error("broker: cannot start the mock cluster");
-                goto out_destroy_rk;
-        }
-        for (int s = 0; s < CW_STREAM_COUNT; s++)
-                topics[s] = c->topics[s];
-        topics[CW_STREAM_COUNT] = c->warnings_topic;
-        topics[CW_STREAM_COUNT + 1] = c->dead_letter_topic;
-        for (int i = 0; i < CW_STREAM_COUNT + 2; i++) {
-                rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(
-                        mc, topics[i], partitions, brokers < 3 ? brokers : 3);
-                if (e) {
-                        cw_error("broker: creating topic %s: %s", topics[i],
-                                 rd_kafka_err2str(e));
-                        goto out_destroy_mc;
-                }
-        }
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
-        printf("bootstrap=%s\n", rd_kafka_mock_cluster_bootstraps(mc));
+        printf("bootstrap=%s\n", cw_broker_bootstraps(b));
         fflush(stdout);
         cw_info("broker: %d broker%s at %s; %d topics of %d partitions; "
                 "development use only (about 5 MB kept per partition)",
                 brokers, brokers == 1 ? "" : "s",
-                rd_kafka_mock_cluster_bootstraps(mc), CW_STREAM_COUNT + 2,
+                cw_broker_bootstraps(b), CW_STREAM_COUNT + 2,
                 partitions);
         while (!stop) {
                 struct timespec t = {0, 100 * 1000000L};
                 nanosleep(&t, NULL);
         }
         cw_info("broker: stopping");
-        rc = CW_EXIT_OK;
-
-out_destroy_mc:
-        rd_kafka_mock_cluster_destroy(mc);
-out_destroy_rk:
-        rd_kafka_destroy(rk);
+        cw_broker_stop(b);
         cw_config_destroy(c);
-        return rc;
+        return CW_EXIT_OK;
 }

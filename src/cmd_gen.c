@@ -2,21 +2,18 @@
  * or as Avro container files, with the ground truth of who churned when
  * (src/gen.h). */
 #include <errno.h>
-#include <librdkafka/rdkafka.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "avro_file.h"
 #include "cli.h"
 #include "config.h"
-#include "encode.h"
 #include "gen.h"
+#include "gen_output.h"
 #include "log.h"
 #include "schemas.h"
 #include "timeparse.h"
@@ -61,26 +58,10 @@ static const char usage[] =
         "millis.\n"
         "\n" CW_CLI_COMMON_HELP;
 
-static const char *const file_names[CW_STREAM_COUNT] = {
-        "purchases.avro", "logins.avro", "tickets.avro", "surveys.avro"};
-
 struct gen_opts {
         const char *cfg_path, *labels, *dir;
         double rate; /* events/s to Kafka; 0: unlimited */
         struct cw_gen_params p;
-};
-
-/* The four output files or topics, and their encoders. */
-struct gen_out {
-        cw_event_encoder_t *enc[CW_STREAM_COUNT];
-        cw_avro_file_t *file[CW_STREAM_COUNT];
-        rd_kafka_t *rk; /* Kafka output */
-        rd_kafka_topic_t *topic[CW_STREAM_COUNT];
-        long long undelivered; /* delivery reports with an error */
-        double rate, start;
-        unsigned long long sent;
-        char path[CW_STREAM_COUNT][PATH_MAX];
-        char err[PATH_MAX + 1024]; /* a path and what went wrong there */
 };
 
 static double now_s(void) {
@@ -222,165 +203,6 @@ static int parse_args(int argc, char **argv, struct gen_opts *o) {
         return CW_CLI_CONTINUE;
 }
 
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
-                        void *opaque) {
-        struct gen_out *o = opaque;
-        (void)rk;
-        if (m->err && o->undelivered++ < 10)
-                cw_error("gen: %s [%d]: %s", rd_kafka_topic_name(m->rkt),
-                         m->partition, rd_kafka_err2str(m->err));
-}
-
-/* A producer with the configured properties; murmur2 on the customer id,
- * as Java clients partition, keeps each customer on one partition number
- * of every (equally partitioned) topic. */
-static int open_kafka(struct gen_out *o, const cw_config_t *c,
-                      const cw_schemas_t *schemas) {
-        rd_kafka_conf_t *conf = cw_config_kafka_conf(c, o->err, sizeof(o->err));
-
-        if (!conf)
-                return -1;
-        if (rd_kafka_conf_set(conf, "partitioner", "murmur2_random", o->err,
-                              sizeof(o->err)) ||
-            rd_kafka_conf_set(conf, "linger.ms", o->rate > 0 ? "1" : "20",
-                              o->err, sizeof(o->err)))
-                goto out_conf;
-        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-        rd_kafka_conf_set_opaque(conf, o);
-        if (!(o->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, o->err,
-                                   sizeof(o->err))))
-                goto out_conf;
-        for (int s = 0; s < CW_STREAM_COUNT; s++) {
-                snprintf(o->path[s], sizeof(o->path[s]), "topic %s",
-                         c->topics[s]);
-                if (!(o->enc[s] = cw_event_encoder_new(schemas, (cw_stream_t)s,
-                                                       o->err, sizeof(o->err))))
-                        return -1;
-                o->topic[s] = rd_kafka_topic_new(o->rk, c->topics[s], NULL);
-        }
-        o->start = now_s();
-        return 0;
-out_conf:
-        rd_kafka_conf_destroy(conf);
-        return -1;
-}
-
-/* Produces one encoded event; waits while the local queue is full, and
- * paces to --rate. */
-static int produce(struct gen_out *o, const struct cw_event *ev,
-                   const void *buf, size_t len) {
-        while (rd_kafka_produce(o->topic[ev->stream], RD_KAFKA_PARTITION_UA,
-                                RD_KAFKA_MSG_F_COPY, (void *)buf, len,
-                                ev->customer_id.p, ev->customer_id.len,
-                                NULL) == -1) {
-                if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-                        snprintf(o->err, sizeof(o->err), "%s: %s",
-                                 o->path[ev->stream],
-                                 rd_kafka_err2str(rd_kafka_last_error()));
-                        return 1;
-                }
-                rd_kafka_poll(o->rk, 100);
-        }
-        rd_kafka_poll(o->rk, 0);
-        o->sent++;
-        if (o->rate > 0) {
-                double ahead = o->start + (double)o->sent / o->rate - now_s();
-                if (ahead > 0.001) {
-                        struct timespec t = {
-                                (time_t)ahead,
-                                (long)((ahead - (double)(time_t)ahead) * 1e9)};
-                        nanosleep(&t, NULL);
-                }
-        }
-        return o->undelivered ? 1 : 0;
-}
-
-static int make_dir(const char *dir) {
-        struct stat st;
-
-        if (mkdir(dir, 0777) == 0 ||
-            (errno == EEXIST && !stat(dir, &st) && S_ISDIR(st.st_mode)))
-                return 0;
-        cw_error("gen: cannot create the folder %s: %s", dir,
-                 errno == EEXIST ? "a file of that name is in the way"
-                                 : strerror(errno));
-        return -1;
-}
-
-static int open_out(struct gen_out *o, const char *dir,
-                    const cw_schemas_t *schemas) {
-        for (int s = 0; s < CW_STREAM_COUNT; s++) {
-                if ((size_t)snprintf(o->path[s], sizeof(o->path[s]), "%s/%s",
-                                     dir,
-                                     file_names[s]) >= sizeof(o->path[s])) {
-                        cw_error("gen: %s: the folder name is too long", dir);
-                        return -1;
-                }
-                if (!(o->enc[s] =
-                              cw_event_encoder_new(schemas, (cw_stream_t)s,
-                                                   o->err, sizeof(o->err))) ||
-                    !(o->file[s] = cw_avro_file_open(
-                              o->path[s], cw_schemas_text((cw_schema_id_t)s),
-                              o->err, sizeof(o->err)))) {
-                        cw_error("gen: %s", o->err);
-                        return -1;
-                }
-        }
-        return 0;
-}
-
-/* Closes every file, also after a failure; -1 if any write failed. */
-static int close_out(struct gen_out *o) {
-        int rc = 0;
-
-        if (o->rk) {
-                /* Every event must be acknowledged before gen says done. */
-                if (rd_kafka_flush(o->rk, 60000) || o->undelivered) {
-                        cw_error("gen: %d events not delivered%s",
-                                 rd_kafka_outq_len(o->rk) + (int)o->undelivered,
-                                 o->undelivered ? "" : " within 60 s");
-                        rc = -1;
-                }
-                for (int s = 0; s < CW_STREAM_COUNT; s++)
-                        if (o->topic[s])
-                                rd_kafka_topic_destroy(o->topic[s]);
-                rd_kafka_destroy(o->rk);
-                o->rk = NULL;
-                memset(o->topic, 0, sizeof(o->topic));
-        }
-        for (int s = 0; s < CW_STREAM_COUNT; s++) {
-                if (cw_avro_file_close(o->file[s], o->err, sizeof(o->err))) {
-                        cw_error("gen: %s", o->err);
-                        rc = -1;
-                }
-                o->file[s] = NULL;
-                cw_event_encoder_destroy(o->enc[s]);
-                o->enc[s] = NULL;
-        }
-        return rc;
-}
-
-/* Encodes one event into its stream's file; 1 (stop) after a failure. */
-static int on_event(void *opaque, const struct cw_event *ev) {
-        struct gen_out *o = opaque;
-        const void *buf;
-        size_t len;
-        char why[512];
-
-        if (cw_event_encode(o->enc[ev->stream], ev, &buf, &len, why,
-                            sizeof(why))) {
-                snprintf(o->err, sizeof(o->err), "%s: %s", o->path[ev->stream],
-                         why);
-                return 1;
-        }
-        if (o->rk)
-                return produce(o, ev, buf, len);
-        return cw_avro_file_append(o->file[ev->stream], buf, len, o->err,
-                                   sizeof(o->err))
-                       ? 1
-                       : 0;
-}
-
 static unsigned long long total_events(const cw_gen_t *g) {
         unsigned long long n = 0;
         for (int s = 0; s < CW_STREAM_COUNT; s++)
@@ -395,14 +217,16 @@ static void progress(const cw_gen_t *g, int days, double start) {
                 cw_gen_next_day(g), days, n, el > 0 ? (double)n / el : 0);
 }
 
-static int generate(cw_gen_t *g, struct gen_out *o, int days) {
+static int generate(cw_gen_t *g, cw_gen_output_t *o, int days) {
         int tty = isatty(STDERR_FILENO), rc = 0;
         double start = now_s();
 
         while (cw_gen_next_day(g) < days) {
-                rc = cw_gen_day(g, on_event, o, o->err, sizeof(o->err));
+                char err[1024];
+                rc = cw_gen_day(g, cw_gen_output_event, o, err, sizeof(err));
                 if (rc) {
-                        cw_error("gen: %s", o->err);
+                        cw_error("gen: %s",
+                                 rc > 0 ? cw_gen_output_error(o) : err);
                         break;
                 }
                 if (tty)
@@ -465,7 +289,7 @@ static void summary(const cw_gen_t *g, const struct gen_opts *o, int churners,
 
 int cw_cmd_gen(int argc, char **argv) {
         struct gen_opts o;
-        struct gen_out *out = NULL;
+        cw_gen_output_t *out = NULL;
         cw_schemas_t *schemas = NULL;
         cw_gen_t *g = NULL;
         FILE *labels = NULL, *f;
@@ -486,24 +310,24 @@ int cw_cmd_gen(int argc, char **argv) {
                 cw_config_destroy(c);
                 return rc;
         }
-        if (o.dir && make_dir(o.dir))
-                goto out_free;
-        if (!(out = calloc(1, sizeof(*out))) ||
-            !(schemas = cw_schemas_load(err, sizeof(err))) ||
-            !(g = cw_gen_new(&o.p, err, sizeof(err)))) {
-                cw_error("gen: %s", out ? err : "out of memory");
-                goto out_free;
-        }
-        out->rate = o.rate;
-        if (o.dir ? open_out(out, o.dir, schemas)
-                  : open_kafka(out, c, schemas)) {
-                if (!o.dir)
-                        cw_error("gen: %s", out->err);
+        if (!(schemas = cw_schemas_load(err, sizeof(err))) ||
+            !(g = cw_gen_new(&o.p, err, sizeof(err))) ||
+            !(out = o.dir ? cw_gen_output_files(o.dir, schemas, err,
+                                                sizeof(err))
+                          : cw_gen_output_kafka(c, schemas, o.rate, err,
+                                                sizeof(err)))) {
+                cw_error("gen: %s", err);
                 goto out_free;
         }
         failed = generate(g, out, o.p.days);
         /* Closing writes the last blocks: a full disk may show only now. */
-        if (close_out(out) || failed)
+        if (cw_gen_output_close(out, err, sizeof(err))) {
+                out = NULL;
+                cw_error("gen: %s", err);
+                goto out_free;
+        }
+        out = NULL;
+        if (failed)
                 goto out_free;
         f = labels;
         labels = NULL; /* write_labels closes it */
@@ -515,11 +339,9 @@ int cw_cmd_gen(int argc, char **argv) {
 out_free:
         if (labels)
                 fclose(labels);
-        if (out)
-                close_out(out);
+        cw_gen_output_close(out, NULL, 0);
         cw_gen_destroy(g);
         cw_schemas_destroy(schemas);
         cw_config_destroy(c);
-        free(out);
         return rc;
 }

@@ -1,0 +1,29 @@
+/*
+ * The embedded broker: librdkafka's mock cluster, a real Kafka-protocol
+ * broker inside this process, with every topic of the configuration
+ * created. For development, demos and tests only: data lives in memory,
+ * and only about the latest 5 MB of each partition is kept (a fixed limit
+ * of librdkafka 2.0.2's mock cluster).
+ */
+#ifndef CW_BROKER_H
+#define CW_BROKER_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+typedef struct cw_broker cw_broker_t;
+
+/* Starts `brokers` brokers on 127.0.0.1 and creates the four input topics,
+ * the warning topic and the dead-letter topic with `partitions` each.
+ * NULL with a sentence on error. */
+cw_broker_t *cw_broker_start(const cw_config_t *c, int partitions,
+                             int brokers, char *errstr, size_t errstr_size);
+
+/* "HOST:PORT[,HOST:PORT...]", valid until cw_broker_stop(). */
+const char *cw_broker_bootstraps(const cw_broker_t *b);
+
+/* NULL is a no-op. */
+void cw_broker_stop(cw_broker_t *b);
+
+#endif
