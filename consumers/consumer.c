@@ -31,6 +31,7 @@ struct input {
         struct cw_event ev;
         const char *bad;
         char bad_buf[512];
+        int64_t received;    /* after the last record fetched; -1: none */
         int64_t next_offset; /* after the last record done; -1: none */
         int64_t snapshot;    /* next_offset at the last snapshot */
 };
@@ -152,6 +153,23 @@ static void decode_head(cw_consumer_t *k, cw_stream_t stream,
 }
 
 /*
+ * Whether an empty input has fetched everything the broker had at its last
+ * fetch response (the high watermark librdkafka caches from it), as Kafka
+ * Streams (KIP-695) looks at the fetched lag: waiting for the partition
+ * EOF event instead would cost a whole fetch round (up to fetch.wait.max.ms)
+ * of latency on every caught-up input. A lock and a lookup; only empty
+ * inputs pay it.
+ */
+static int caught_up(cw_consumer_t *k, int stream, int partition,
+                     const struct input *in) {
+        int64_t lo, hi;
+        return in->received >= 0 &&
+               !rd_kafka_get_watermark_offsets(k->rk, k->c->topics[stream],
+                                               partition, &lo, &hi) &&
+               hi >= 0 && hi <= in->received;
+}
+
+/*
  * The shard's next record in processing order; 1, or 0 when it is empty or
  * waiting for an input (then *wait_ms is lowered to the time left).
  */
@@ -172,7 +190,7 @@ static int shard_next(cw_consumer_t *k, struct shard *sh, int64_t now,
                                 best = s;
                         continue;
                 }
-                if (in->eof)
+                if (in->eof || caught_up(k, s, sh->partition, in))
                         continue;
                 if (!in->empty_since)
                         in->empty_since = now;
@@ -342,7 +360,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         sh->last_rx = now;
                         for (int s = 0; s < CW_STREAM_COUNT; s++)
                                 sh->in[s].next_offset = sh->in[s].snapshot =
-                                        -1;
+                                        sh->in[s].received = -1;
                         k->shards[p] = sh;
                         if (k->hooks.assigned &&
                             k->hooks.assigned(k->hooks.opaque, p))
@@ -581,6 +599,7 @@ static void take(cw_consumer_t *k, rd_kafka_message_t *m, int64_t now) {
         }
         in->eof = 0;
         in->empty_since = 0;
+        in->received = m->offset + 1;
         sh->last_rx = now;
         if (!in->paused && in->n >= HIGH_MARK) {
                 pause_input(k, s, m->partition);
@@ -590,10 +609,16 @@ static void take(cw_consumer_t *k, rd_kafka_message_t *m, int64_t now) {
 
 int cw_consumer_poll(cw_consumer_t *k, int timeout_ms, char *errstr,
                      size_t errstr_size) {
-        ssize_t n = rd_kafka_consume_batch_queue(k->q, timeout_ms, k->batch,
-                                                 BATCH);
+        /* rd_kafka_consume_batch_queue() waits for a full batch until its
+         * timeout: wait for one message only, then take what is there. */
+        rd_kafka_message_t *first = rd_kafka_consume_queue(k->q, timeout_ms);
+        ssize_t n = 0;
         int64_t now = mono_ms();
 
+        if (first) {
+                take(k, first, now);
+                n = rd_kafka_consume_batch_queue(k->q, 0, k->batch, BATCH);
+        }
         for (ssize_t i = 0; i < n; i++)
                 take(k, k->batch[i], now);
         if (k->fatal) {

@@ -27,7 +27,8 @@ struct cw_kafka_sink {
         cw_avro_warning_encoder_t *enc;
         uint64_t produced, acked;
         uint8_t *done;          /* [RING] acknowledged, not yet passed */
-        int64_t *cause;         /* [RING] cause timestamp (ms) or -1 */
+        int64_t *cause;         /* [RING] µs from the cause to produce(), or
+                                   -1 */
         uint8_t *is_dead;       /* [RING] a dead letter, not a warning */
         uint64_t n_warnings, n_dead;
         uint32_t *lat;          /* [LAT_BUCKETS + 1] */
@@ -64,7 +65,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
         } else {
                 k->n_warnings++;
                 if (k->cause[slot] >= 0) {
-                        double ms = (double)(now_us() - k->cause[slot] * 1000) /
+                        /* Until the broker acknowledged it, whenever this
+                         * report is served. */
+                        int64_t acked_after = rd_kafka_message_latency(m);
+                        double ms = (double)(k->cause[slot] +
+                                             (acked_after > 0 ? acked_after
+                                                              : 0)) /
                                     1000.0;
                         int64_t b = (int64_t)(ms * 1000.0) / LAT_BUCKET_US;
                         k->lat[b < 0 ? 0 : b > LAT_BUCKETS ? LAT_BUCKETS : b]++;
@@ -114,7 +120,7 @@ cw_kafka_sink_t *cw_kafka_sink_new(const cw_config_t *c, const cw_schemas_t *s,
         }
         if (!has_prop(c, "linger.ms") &&
             !has_prop(c, "queue.buffering.max.ms") &&
-            rd_kafka_conf_set(conf, "linger.ms", "1", errstr, errstr_size) !=
+            rd_kafka_conf_set(conf, "linger.ms", "0", errstr, errstr_size) !=
                     RD_KAFKA_CONF_OK) {
                 rd_kafka_conf_destroy(conf);
                 goto out_free;
@@ -167,7 +173,7 @@ static uint64_t next_seq(cw_kafka_sink_t *k, int dead, int64_t cause) {
         seq = k->produced++;
         k->done[seq & RING_MASK] = 0;
         k->is_dead[seq & RING_MASK] = (uint8_t)dead;
-        k->cause[seq & RING_MASK] = cause;
+        k->cause[seq & RING_MASK] = cause >= 0 ? now_us() - cause * 1000 : -1;
         return seq;
 }
 

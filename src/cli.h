@@ -39,6 +39,7 @@ cw_config_t *cw_cli_load_config(const char *path);
 int cw_cmd_check_config(int argc, char **argv);
 int cw_cmd_replay(int argc, char **argv);
 int cw_cmd_run(int argc, char **argv);
+int cw_cmd_demo(int argc, char **argv);
 int cw_cmd_broker(int argc, char **argv);
 int cw_cmd_tail(int argc, char **argv);
 int cw_cmd_gen(int argc, char **argv);

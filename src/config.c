@@ -633,3 +633,29 @@ rd_kafka_conf_t *cw_config_kafka_conf(const cw_config_t *c, char *errstr,
         }
         return conf;
 }
+
+int cw_config_kafka_set(cw_config_t *c, const char *name, const char *value) {
+        struct cw_kafka_prop *p = NULL, *grown;
+        char *v = strdup(value), *n;
+
+        if (!v)
+                return -1;
+        for (int i = 0; i < c->n_kafka; i++)
+                if (!strcmp(c->kafka[i].name, name))
+                        p = &c->kafka[i];
+        if (p) {
+                free(p->value);
+                p->value = v;
+                return 0;
+        }
+        if (!(n = strdup(name)) ||
+            !(grown = realloc(c->kafka,
+                              (size_t)(c->n_kafka + 1) * sizeof(*grown)))) {
+                free(n);
+                free(v);
+                return -1;
+        }
+        c->kafka = grown;
+        c->kafka[c->n_kafka++] = (struct cw_kafka_prop){n, v, 0};
+        return 0;
+}

@@ -147,6 +147,11 @@ struct rd_kafka_conf_s;
 struct rd_kafka_conf_s *cw_config_kafka_conf(const cw_config_t *c,
                                              char *errstr, size_t errstr_size);
 
+/* Sets librdkafka property `name` (dotted), replacing any configured
+ * value (the demo points the configuration at its own broker). 0, or -1
+ * when memory runs out. */
+int cw_config_kafka_set(cw_config_t *c, const char *name, const char *value);
+
 /* Index of the feature named `name`, or -1. */
 int cw_config_feature(const cw_config_t *c, const char *name, size_t len);
 

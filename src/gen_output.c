@@ -117,7 +117,7 @@ cw_gen_output_t *cw_gen_output_kafka(const cw_config_t *c,
          * topic. Paced output is about latency: no lingering. */
         if (rd_kafka_conf_set(conf, "partitioner", "murmur2_random", errstr,
                               errstr_size) ||
-            rd_kafka_conf_set(conf, "linger.ms", rate > 0 ? "1" : "20", errstr,
+            rd_kafka_conf_set(conf, "linger.ms", rate > 0 ? "0" : "20", errstr,
                               errstr_size)) {
                 rd_kafka_conf_destroy(conf);
                 goto out_close;

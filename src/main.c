@@ -14,6 +14,8 @@ static const struct {
          "validate a configuration file and summarise it"},
         {"broker", cw_cmd_broker,
          "run the embedded Kafka-protocol broker (development and tests)"},
+        {"demo", cw_cmd_demo,
+         "everything in one process: broker, generator, live pipeline"},
         {"run", cw_cmd_run,
          "consume the input topics and publish warnings (live)"},
         {"replay", cw_cmd_replay,

@@ -68,10 +68,10 @@ static void on_warning(void *opaque, const struct cw_warning *w) {
         out.emitted_at = wall_ms();
         if (p->failed)
                 return;
-        if (cw_kafka_sink_warning(p->out, &out,
-                                  w->trigger == CW_TRIGGER_EVENT ? p->cause_ms
-                                                                 : -1,
-                                  err, sizeof(err))) {
+        /* A TIMER warning emitted while processing a record was caused by
+         * it too: its ts moved stream time over a day boundary. */
+        if (cw_kafka_sink_warning(p->out, &out, p->cause_ms, err,
+                                  sizeof(err))) {
                 failed(p, "warning", err);
                 return;
         }
@@ -369,6 +369,8 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
                         }
                 }
                 housekeeping(p, mono_ms());
+                if (p->o.tick && p->o.tick(p->o.opaque, p))
+                        break;
                 timeout = n ? 0 : wait >= 0 && wait < 100 ? wait : 100;
                 if (cw_consumer_poll(p->k, timeout, err, sizeof(err)))
                         failed(p, "consumer", err);

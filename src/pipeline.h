@@ -27,6 +27,9 @@ struct cw_pipeline_opts {
         void *opaque;
         /* Stats lines go to the log unless quiet (the demo shows its own). */
         int quiet;
+        /* Called between batches; a non-zero return stops the pipeline as
+         * a signal would. */
+        int (*tick)(void *opaque, const struct cw_pipeline *p);
 };
 
 /*
