@@ -492,6 +492,16 @@ cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
             rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr,
                               errstr_size) != RD_KAFKA_CONF_OK)
                 goto out_free;
+        /* librdkafka compares queued.min.messages with the length of the
+         * queue a partition's messages go to, here the consumer queue that
+         * all partitions share: at the default (100000) a few fetches of
+         * many partitions stop every fetch until a one-second timer looks
+         * again, which cut throughput to a third in bench/kafka.sh. Memory
+         * stays bounded by queued.max.messages.kbytes and HIGH_MARK. */
+        if (!has_prop(c, "queued.min.messages") &&
+            rd_kafka_conf_set(conf, "queued.min.messages", "2000000", errstr,
+                              errstr_size) != RD_KAFKA_CONF_OK)
+                goto out_free;
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
         rd_kafka_conf_set_error_cb(conf, on_error);
         rd_kafka_conf_set_opaque(conf, k);
@@ -695,6 +705,22 @@ void cw_consumer_stats(const cw_consumer_t *k, struct cw_consumer_stats *out) {
                                 out->lag += hi - lo;
                 }
         }
+}
+
+int cw_consumer_at_end(cw_consumer_t *k) {
+        int shards = 0;
+
+        for (int p = 0; k->shards && p < k->partitions; p++) {
+                if (!k->shards[p])
+                        continue;
+                shards++;
+                for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                        const struct input *in = &k->shards[p]->in[s];
+                        if (in->n || !(in->eof || caught_up(k, s, p, in)))
+                                return 0;
+                }
+        }
+        return shards > 0;
 }
 
 int64_t cw_consumer_last_received(const cw_consumer_t *k, int shard) {

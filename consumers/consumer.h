@@ -122,6 +122,10 @@ struct cw_consumer_stats {
 
 void cw_consumer_stats(const cw_consumer_t *k, struct cw_consumer_stats *out);
 
+/* Whether shards are assigned and every input of each has been read to
+ * the end the broker had at the last fetch, and processed. */
+int cw_consumer_at_end(cw_consumer_t *k);
+
 /* Monotonic ms when shard `shard` last received a record; -1 when it is
  * not assigned. */
 int64_t cw_consumer_last_received(const cw_consumer_t *k, int shard);

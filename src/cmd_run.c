@@ -10,7 +10,7 @@
 #include "schemas.h"
 
 static const char usage[] =
-        "Usage: churnwatch run -c FILE [--output FILE.jsonl]\n"
+        "Usage: churnwatch run -c FILE [--output FILE.jsonl] [--exit-at-end]\n"
         "\n"
         "Consumes the four input topics as a member of the consumer group\n"
         "kafka.group_id, runs the engine on each shard (one partition number\n"
@@ -23,7 +23,12 @@ static const char usage[] =
         "  -c, --config FILE        the configuration file\n"
         "  -o, --output FILE        also write every warning to FILE.jsonl "
         "(or - for\n"
-        "                           stdout), for debugging\n" CW_CLI_COMMON_HELP;
+        "                           stdout), for debugging\n"
+        "      --exit-at-end        stop (gracefully) once every assigned "
+        "input is\n"
+        "                           read to its end: for tests, benchmarks "
+        "and\n"
+        "                           catching up in batch\n" CW_CLI_COMMON_HELP;
 
 static volatile sig_atomic_t stop;
 
@@ -36,6 +41,7 @@ int cw_cmd_run(int argc, char **argv) {
         static const struct option longopts[] = {
                 {"config", required_argument, NULL, 'c'},
                 {"output", required_argument, NULL, 'o'},
+                {"exit-at-end", no_argument, NULL, 1},
                 CW_CLI_COMMON_OPTIONS,
                 {NULL, 0, NULL, 0}};
         struct cw_pipeline_opts o = {0};
@@ -54,6 +60,9 @@ int cw_cmd_run(int argc, char **argv) {
                         break;
                 case 'o':
                         o.output = optarg;
+                        break;
+                case 1:
+                        o.exit_at_end = 1;
                         break;
                 default:
                         rc = cw_cli_common_option(opt, optarg, usage);

@@ -371,6 +371,10 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
                 housekeeping(p, mono_ms());
                 if (p->o.tick && p->o.tick(p->o.opaque, p))
                         break;
+                if (p->o.exit_at_end && !n && cw_consumer_at_end(p->k)) {
+                        cw_info("run: every input read to its end");
+                        break;
+                }
                 timeout = n ? 0 : wait >= 0 && wait < 100 ? wait : 100;
                 if (cw_consumer_poll(p->k, timeout, err, sizeof(err)))
                         failed(p, "consumer", err);

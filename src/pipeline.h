@@ -27,6 +27,9 @@ struct cw_pipeline_opts {
         void *opaque;
         /* Stats lines go to the log unless quiet (the demo shows its own). */
         int quiet;
+        /* Stop once every assigned input is read to its end (tests,
+         * benchmarks, catching up in batch). */
+        int exit_at_end;
         /* Called between batches; a non-zero return stops the pipeline as
          * a signal would. */
         int (*tick)(void *opaque, const struct cw_pipeline *p);

@@ -1,0 +1,132 @@
+#!/bin/sh
+# Kafka figures of the README, through the embedded broker (`churnwatch
+# broker`, librdkafka's mock cluster) on this machine:
+#
+#  1. throughput: events/s of `churnwatch run --exit-at-end` (decode, merge,
+#     engine, warnings produced and acknowledged, offsets committed) against
+#     `kcat -C` reading the same four topics (one kcat per topic, in
+#     parallel, to /dev/null), on the same preloaded broker, alternately;
+#     medians of RUNS runs. churnwatch's time runs from its assignment to
+#     its end (the mock cluster's group join takes a fixed ~3 s that kcat's
+#     partition assignment does not need).
+#  2. latency: `gen --rate RATE` produces live while `run` consumes (with
+#     bench/latency.cfg, whose extra rule makes many warnings); run
+#     reports event-to-warning latency (the input record's timestamp to the
+#     broker's acknowledgement of the warning) for every warning caused by
+#     a record; medians over RUNS runs of each run's p50 and p99.
+#
+#   bench/kafka.sh [--customers N] [--days N] [--partitions N] [--runs N]
+#                  [--rate EV/S] [--seconds S]
+set -eu
+cd "$(dirname "$0")/.."
+customers=20000
+days=60
+lat_customers=3000
+partitions=16
+runs=5
+rate=1000
+seconds=30
+while [ $# -gt 0 ]; do
+        case $1 in
+        --customers) customers=$2 ;;
+        --days) days=$2 ;;
+        --partitions) partitions=$2 ;;
+        --runs) runs=$2 ;;
+        --rate) rate=$2 ;;
+        --seconds) seconds=$2 ;;
+        *) echo "usage: $0 [--customers N] [--days N] [--partitions N] [--runs N] [--rate EV/S] [--seconds S]" >&2; exit 2 ;;
+        esac
+        shift 2
+done
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j2 >/dev/null
+bin=$PWD/build/churnwatch
+tmp=$(mktemp -d)
+bpid=
+trap '[ -n "$bpid" ] && kill $bpid 2>/dev/null; rm -rf "$tmp"' EXIT
+
+# start_broker PARTITIONS: $bs, $bpid, and $tmp/cw.cfg (the contract's
+# example pointed at it).
+start_broker() {
+        [ -n "$bpid" ] && kill $bpid 2>/dev/null && wait $bpid 2>/dev/null || true
+        "$bin" broker -c tests/configs/good/contract.cfg --partitions "$1" \
+                >"$tmp/broker.out" 2>"$tmp/broker.err" &
+        bpid=$!
+        for _ in $(seq 50); do
+                grep -q '^bootstrap=' "$tmp/broker.out" 2>/dev/null && break
+                sleep 0.1
+        done
+        bs=$(head -n 1 "$tmp/broker.out" | sed 's/^bootstrap=//')
+        sed "s/127.0.0.1:9092/$bs/" tests/configs/good/contract.cfg >"$tmp/cw.cfg"
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# Seconds between two of run's log timestamps (first match of each).
+log_span() {
+        /usr/bin/python3 - "$1" "$2" "$3" <<'PY'
+import sys, datetime
+def at(pat):
+    for line in open(sys.argv[1]):
+        if pat in line:
+            return datetime.datetime.strptime(line.split()[0], "%Y-%m-%dT%H:%M:%S.%fZ")
+    sys.exit("no line with " + pat)
+print((at(sys.argv[3]) - at(sys.argv[2])).total_seconds())
+PY
+}
+
+echo "# $(nproc) cores, $(date -u +%Y-%m-%d), librdkafka $(pkg-config --modversion rdkafka), embedded broker"
+start_broker "$partitions"
+"$bin" gen -c "$tmp/cw.cfg" --customers "$customers" --days "$days" 2>"$tmp/gen.err"
+events=$(sed -n 's/.* \([0-9]*\) events in .*/\1/p' "$tmp/gen.err")
+echo "## throughput: $events events ($customers customers x $days days), $partitions partitions per topic, $runs runs"
+: >"$tmp/kcat"
+: >"$tmp/run"
+for i in $(seq "$runs"); do
+        t0=$(date +%s.%N)
+        pids=
+        for t in purchases logins support-tickets surveys; do
+                kcat -b "$bs" -C -t "$t" -o beginning -e -q >/dev/null 2>&1 &
+                pids="$pids $!"
+        done
+        wait $pids
+        t1=$(date +%s.%N)
+        echo "$events / ($t1 - $t0)" | bc -l >>"$tmp/kcat"
+        sed "s/group_id = \"churnwatch\"/group_id = \"bench-$i\"/" "$tmp/cw.cfg" >"$tmp/run.cfg"
+        "$bin" run -c "$tmp/run.cfg" --exit-at-end 2>"$tmp/run.err"
+        grep -q "every input read to its end" "$tmp/run.err"
+        span=$(log_span "$tmp/run.err" "assigned" "every input read to its end")
+        echo "$events / $span" | bc -l >>"$tmp/run"
+done
+k=$(median <"$tmp/kcat")
+r=$(median <"$tmp/run")
+printf 'kcat -C (4 topics in parallel):   %.0f events/s\n' "$k"
+printf 'churnwatch run (end to end):      %.0f events/s\n' "$r"
+printf 'ratio:                            %.2f (target >= 0.8)\n' "$(echo "$r / $k" | bc -l)"
+
+echo "## latency: gen --rate $rate for ${seconds} s while run consumes (fetch.wait.max.ms = 1), $runs runs"
+: >"$tmp/p50"
+: >"$tmp/p99"
+# About 0.7 events per customer and day.
+d=$(( (seconds * rate * 10 / 7 + lat_customers - 1) / lat_customers ))
+for i in $(seq "$runs"); do
+        start_broker 4
+        sed "s/127.0.0.1:9092/$bs\"; fetch_wait_max_ms = \"1/" \
+                bench/latency.cfg >"$tmp/lat.cfg"
+        "$bin" run -c "$tmp/lat.cfg" 2>"$tmp/lat.err" &
+        rpid=$!
+        for _ in $(seq 100); do
+                grep -q "assigned" "$tmp/lat.err" && break
+                sleep 0.1
+        done
+        "$bin" gen -c "$tmp/lat.cfg" --customers "$lat_customers" --days "$d" \
+                --rate "$rate" --start "$(date -u -d "-$d days" +%Y-%m-%d)" 2>/dev/null
+        sleep 1
+        kill -TERM $rpid
+        wait $rpid
+        line=$(grep 'stats:' "$tmp/lat.err" | tail -n 1)
+        echo "$line" | sed -n 's/.*p50 \([0-9.]*\) ms.*/\1/p' >>"$tmp/p50"
+        echo "$line" | sed -n 's/.*p99 \([0-9.]*\) ms.*/\1/p' >>"$tmp/p99"
+done
+printf 'event-to-warning latency at %s events/s: p50 %s ms, p99 %s ms (target p99 <= 10 ms)\n' \
+        "$rate" "$(median <"$tmp/p50")" "$(median <"$tmp/p99")"
