@@ -1,7 +1,7 @@
 #!/bin/sh
-# The main job until `churnwatch demo` exists: generates a synthetic
-# population (with churn labels) and replays it through the example
-# configuration, then shows the first warnings and the summary.
+# File replay of a synthetic population: generates it (with churn labels)
+# and replays it through the example configuration, then shows the first
+# warnings and the summary.
 # Usage: examples/replay-example.sh [BUILD_DIR]   (default: build)
 set -eu
 cd "$(dirname "$0")/.."
