@@ -440,13 +440,6 @@ static int check_topics(cw_consumer_t *k, char *errstr, size_t errstr_size) {
         return 0;
 }
 
-static int has_prop(const cw_config_t *c, const char *name) {
-        for (int i = 0; i < c->n_kafka; i++)
-                if (!strcmp(c->kafka[i].name, name))
-                        return 1;
-        return 0;
-}
-
 cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
                                const struct cw_consumer_hooks *hooks,
                                char *errstr, size_t errstr_size) {
@@ -475,7 +468,7 @@ cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
                         goto out_free;
         if (!(conf = cw_config_kafka_conf(c, errstr, errstr_size)))
                 goto out_free;
-        if (!has_prop(c, "group.id")) {
+        if (!cw_config_kafka_has(c, "group.id")) {
                 snprintf(errstr, errstr_size,
                          "%s: no consumer group: set kafka = { group_id = "
                          "\"churnwatch\"; ... };",
@@ -488,7 +481,7 @@ cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
                         goto out_free;
         /* A new group starts at the beginning of the topics, so that no
          * event already there is missed; the user may say otherwise. */
-        if (!has_prop(c, "auto.offset.reset") &&
+        if (!cw_config_kafka_has(c, "auto.offset.reset") &&
             rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr,
                               errstr_size) != RD_KAFKA_CONF_OK)
                 goto out_free;
@@ -498,7 +491,7 @@ cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
          * many partitions stop every fetch until a one-second timer looks
          * again, which cut throughput to a third in bench/kafka.sh. Memory
          * stays bounded by queued.max.messages.kbytes and HIGH_MARK. */
-        if (!has_prop(c, "queued.min.messages") &&
+        if (!cw_config_kafka_has(c, "queued.min.messages") &&
             rd_kafka_conf_set(conf, "queued.min.messages", "2000000", errstr,
                               errstr_size) != RD_KAFKA_CONF_OK)
                 goto out_free;

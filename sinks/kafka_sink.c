@@ -86,13 +86,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
         }
 }
 
-static int has_prop(const cw_config_t *c, const char *name) {
-        for (int i = 0; i < c->n_kafka; i++)
-                if (!strcmp(c->kafka[i].name, name))
-                        return 1;
-        return 0;
-}
-
 cw_kafka_sink_t *cw_kafka_sink_new(const cw_config_t *c, const cw_schemas_t *s,
                                    char *errstr, size_t errstr_size) {
         cw_kafka_sink_t *k = calloc(1, sizeof(*k));
@@ -118,8 +111,8 @@ cw_kafka_sink_t *cw_kafka_sink_new(const cw_config_t *c, const cw_schemas_t *s,
                 rd_kafka_conf_destroy(conf);
                 goto out_free;
         }
-        if (!has_prop(c, "linger.ms") &&
-            !has_prop(c, "queue.buffering.max.ms") &&
+        if (!cw_config_kafka_has(c, "linger.ms") &&
+            !cw_config_kafka_has(c, "queue.buffering.max.ms") &&
             rd_kafka_conf_set(conf, "linger.ms", "0", errstr, errstr_size) !=
                     RD_KAFKA_CONF_OK) {
                 rd_kafka_conf_destroy(conf);

@@ -642,7 +642,7 @@ int cw_config_kafka_set(cw_config_t *c, const char *name, const char *value) {
                 return -1;
         for (int i = 0; i < c->n_kafka; i++)
                 if (!strcmp(c->kafka[i].name, name))
-                        p = &c->kafka[i];
+                        p = &c->kafka[i]; /* the last one counts */
         if (p) {
                 free(p->value);
                 p->value = v;
@@ -657,5 +657,12 @@ int cw_config_kafka_set(cw_config_t *c, const char *name, const char *value) {
         }
         c->kafka = grown;
         c->kafka[c->n_kafka++] = (struct cw_kafka_prop){n, v, 0};
+        return 0;
+}
+
+int cw_config_kafka_has(const cw_config_t *c, const char *name) {
+        for (int i = 0; i < c->n_kafka; i++)
+                if (!strcmp(c->kafka[i].name, name))
+                        return 1;
         return 0;
 }

@@ -152,6 +152,9 @@ struct rd_kafka_conf_s *cw_config_kafka_conf(const cw_config_t *c,
  * when memory runs out. */
 int cw_config_kafka_set(cw_config_t *c, const char *name, const char *value);
 
+/* Whether librdkafka property `name` (dotted) is configured. */
+int cw_config_kafka_has(const cw_config_t *c, const char *name);
+
 /* Index of the feature named `name`, or -1. */
 int cw_config_feature(const cw_config_t *c, const char *name, size_t len);
 
