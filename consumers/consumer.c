@@ -8,6 +8,7 @@
 
 #include "decode.h"
 #include "fastread.h"
+#include "clock.h"
 #include "log.h"
 
 /* Messages taken from librdkafka per poll. */
@@ -24,7 +25,7 @@
 struct input {
         rd_kafka_message_t **q;
         size_t cap, head, n;
-        int eof;             /* seen at its end since its last record */
+        int eof; /* seen at its end since its last record */
         int paused;
         int64_t empty_since; /* ms the shard started waiting for it; 0 */
         int decoded;         /* q[head] decoded into ev, or found bad */
@@ -56,18 +57,6 @@ struct cw_consumer {
         char fatal_err[512];
         uint64_t bad, idle_waits;
 };
-
-static int64_t wall_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int stream_of(const cw_consumer_t *k, const char *topic) {
         for (int s = 0; s < CW_STREAM_COUNT; s++)
@@ -141,7 +130,7 @@ static void decode_head(cw_consumer_t *k, cw_stream_t stream,
                 snprintf(in->bad_buf, sizeof(in->bad_buf), "%s", err);
         } else if (cw_event_check(&in->ev, err, sizeof(err))) {
                 snprintf(in->bad_buf, sizeof(in->bad_buf), "%s", err);
-        } else if (in->ev.ts > wall_ms() + k->c->max_future_ms) {
+        } else if (in->ev.ts > cw_wall_ms() + k->c->max_future_ms) {
                 snprintf(in->bad_buf, sizeof(in->bad_buf),
                          "ts %" PRId64 " is more than max_future (%" PRId64
                          " ms) ahead of the wall clock",
@@ -336,10 +325,9 @@ static int revoke_all(cw_consumer_t *k) {
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                         rd_kafka_topic_partition_list_t *parts,
-                         void *opaque) {
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
         cw_consumer_t *k = opaque;
-        int64_t now = mono_ms();
+        int64_t now = cw_mono_ms();
 
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
                 if (!check_copartitioned(k, parts)) {
@@ -431,9 +419,9 @@ static int check_topics(cw_consumer_t *k, char *errstr, size_t errstr_size) {
                          "the input topics have different partition counts: "
                          "%s %d, %s %d, %s %d, %s %d; co-partitioning needs "
                          "them equal (and keyed by customer_id alike)",
-                         k->c->topics[0], counts[0], k->c->topics[1],
-                         counts[1], k->c->topics[2], counts[2],
-                         k->c->topics[3], counts[3]);
+                         k->c->topics[0], counts[0], k->c->topics[1], counts[1],
+                         k->c->topics[2], counts[2], k->c->topics[3],
+                         counts[3]);
                 return -1;
         }
         k->partitions = counts[0];
@@ -566,10 +554,10 @@ static void pause_input(cw_consumer_t *k, int stream, int partition) {
 
 static void take(cw_consumer_t *k, rd_kafka_message_t *m, int64_t now) {
         int s = stream_of(k, rd_kafka_topic_name(m->rkt));
-        struct shard *sh = s >= 0 && m->partition >= 0 &&
-                                           m->partition < k->partitions
-                                   ? k->shards[m->partition]
-                                   : NULL;
+        struct shard *sh =
+                s >= 0 && m->partition >= 0 && m->partition < k->partitions
+                        ? k->shards[m->partition]
+                        : NULL;
         struct input *in = sh ? &sh->in[s] : NULL;
 
         if (m->err) {
@@ -616,7 +604,7 @@ int cw_consumer_poll(cw_consumer_t *k, int timeout_ms, char *errstr,
          * timeout: wait for one message only, then take what is there. */
         rd_kafka_message_t *first = rd_kafka_consume_queue(k->q, timeout_ms);
         ssize_t n = 0;
-        int64_t now = mono_ms();
+        int64_t now = cw_mono_ms();
 
         if (first) {
                 take(k, first, now);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "sink.h"
 
 /*
@@ -26,23 +27,17 @@ struct cw_kafka_sink {
         rd_kafka_topic_t *warnings, *dead_letter;
         cw_avro_warning_encoder_t *enc;
         uint64_t produced, acked;
-        uint8_t *done;          /* [RING] acknowledged, not yet passed */
-        int64_t *cause;         /* [RING] µs from the cause to produce(), or
-                                   -1 */
-        uint8_t *is_dead;       /* [RING] a dead letter, not a warning */
+        uint8_t *done;    /* [RING] acknowledged, not yet passed */
+        int64_t *cause;   /* [RING] µs from the cause to produce(), or
+                             -1 */
+        uint8_t *is_dead; /* [RING] a dead letter, not a warning */
         uint64_t n_warnings, n_dead;
-        uint32_t *lat;          /* [LAT_BUCKETS + 1] */
+        uint32_t *lat; /* [LAT_BUCKETS + 1] */
         uint64_t lat_n;
         double lat_max_ms;
         int failed;
         char fail_err[512];
 };
-
-static int64_t now_us(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
                         void *opaque) {
@@ -68,10 +63,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
                         /* Until the broker acknowledged it, whenever this
                          * report is served. */
                         int64_t acked_after = rd_kafka_message_latency(m);
-                        double ms = (double)(k->cause[slot] +
-                                             (acked_after > 0 ? acked_after
-                                                              : 0)) /
-                                    1000.0;
+                        double ms =
+                                (double)(k->cause[slot] +
+                                         (acked_after > 0 ? acked_after : 0)) /
+                                1000.0;
                         int64_t b = (int64_t)(ms * 1000.0) / LAT_BUCKET_US;
                         k->lat[b < 0 ? 0 : b > LAT_BUCKETS ? LAT_BUCKETS : b]++;
                         k->lat_n++;
@@ -166,7 +161,8 @@ static uint64_t next_seq(cw_kafka_sink_t *k, int dead, int64_t cause) {
         seq = k->produced++;
         k->done[seq & RING_MASK] = 0;
         k->is_dead[seq & RING_MASK] = (uint8_t)dead;
-        k->cause[seq & RING_MASK] = cause >= 0 ? now_us() - cause * 1000 : -1;
+        k->cause[seq & RING_MASK] =
+                cause >= 0 ? cw_wall_us() - cause * 1000 : -1;
         return seq;
 }
 
@@ -182,8 +178,7 @@ static uint64_t next_seq(cw_kafka_sink_t *k, int dead, int64_t cause) {
 /* A message that was never queued fails the sink: its sequence number will
  * never be acknowledged, and nothing after it may commit. */
 static int unqueued(cw_kafka_sink_t *k, rd_kafka_topic_t *t,
-                    rd_kafka_resp_err_t err, char *errstr,
-                    size_t errstr_size) {
+                    rd_kafka_resp_err_t err, char *errstr, size_t errstr_size) {
         snprintf(errstr, errstr_size, "topic %s: %s", rd_kafka_topic_name(t),
                  rd_kafka_err2str(err));
         if (!k->failed)
@@ -221,21 +216,20 @@ int cw_kafka_sink_dead_letter(cw_kafka_sink_t *k, const rd_kafka_message_t *m,
         snprintf(part, sizeof(part), "%" PRId32, m->partition);
         snprintf(off, sizeof(off), "%" PRId64, m->offset);
         seq = next_seq(k, 1, -1);
-        PRODUCE_RETRYING(
-                k, err, RD_KAFKA_V_RKT(k->dead_letter),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_KEY(m->key, m->key_len),
-                RD_KAFKA_V_VALUE(m->payload, m->len),
-                RD_KAFKA_V_HEADER("churnwatch.error", why, (ssize_t)strlen(why)),
-                RD_KAFKA_V_HEADER("churnwatch.topic", topic,
-                                  (ssize_t)strlen(topic)),
-                RD_KAFKA_V_HEADER("churnwatch.partition", part,
-                                  (ssize_t)strlen(part)),
-                RD_KAFKA_V_HEADER("churnwatch.offset", off,
-                                  (ssize_t)strlen(off)),
-                RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq));
-        return err ? unqueued(k, k->dead_letter, err, errstr, errstr_size)
-                   : 0;
+        PRODUCE_RETRYING(k, err, RD_KAFKA_V_RKT(k->dead_letter),
+                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                         RD_KAFKA_V_KEY(m->key, m->key_len),
+                         RD_KAFKA_V_VALUE(m->payload, m->len),
+                         RD_KAFKA_V_HEADER("churnwatch.error", why,
+                                           (ssize_t)strlen(why)),
+                         RD_KAFKA_V_HEADER("churnwatch.topic", topic,
+                                           (ssize_t)strlen(topic)),
+                         RD_KAFKA_V_HEADER("churnwatch.partition", part,
+                                           (ssize_t)strlen(part)),
+                         RD_KAFKA_V_HEADER("churnwatch.offset", off,
+                                           (ssize_t)strlen(off)),
+                         RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq));
+        return err ? unqueued(k, k->dead_letter, err, errstr, errstr_size) : 0;
 }
 
 void cw_kafka_sink_poll(cw_kafka_sink_t *k, int timeout_ms) {
@@ -262,8 +256,8 @@ int cw_kafka_sink_flush(cw_kafka_sink_t *k, int timeout_ms) {
                 now = (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
                 if (now >= until)
                         return -1;
-                rd_kafka_flush(k->rk, (int)(until - now < 100 ? until - now
-                                                              : 100));
+                rd_kafka_flush(k->rk,
+                               (int)(until - now < 100 ? until - now : 100));
                 rd_kafka_poll(k->rk, 0);
         }
         return k->failed ? -1 : 0;

@@ -73,10 +73,10 @@ int cw_kafka_sink_failed(const cw_kafka_sink_t *k, char *errstr,
                          size_t errstr_size);
 
 struct cw_kafka_sink_stats {
-        uint64_t warnings;      /* acknowledged */
-        uint64_t dead_letters;  /* acknowledged */
-        uint64_t latency_n;     /* warnings with a cause timestamp */
-        double latency_p50_ms;  /* event timestamp to acknowledgement */
+        uint64_t warnings;     /* acknowledged */
+        uint64_t dead_letters; /* acknowledged */
+        uint64_t latency_n;    /* warnings with a cause timestamp */
+        double latency_p50_ms; /* event timestamp to acknowledgement */
         double latency_p99_ms;
         double latency_max_ms;
 };

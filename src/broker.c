@@ -10,8 +10,8 @@ struct cw_broker {
         rd_kafka_mock_cluster_t *mc;
 };
 
-cw_broker_t *cw_broker_start(const cw_config_t *c, int partitions,
-                             int brokers, char *errstr, size_t errstr_size) {
+cw_broker_t *cw_broker_start(const cw_config_t *c, int partitions, int brokers,
+                             char *errstr, size_t errstr_size) {
         cw_broker_t *b = calloc(1, sizeof(*b));
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         const char *topics[CW_STREAM_COUNT + 2];
@@ -31,8 +31,7 @@ cw_broker_t *cw_broker_start(const cw_config_t *c, int partitions,
                 return NULL;
         }
         if (!(b->mc = rd_kafka_mock_cluster_new(b->rk, brokers))) {
-                snprintf(errstr, errstr_size,
-                         "cannot start the mock cluster");
+                snprintf(errstr, errstr_size, "cannot start the mock cluster");
                 goto out_stop;
         }
         for (int s = 0; s < CW_STREAM_COUNT; s++)
@@ -40,8 +39,9 @@ cw_broker_t *cw_broker_start(const cw_config_t *c, int partitions,
         topics[CW_STREAM_COUNT] = c->warnings_topic;
         topics[CW_STREAM_COUNT + 1] = c->dead_letter_topic;
         for (int i = 0; i < CW_STREAM_COUNT + 2; i++) {
-                rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(
-                        b->mc, topics[i], partitions, brokers < 3 ? brokers : 3);
+                rd_kafka_resp_err_t e =
+                        rd_kafka_mock_topic_create(b->mc, topics[i], partitions,
+                                                   brokers < 3 ? brokers : 3);
                 if (e) {
                         snprintf(errstr, errstr_size, "creating topic %s: %s",
                                  topics[i], rd_kafka_err2str(e));

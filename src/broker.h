@@ -17,8 +17,8 @@ typedef struct cw_broker cw_broker_t;
 /* Starts `brokers` brokers on 127.0.0.1 and creates the four input topics,
  * the warning topic and the dead-letter topic with `partitions` each.
  * NULL with a sentence on error. */
-cw_broker_t *cw_broker_start(const cw_config_t *c, int partitions,
-                             int brokers, char *errstr, size_t errstr_size);
+cw_broker_t *cw_broker_start(const cw_config_t *c, int partitions, int brokers,
+                             char *errstr, size_t errstr_size);
 
 /* "HOST:PORT[,HOST:PORT...]", valid until cw_broker_stop(). */
 const char *cw_broker_bootstraps(const cw_broker_t *b);

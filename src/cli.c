@@ -1,5 +1,7 @@
 /* What every command shares: the common options and loading the config. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
 #include "log.h"
@@ -47,4 +49,22 @@ cw_config_t *cw_cli_load_config(const char *path) {
                 cw_error("%s", diags.msgs[i]);
         cw_diags_free(&diags);
         return c;
+}
+
+int cw_cli_parse_int(const char *cmd, const char *opt, const char *s, long lo,
+                     long hi, int *out) {
+        char *end;
+        long v;
+
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno || end == s || *end || v < lo || v > hi) {
+                fprintf(stderr,
+                        "churnwatch %s: %s '%s': use a whole number from "
+                        "%ld to %ld\n",
+                        cmd, opt, s, lo, hi);
+                return -1;
+        }
+        *out = (int)v;
+        return 0;
 }

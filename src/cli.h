@@ -32,6 +32,11 @@
 #define CW_CLI_CONTINUE (-2)
 int cw_cli_common_option(int opt, const char *arg, const char *usage);
 
+/* Parses a whole number in [lo, hi] into *out; -1 after saying on stderr
+ * what `opt` of command `cmd` takes. */
+int cw_cli_parse_int(const char *cmd, const char *opt, const char *s, long lo,
+                     long hi, int *out);
+
 /* Loads and validates a configuration, logging every problem as an error;
  * NULL when there was one. */
 cw_config_t *cw_cli_load_config(const char *path);

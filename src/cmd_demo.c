@@ -22,6 +22,7 @@
 #include "config.h"
 #include "gen.h"
 #include "gen_output.h"
+#include "clock.h"
 #include "log.h"
 #include "pipeline.h"
 #include "schemas.h"
@@ -55,7 +56,8 @@ static const char usage[] =
         "5000)\n"
         "  -p, --partitions N       partitions per topic (default 4)\n"
         "      --duration S         stop after S seconds (default: when done)\n"
-        "  -s, --seed S             random seed (default 1)\n" CW_CLI_COMMON_HELP;
+        "  -s, --seed S             random seed (default "
+        "1)\n" CW_CLI_COMMON_HELP;
 
 /* The contract's example configuration (CONTRACT.md section 3). */
 static const char default_config[] =
@@ -119,12 +121,6 @@ struct demo {
         double start, last_status;
 };
 
-static double now_s(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void *generate(void *opaque) {
         struct demo *d = opaque;
         char err[1024];
@@ -171,9 +167,8 @@ static void show_warning(void *opaque, const struct cw_warning *w) {
         for (int i = 0; i < w->n_reasons && off < sizeof(detail); i++)
                 off += (size_t)snprintf(detail + off, sizeof(detail) - off,
                                         "%s%s", i ? "," : "", w->reasons[i]);
-        for (int i = 0; !w->n_reasons && i < w->n_features &&
-                        off < sizeof(detail);
-             i++)
+        for (int i = 0;
+             !w->n_reasons && i < w->n_features && off < sizeof(detail); i++)
                 off += (size_t)snprintf(detail + off, sizeof(detail) - off,
                                         "%s%s=%g", i ? " " : "",
                                         w->features[i].name,
@@ -199,7 +194,7 @@ static int tick(void *opaque, const cw_pipeline_t *p) {
         struct demo *d = opaque;
         struct cw_pipeline_stats st;
         unsigned long long seen;
-        double now = now_s();
+        double now = cw_mono_s();
         int done = atomic_load(&d->gen_done);
 
         cw_pipeline_stats(p, &st);
@@ -260,7 +255,7 @@ static void summary(const struct demo *d, const cw_pipeline_t *p) {
                " processed (%" PRIu64 " late, %" PRIu64
                " dead letters); %" PRIu64 " FIRING and %" PRIu64
                " RESOLVED warnings.\n",
-               now_s() - d->start, d->generated,
+               cw_mono_s() - d->start, d->generated,
                st.events[0] + st.events[1] + st.events[2] + st.events[3],
                st.late, st.dead_letters, d->firing, d->resolved);
         printf("Churners (ground truth): %d of %d customers. Warned before "
@@ -304,24 +299,6 @@ static cw_config_t *load_default(void) {
         return c;
 }
 
-static int parse_int(const char *opt, const char *s, long lo, long hi,
-                     int *out) {
-        char *end;
-        long v;
-
-        errno = 0;
-        v = strtol(s, &end, 10);
-        if (errno || end == s || *end || v < lo || v > hi) {
-                fprintf(stderr,
-                        "churnwatch demo: %s '%s': use a whole number from "
-                        "%ld to %ld\n",
-                        opt, s, lo, hi);
-                return -1;
-        }
-        *out = (int)v;
-        return 0;
-}
-
 int cw_cmd_demo(int argc, char **argv) {
         static const struct option longopts[] = {
                 {"config", required_argument, NULL, 'c'},
@@ -346,31 +323,32 @@ int cw_cmd_demo(int argc, char **argv) {
         pthread_t gen_thread;
         int gen_started = 0;
 
-        while ((opt = getopt_long(argc, argv, "c:n:d:p:s:h", longopts,
-                                  NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, "c:n:d:p:s:h", longopts, NULL)) !=
+               -1) {
                 int bad = 0;
                 switch (opt) {
                 case 'c':
                         cfg_path = optarg;
                         break;
                 case 'n':
-                        bad = parse_int("--customers", optarg, 1, 10000000,
-                                        &d.customers);
+                        bad = cw_cli_parse_int("demo", "--customers", optarg, 1,
+                                               10000000, &d.customers);
                         break;
                 case 'd':
-                        bad = parse_int("--days", optarg, 1, 3650, &d.days);
+                        bad = cw_cli_parse_int("demo", "--days", optarg, 1,
+                                               3650, &d.days);
                         break;
                 case 'p':
-                        bad = parse_int("--partitions", optarg, 1, 256,
-                                        &partitions);
+                        bad = cw_cli_parse_int("demo", "--partitions", optarg,
+                                               1, 256, &partitions);
                         break;
                 case 2:
-                        bad = parse_int("--duration", optarg, 1, 86400 * 365,
-                                        &d.duration);
+                        bad = cw_cli_parse_int("demo", "--duration", optarg, 1,
+                                               86400 * 365, &d.duration);
                         break;
                 case 's':
-                        bad = parse_int("--seed", optarg, 0, 2147483647,
-                                        &seed);
+                        bad = cw_cli_parse_int("demo", "--seed", optarg, 0,
+                                               2147483647, &seed);
                         break;
                 case 1:
                         d.rate = strtod(optarg, &end);
@@ -426,8 +404,8 @@ int cw_cmd_demo(int argc, char **argv) {
         d.c = c;
         d.schemas = schemas;
         if (!(d.g = cw_gen_new(&gp, err, sizeof(err))) ||
-            !(d.first_warned = malloc((size_t)d.customers *
-                                      sizeof(*d.first_warned)))) {
+            !(d.first_warned =
+                      malloc((size_t)d.customers * sizeof(*d.first_warned)))) {
                 cw_error("demo: %s", d.g ? "out of memory" : err);
                 goto out_free;
         }
@@ -446,7 +424,7 @@ int cw_cmd_demo(int argc, char **argv) {
         cw_info("demo: embedded broker at %s (development use only); %d "
                 "customers over %d days at %.0f events/s; Ctrl-C stops",
                 cw_broker_bootstraps(b), d.customers, d.days, d.rate);
-        d.start = d.last_status = now_s();
+        d.start = d.last_status = cw_mono_s();
         if (pthread_create(&gen_thread, NULL, generate, &d)) {
                 cw_error("demo: cannot start the generator thread");
                 goto out_free;

@@ -70,25 +70,6 @@ static double now_s(void) {
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A whole number in [lo, hi], or -1 with a sentence on stderr. */
-static int parse_count(const char *opt, const char *s, long lo, long hi,
-                       int *out) {
-        char *end;
-        long v;
-
-        errno = 0;
-        v = strtol(s, &end, 10);
-        if (errno || end == s || *end || v < lo || v > hi) {
-                fprintf(stderr,
-                        "churnwatch gen: %s '%s': use a whole number from "
-                        "%ld to %ld\n",
-                        opt, s, lo, hi);
-                return -1;
-        }
-        *out = (int)v;
-        return 0;
-}
-
 static int parse_seed(const char *s, uint64_t *out) {
         char *end;
         unsigned long long v;
@@ -115,13 +96,13 @@ static int take_option(int opt, struct gen_opts *o) {
                 o->cfg_path = optarg;
                 break;
         case 'n':
-                if (parse_count("--customers", optarg, 1, CW_GEN_MAX_CUSTOMERS,
-                                &o->p.customers))
+                if (cw_cli_parse_int("gen", "--customers", optarg, 1,
+                                     CW_GEN_MAX_CUSTOMERS, &o->p.customers))
                         return CW_EXIT_USAGE;
                 break;
         case 'd':
-                if (parse_count("--days", optarg, 1, CW_GEN_MAX_DAYS,
-                                &o->p.days))
+                if (cw_cli_parse_int("gen", "--days", optarg, 1,
+                                     CW_GEN_MAX_DAYS, &o->p.days))
                         return CW_EXIT_USAGE;
                 break;
         case 's':

@@ -52,8 +52,7 @@ int cw_cmd_run(int argc, char **argv) {
         cw_schemas_t *s;
         cw_pipeline_t *p;
 
-        while ((opt = getopt_long(argc, argv, "c:o:h", longopts, NULL)) !=
-               -1) {
+        while ((opt = getopt_long(argc, argv, "c:o:h", longopts, NULL)) != -1) {
                 switch (opt) {
                 case 'c':
                         cfg_path = optarg;

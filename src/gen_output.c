@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "avro_file.h"
+#include "clock.h"
 #include "encode.h"
 
 static const char *const file_names[CW_STREAM_COUNT] = {
@@ -27,12 +28,6 @@ struct cw_gen_output {
         char path[CW_STREAM_COUNT][PATH_MAX];
         char err[PATH_MAX + 1024]; /* a path and what went wrong there */
 };
-
-static double now_s(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static cw_gen_output_t *new_output(const cw_schemas_t *s, char *errstr,
                                    size_t errstr_size) {
@@ -72,8 +67,8 @@ cw_gen_output_t *cw_gen_output_files(const char *dir, const cw_schemas_t *s,
                 return NULL;
         for (int st = 0; st < CW_STREAM_COUNT; st++) {
                 if ((size_t)snprintf(o->path[st], sizeof(o->path[st]), "%s/%s",
-                                     dir, file_names[st]) >=
-                    sizeof(o->path[st])) {
+                                     dir,
+                                     file_names[st]) >= sizeof(o->path[st])) {
                         snprintf(errstr, errstr_size,
                                  "%s: the folder name is too long", dir);
                         goto out_close;
@@ -134,7 +129,7 @@ cw_gen_output_t *cw_gen_output_kafka(const cw_config_t *c,
                          c->topics[st]);
                 o->topic[st] = rd_kafka_topic_new(o->rk, c->topics[st], NULL);
         }
-        o->start = now_s();
+        o->start = cw_mono_s();
         return o;
 out_close:
         cw_gen_output_close(o, NULL, 0);
@@ -164,7 +159,8 @@ static int produce(cw_gen_output_t *o, const struct cw_event *ev,
         rd_kafka_poll(o->rk, 0);
         o->sent++;
         if (o->rate > 0) {
-                double ahead = o->start + (double)o->sent / o->rate - now_s();
+                double ahead =
+                        o->start + (double)o->sent / o->rate - cw_mono_s();
                 if (ahead > 0.001) {
                         struct timespec t = {
                                 (time_t)ahead,
@@ -201,8 +197,7 @@ const char *cw_gen_output_error(const cw_gen_output_t *o) {
         return o->err;
 }
 
-int cw_gen_output_close(cw_gen_output_t *o, char *errstr,
-                        size_t errstr_size) {
+int cw_gen_output_close(cw_gen_output_t *o, char *errstr, size_t errstr_size) {
         char err[sizeof(o->err) + 64];
         int rc = 0;
 

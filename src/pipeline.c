@@ -9,6 +9,7 @@
 #include "consumer.h"
 #include "engine.h"
 #include "kafka_sink.h"
+#include "clock.h"
 #include "log.h"
 #include "sink.h"
 
@@ -42,18 +43,6 @@ struct cw_pipeline {
         uint64_t stats_events, stats_warnings, stats_dead; /* at last line */
 };
 
-static int64_t mono_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void failed(cw_pipeline_t *p, const char *what, const char *err) {
         if (!p->failed)
                 snprintf(p->err, sizeof(p->err), "%s: %s", what, err);
@@ -65,7 +54,7 @@ static void on_warning(void *opaque, const struct cw_warning *w) {
         struct cw_warning out = *w;
         char err[512];
 
-        out.emitted_at = wall_ms();
+        out.emitted_at = cw_wall_ms();
         if (p->failed)
                 return;
         /* A TIMER warning emitted while processing a record was caused by
@@ -164,8 +153,7 @@ static void dead_letter(cw_pipeline_t *p, const struct cw_record *r) {
                         p->logged_bad == LOG_MAX
                                 ? " (further bad records are only counted)"
                                 : "");
-        if (cw_kafka_sink_dead_letter(p->out, r->msg, r->bad, err,
-                                      sizeof(err)))
+        if (cw_kafka_sink_dead_letter(p->out, r->msg, r->bad, err, sizeof(err)))
                 failed(p, "dead letter", err);
         else
                 p->dead++;
@@ -232,8 +220,8 @@ void cw_pipeline_stats(const cw_pipeline_t *p, struct cw_pipeline_stats *out) {
         out->warnings = p->warnings;
         for (int i = 0; i < p->partitions; i++)
                 if (p->engines[i])
-                        out->customers += cw_engine_stats(p->engines[i])
-                                                  ->customers;
+                        out->customers +=
+                                cw_engine_stats(p->engines[i])->customers;
         if (p->k) {
                 cw_consumer_stats(p->k, &cs);
                 out->lag = cs.lag;
@@ -274,7 +262,7 @@ static void stats_line(cw_pipeline_t *p, int64_t now) {
 /* idle_advance: a shard that has received nothing for that long follows
  * the wall clock, so that timers (days_since_last) still fire. */
 static void idle_advance(cw_pipeline_t *p, int64_t now) {
-        int64_t wall = wall_ms();
+        int64_t wall = cw_wall_ms();
 
         for (int i = 0; i < p->partitions; i++) {
                 int64_t last = cw_consumer_last_received(p->k, i);
@@ -336,8 +324,8 @@ cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,
                 goto out_free;
         /* Assignments (and so on_assigned) come only during polls. */
         p->partitions = cw_consumer_partitions(p->k);
-        if (!(p->engines = calloc((size_t)p->partitions,
-                                  sizeof(*p->engines)))) {
+        if (!(p->engines =
+                      calloc((size_t)p->partitions, sizeof(*p->engines)))) {
                 snprintf(errstr, errstr_size, "out of memory");
                 goto out_free;
         }
@@ -352,11 +340,11 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
         rd_kafka_topic_partition_list_t *last;
         char err[512];
         int wait = -1;
-        int64_t start = mono_ms(), stop_at;
+        int64_t start = cw_mono_ms(), stop_at;
 
         p->last_commit = p->last_stats = p->last_idle_check = start;
         while (!*stop && !p->failed) {
-                int64_t now = mono_ms();
+                int64_t now = cw_mono_ms();
                 int n = 0, timeout;
 
                 while (n < 65536 && !p->failed &&
@@ -365,10 +353,10 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
                         cw_consumer_done(p->k, &r);
                         if (!(++n & 1023)) {
                                 cw_kafka_sink_poll(p->out, 0);
-                                now = mono_ms();
+                                now = cw_mono_ms();
                         }
                 }
-                housekeeping(p, mono_ms());
+                housekeeping(p, cw_mono_ms());
                 if (p->o.tick && p->o.tick(p->o.opaque, p))
                         break;
                 if (p->o.exit_at_end && !n && cw_consumer_at_end(p->k)) {
@@ -383,7 +371,7 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
         /* Stopping: no more fetching; what was taken is processed already
          * (records still buffered are simply not done: they are fetched
          * again after a restart). Flush, commit, leave the group. */
-        stop_at = mono_ms();
+        stop_at = cw_mono_ms();
         if (!p->failed) {
                 if (cw_kafka_sink_flush(p->out, STOP_FLUSH_MS)) {
                         if (!cw_kafka_sink_failed(p->out, err, sizeof(err)))
@@ -395,20 +383,20 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
                 } else {
                         commit_acknowledged(p);
                         if ((last = cw_consumer_snapshot(p->k)) &&
-                            cw_consumer_commit(p->k, last, 1, err,
-                                               sizeof(err)))
+                            cw_consumer_commit(p->k, last, 1, err, sizeof(err)))
                                 failed(p, "commit", err);
                 }
         }
         if (p->failed)
                 drop_checkpoints(p); /* never commit past a failure */
-        stats_line(p, mono_ms());
+        stats_line(p, cw_mono_ms());
         cw_consumer_destroy(p->k); /* revokes: the hooks run once more */
         p->k = NULL;
         if (p->file && cw_sink_close(p->file, err, sizeof(err)))
                 failed(p, p->o.output, err);
         p->file = NULL;
-        cw_info("run: stopped in %.1f s", (double)(mono_ms() - stop_at) / 1e3);
+        cw_info("run: stopped in %.1f s",
+                (double)(cw_mono_ms() - stop_at) / 1e3);
         if (p->failed) {
                 cw_error("run: %s", p->err);
                 return -1;

@@ -61,13 +61,13 @@ static void teardown(void) {
 
 static void produce_raw(cw_stream_t s, int partition, const char *key,
                         const void *value, size_t len) {
-        cr_assert_eq(rd_kafka_producev(
-                             producer, RD_KAFKA_V_TOPIC(cfg->topics[s]),
-                             RD_KAFKA_V_PARTITION(partition),
-                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                             RD_KAFKA_V_KEY(key, strlen(key)),
-                             RD_KAFKA_V_VALUE((void *)value, len),
-                             RD_KAFKA_V_END),
+        cr_assert_eq(rd_kafka_producev(producer,
+                                       RD_KAFKA_V_TOPIC(cfg->topics[s]),
+                                       RD_KAFKA_V_PARTITION(partition),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                       RD_KAFKA_V_KEY(key, strlen(key)),
+                                       RD_KAFKA_V_VALUE((void *)value, len),
+                                       RD_KAFKA_V_END),
                      RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 
@@ -94,8 +94,8 @@ static void produce_event(cw_stream_t s, int partition, const char *id,
         ev.customer_id = ev.str[CW_FIELD_CUSTOMER_ID];
         enc = cw_event_encoder_new(schemas, s, err, sizeof(err));
         cr_assert_not_null(enc, "%s", err);
-        cr_assert_eq(cw_event_encode(enc, &ev, &buf, &len, err, sizeof(err)),
-                     0, "%s", err);
+        cr_assert_eq(cw_event_encode(enc, &ev, &buf, &len, err, sizeof(err)), 0,
+                     "%s", err);
         produce_raw(s, partition, id, buf, len);
         cw_event_encoder_destroy(enc);
 }
@@ -181,8 +181,8 @@ Test(consumer, merges_a_shards_four_partitions_by_ts_then_stream) {
                 cr_expect_null(bad[i]);
                 cr_expect_eq(got[i].stream, want_s[i], "record %d: stream %d",
                              i, got[i].stream);
-                cr_expect_eq(got[i].ev.ts, T0 + want_ts[i] * DAY,
-                             "record %d", i);
+                cr_expect_eq(got[i].ev.ts, T0 + want_ts[i] * DAY, "record %d",
+                             i);
         }
         cr_expect(cw_consumer_at_end(k));
         cw_consumer_destroy(k);
