@@ -291,6 +291,12 @@ int cw_cmd_gen(int argc, char **argv) {
                 cw_config_destroy(c);
                 return rc;
         }
+        if (!o.dir && !cw_config_kafka_has(c, "bootstrap.servers")) {
+                cw_error("gen: %s: without --output-dir events go to Kafka: "
+                         "set kafka.bootstrap_servers",
+                         c->path);
+                goto out_free;
+        }
         if (!(schemas = cw_schemas_load(err, sizeof(err))) ||
             !(g = cw_gen_new(&o.p, err, sizeof(err))) ||
             !(out = o.dir ? cw_gen_output_files(o.dir, schemas, err,

@@ -137,6 +137,20 @@ static int take(cw_consumer_t *k, struct cw_record *out, int64_t *offsets,
         return n;
 }
 
+/* Polls for up to 10 s until cw_consumer_at_end(k) is `want`. */
+static int poll_until_at_end(cw_consumer_t *k, int want) {
+        char err[512];
+        int64_t until = mono_ms() + 10000;
+
+        while (mono_ms() < until) {
+                cr_assert_eq(cw_consumer_poll(k, 100, err, sizeof(err)), 0,
+                             "%s", err);
+                if (cw_consumer_at_end(k) == want)
+                        return 1;
+        }
+        return 0;
+}
+
 TestSuite(consumer, .init = setup, .fini = teardown, .timeout = 60);
 
 Test(consumer, merges_a_shards_four_partitions_by_ts_then_stream) {
@@ -184,7 +198,9 @@ Test(consumer, merges_a_shards_four_partitions_by_ts_then_stream) {
                 cr_expect_eq(got[i].ev.ts, T0 + want_ts[i] * DAY, "record %d",
                              i);
         }
-        cr_expect(cw_consumer_at_end(k));
+        /* The empty partitions of shard 0 are at their end once their
+         * EOF events are polled. */
+        cr_expect(poll_until_at_end(k, 1));
         cw_consumer_destroy(k);
 }
 
@@ -252,5 +268,48 @@ Test(consumer, snapshot_names_the_next_offset_of_each_partition_done) {
                      err);
         /* Nothing new since: no snapshot. */
         cr_expect_null(cw_consumer_snapshot(k));
+        cw_consumer_destroy(k);
+}
+
+Test(consumer, waits_for_an_input_at_eof_whose_watermark_has_moved_on) {
+        /* Partition 1: a purchase and a login of day 1, read to the end.
+         * Then a purchase of day 3 arrives and is buffered, and then a login
+         * of day 2: once librdkafka has fetched it (its cached high
+         * watermark moves past the logins' EOF) but before it is polled,
+         * the shard must wait for it rather than trust the old EOF. */
+        struct cw_record got[2], r;
+        int64_t off[2];
+        const char *bad[2];
+        char err[512];
+        cw_consumer_t *k;
+        int wait;
+        /* More than fetch.wait.max.ms, which the mock cluster holds an empty
+         * fetch for: the fetch after that brings the login. */
+        struct timespec fetched = {2, 0};
+
+        produce_event(CW_STREAM_PURCHASE, 1, "cust-6", T0 + DAY);
+        produce_event(CW_STREAM_LOGIN, 1, "cust-6", T0 + DAY);
+        cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
+        k = cw_consumer_new(cfg, schemas, &hooks, err, sizeof(err));
+        cr_assert_not_null(k, "%s", err);
+        cr_assert_eq(take(k, got, off, bad, 2), 2);
+        cr_assert(poll_until_at_end(k, 1), "never at the end");
+
+        produce_event(CW_STREAM_PURCHASE, 1, "cust-6", T0 + 3 * DAY);
+        cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
+        cr_assert(poll_until_at_end(k, 0), "the day-3 purchase never came");
+        produce_event(CW_STREAM_LOGIN, 1, "cust-6", T0 + 2 * DAY);
+        cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
+        nanosleep(&fetched, NULL);
+        cr_expect_not(cw_consumer_next(k, mono_ms(), &r, &wait),
+                      "handed out stream %d ts %+.1f d before the day-2 "
+                      "login the broker has",
+                      r.stream, (double)(r.ev.ts - T0) / DAY);
+
+        cr_assert_eq(take(k, got, off, bad, 2), 2);
+        cr_expect_eq(got[0].stream, CW_STREAM_LOGIN);
+        cr_expect_eq(got[0].ev.ts, T0 + 2 * DAY);
+        cr_expect_eq(got[1].stream, CW_STREAM_PURCHASE);
+        cr_expect_eq(got[1].ev.ts, T0 + 3 * DAY);
         cw_consumer_destroy(k);
 }
