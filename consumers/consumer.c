@@ -18,6 +18,8 @@
  * others (about 300 bytes a buffered message). */
 #define HIGH_MARK 50000
 #define LOW_MARK 10000
+/* How long the consumer queue must stay empty before a poll returns. */
+#define QUIET_US 300
 /* Records taken from one shard before the next gets its turn. */
 #define SHARD_BUDGET 4096
 
@@ -610,28 +612,38 @@ static void take(cw_consumer_t *k, rd_kafka_message_t *m, int64_t now) {
 
 int cw_consumer_poll(cw_consumer_t *k, int timeout_ms, char *errstr,
                      size_t errstr_size) {
-        /* rd_kafka_consume_batch_queue() waits for a full batch until its
-         * timeout: wait for one message only, then take what follows until
-         * the queue has been quiet for 1 ms. A fetch response reaches the
-         * queue partition by partition, and the partitions not there yet
-         * still show the previous response's high watermark: judged on
-         * that, an input would look caught up while its records are on
-         * their way, and the shard would take the other inputs' later
-         * records first (tests/run_order.sh). Costs up to 1 ms of latency
-         * a poll that brings records. */
-        rd_kafka_message_t *first = rd_kafka_consume_queue(k->q, timeout_ms);
-        int64_t now = cw_mono_ms();
+        /* Waits for one message only (rd_kafka_consume_batch_queue() would
+         * wait for a full batch until its timeout), then takes what follows
+         * until the queue has been quiet for QUIET_US. A fetch response
+         * reaches the queue partition by partition, and the partitions not
+         * there yet still show the previous response's high watermark:
+         * judged on that, an input would look caught up while its records
+         * are on their way, and the shard would take the other inputs'
+         * later records first (tests/run_order.sh). Costs QUIET_US of
+         * latency a poll that brings records; a heuristic, not a guarantee
+         * (the broker thread could be descheduled mid-response for
+         * longer). */
+        rd_kafka_message_t *m = rd_kafka_consume_queue(k->q, timeout_ms);
+        int64_t now = cw_mono_ms(), quiet_until;
         ssize_t n, total = 0;
 
-        if (first) {
-                take(k, first, now);
-                while (total < 16 * BATCH &&
-                       (n = rd_kafka_consume_batch_queue(k->q, 1, k->batch,
-                                                         BATCH)) > 0) {
-                        for (ssize_t i = 0; i < n; i++)
-                                take(k, k->batch[i], now);
-                        total += n;
-                }
+        if (m) {
+                take(k, m, now);
+                total++;
+        }
+        quiet_until = cw_clock_us(CLOCK_MONOTONIC) + QUIET_US;
+        while (m && total < 16 * BATCH) {
+                struct timespec nap = {0, QUIET_US * 1000 / 8};
+                n = rd_kafka_consume_batch_queue(k->q, 0, k->batch, BATCH);
+                for (ssize_t i = 0; i < n; i++)
+                        take(k, k->batch[i], now);
+                total += n > 0 ? n : 0;
+                if (n > 0)
+                        quiet_until = cw_clock_us(CLOCK_MONOTONIC) + QUIET_US;
+                else if (cw_clock_us(CLOCK_MONOTONIC) >= quiet_until)
+                        break;
+                else
+                        nanosleep(&nap, NULL);
         }
         if (k->fatal) {
                 snprintf(errstr, errstr_size, "%s", k->fatal_err);
