@@ -40,7 +40,8 @@ struct cw_pipeline {
         uint64_t events[CW_STREAM_COUNT], late, dead, warnings;
         uint64_t logged_bad, logged_late;
         int64_t last_commit, last_stats, last_idle_check;
-        uint64_t stats_events, stats_warnings, stats_dead; /* at last line */
+        uint64_t stats_events[CW_STREAM_COUNT], stats_warnings; /* at the
+                                                                   last line */
 };
 
 static void failed(cw_pipeline_t *p, const char *what, const char *err) {
@@ -235,27 +236,29 @@ void cw_pipeline_stats(const cw_pipeline_t *p, struct cw_pipeline_stats *out) {
 
 static void stats_line(cw_pipeline_t *p, int64_t now) {
         struct cw_pipeline_stats st;
-        double el = (double)(now - p->last_stats) / 1000.0;
+        double el = (double)(now - p->last_stats) / 1000.0, rate[4];
         uint64_t all = 0;
 
         cw_pipeline_stats(p, &st);
-        for (int s = 0; s < CW_STREAM_COUNT; s++)
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
                 all += st.events[s];
+                rate[s] = el > 0 ? (double)(st.events[s] - p->stats_events[s]) /
+                                           el
+                                 : 0;
+                p->stats_events[s] = st.events[s];
+        }
         if (!p->o.quiet && el > 0)
-                cw_info("stats: %.0f events/s (purchase %" PRIu64
-                        ", login %" PRIu64 ", ticket %" PRIu64
-                        ", survey %" PRIu64 " in all), lag %" PRId64
-                        ", %.1f warnings/s, dead letters %" PRIu64
-                        ", late %" PRIu64 ", customers %" PRIu64
+                cw_info("stats: events/s purchase %.0f login %.0f ticket %.0f "
+                        "survey %.0f (%" PRIu64 " in all), lag %" PRId64
+                        ", warnings/s %.1f (%" PRIu64
+                        " in all), dead letters %" PRIu64 ", late %" PRIu64
+                        ", customers %" PRIu64
                         ", shards %d, latency p50 %.1f ms p99 %.1f ms",
-                        (double)(all - p->stats_events) / el, st.events[0],
-                        st.events[1], st.events[2], st.events[3], st.lag,
+                        rate[0], rate[1], rate[2], rate[3], all, st.lag,
                         (double)(st.warnings - p->stats_warnings) / el,
-                        st.dead_letters, st.late, st.customers, st.shards,
-                        st.latency_p50_ms, st.latency_p99_ms);
-        p->stats_events = all;
+                        st.warnings, st.dead_letters, st.late, st.customers,
+                        st.shards, st.latency_p50_ms, st.latency_p99_ms);
         p->stats_warnings = st.warnings;
-        p->stats_dead = st.dead_letters;
         p->last_stats = now;
 }
 
