@@ -20,6 +20,8 @@
 #define LOW_MARK 10000
 /* How long the consumer queue must stay empty before a poll returns. */
 #define QUIET_US 300
+/* ... but no longer than this in all. */
+#define SETTLE_MAX_US 1000
 /* Records taken from one shard before the next gets its turn. */
 #define SHARD_BUDGET 4096
 
@@ -624,15 +626,20 @@ int cw_consumer_poll(cw_consumer_t *k, int timeout_ms, char *errstr,
          * (the broker thread could be descheduled mid-response for
          * longer). */
         rd_kafka_message_t *m = rd_kafka_consume_queue(k->q, timeout_ms);
-        int64_t now = cw_mono_ms(), quiet_until;
+        int64_t now = cw_mono_ms(), quiet_until, start;
         ssize_t n, total = 0;
 
         if (m) {
                 take(k, m, now);
                 total++;
         }
-        quiet_until = cw_clock_us(CLOCK_MONOTONIC) + QUIET_US;
-        while (m && total < 16 * BATCH) {
+        start = cw_clock_us(CLOCK_MONOTONIC);
+        quiet_until = start + QUIET_US;
+        /* A steady trickle (a record every 200 µs at 5,000/s) is never
+         * quiet: SETTLE_MAX_US bounds the wait, a response takes far less
+         * to reach the queue. */
+        while (m && total < 16 * BATCH &&
+               cw_clock_us(CLOCK_MONOTONIC) < start + SETTLE_MAX_US) {
                 struct timespec nap = {0, QUIET_US * 1000 / 8};
                 n = rd_kafka_consume_batch_queue(k->q, 0, k->batch, BATCH);
                 for (ssize_t i = 0; i < n; i++)

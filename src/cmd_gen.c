@@ -301,7 +301,8 @@ int cw_cmd_gen(int argc, char **argv) {
             !(g = cw_gen_new(&o.p, err, sizeof(err))) ||
             !(out = o.dir ? cw_gen_output_files(o.dir, schemas, err,
                                                 sizeof(err))
-                          : cw_gen_output_kafka(c, schemas, o.rate, err,
+                          : cw_gen_output_kafka(c, schemas, o.rate,
+                                                o.rate > 0 ? 0 : 20, err,
                                                 sizeof(err)))) {
                 cw_error("gen: %s", err);
                 goto out_free;

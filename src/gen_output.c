@@ -96,10 +96,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
 
 cw_gen_output_t *cw_gen_output_kafka(const cw_config_t *c,
                                      const cw_schemas_t *s, double rate,
-                                     char *errstr, size_t errstr_size) {
+                                     int linger_ms, char *errstr,
+                                     size_t errstr_size) {
         rd_kafka_conf_t *conf;
         cw_gen_output_t *o;
+        char linger[16];
 
+        snprintf(linger, sizeof(linger), "%d", linger_ms);
         if (!(conf = cw_config_kafka_conf(c, errstr, errstr_size)))
                 return NULL;
         if (!(o = new_output(s, errstr, errstr_size))) {
@@ -109,11 +112,10 @@ cw_gen_output_t *cw_gen_output_kafka(const cw_config_t *c,
         o->rate = rate;
         /* murmur2 on the customer id, as Java clients partition, keeps each
          * customer on one partition number of every (equally partitioned)
-         * topic. Paced output is about latency: no lingering. */
+         * topic. */
         if (rd_kafka_conf_set(conf, "partitioner", "murmur2_random", errstr,
                               errstr_size) ||
-            rd_kafka_conf_set(conf, "linger.ms", rate > 0 ? "0" : "20", errstr,
-                              errstr_size)) {
+            rd_kafka_conf_set(conf, "linger.ms", linger, errstr, errstr_size)) {
                 rd_kafka_conf_destroy(conf);
                 goto out_close;
         }

@@ -20,10 +20,18 @@ typedef struct cw_gen_output cw_gen_output_t;
 cw_gen_output_t *cw_gen_output_files(const char *dir, const cw_schemas_t *s,
                                      char *errstr, size_t errstr_size);
 
-/* The configured topics; at most `rate` events/s when rate > 0. */
+/*
+ * The configured topics; at most `rate` events/s when rate > 0. Records
+ * wait up to linger_ms to be sent in batches: 0 for the latency benchmark
+ * (a record's timestamp is taken when it is produced), more for anything
+ * that keeps a partition long: librdkafka 2.0.2's mock cluster looks
+ * records up by walking a partition's batches, so many one-record batches
+ * make its fetches cost O(batches) each.
+ */
 cw_gen_output_t *cw_gen_output_kafka(const cw_config_t *c,
                                      const cw_schemas_t *s, double rate,
-                                     char *errstr, size_t errstr_size);
+                                     int linger_ms, char *errstr,
+                                     size_t errstr_size);
 
 /* Generation stops (cw_gen_output_event returns 1) once *stop is set. */
 void cw_gen_output_stop_on(cw_gen_output_t *o, volatile sig_atomic_t *stop);
