@@ -21,3 +21,32 @@ start_broker() {
         bs=$(head -n 1 "$tmp/out" | sed 's/^bootstrap=//')
         sed "s/127.0.0.1:9092/$bs/" "$2/tests/configs/good/contract.cfg" >"$tmp/cw.cfg"
 }
+
+# stop_run PID: SIGTERM, then up to 10 s for it to exit (SIGKILL after).
+# $in_time is 0 when it exited within the 10 s; returns its exit status.
+stop_run() {
+        kill -TERM "$1"
+        for _ in $(seq 100); do
+                kill -0 "$1" 2>/dev/null || break
+                sleep 0.1
+        done
+        ! kill -0 "$1" 2>/dev/null
+        in_time=$?
+        kill -9 "$1" 2>/dev/null
+        wait "$1"
+}
+
+# replay_shards CHURNWATCH CFG LABEL: replays each shard folder
+# $tmp/shards/P (P = 0..3, as `run_lib.py shards` writes them) on its own
+# and concatenates the warnings into $tmp/replay.jsonl; $n is their count.
+replay_shards() {
+        : >"$tmp/replay.jsonl"
+        for p in 0 1 2 3; do
+                d=$tmp/shards/$p
+                "$1" replay -c "$2" --input "$d/purchases.avro" "$d/logins.avro" \
+                        "$d/tickets.avro" "$d/surveys.avro" --output "$d/out.jsonl" 2>"$d/err"
+                check $? "$3replay of shard $p: $(cat "$d/err")"
+                cat "$d/out.jsonl" >>"$tmp/replay.jsonl"
+        done
+        n=$(wc -l <"$tmp/replay.jsonl")
+}

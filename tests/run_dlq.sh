@@ -87,13 +87,7 @@ lib wait-committed "$bs" churnwatch 30 >"$tmp/wait.out"
 check $? "run did not commit every input offset: $(cat "$tmp/wait.out"); $(tail -n 5 "$tmp/run.err")"
 kill -0 $run 2>/dev/null
 check $? "run exited on bad input: $(tail -n 5 "$tmp/run.err")"
-kill -TERM $run
-for _ in $(seq 100); do
-        kill -0 $run 2>/dev/null || break
-        sleep 0.1
-done
-kill -9 $run 2>/dev/null
-wait $run
+stop_run $run
 check $? "run exit status after SIGTERM: $(tail -n 5 "$tmp/run.err")"
 grep -q "dead letters $nbad," "$tmp/run.err"
 check $? "stats do not count $nbad dead letters: $(grep stats: "$tmp/run.err" | tail -n 1)"

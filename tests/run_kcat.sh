@@ -61,13 +61,7 @@ cd - >/dev/null || exit 1
 run=$!
 lib wait-committed "$bs" churnwatch 30 >"$tmp/wait.out"
 check $? "run did not commit every input offset: $(cat "$tmp/wait.out"); $(tail -n 5 "$tmp/run.err")"
-kill -TERM $run
-for _ in $(seq 100); do
-        kill -0 $run 2>/dev/null || break
-        sleep 0.1
-done
-kill -9 $run 2>/dev/null
-wait $run
+stop_run $run
 check $? "run exit status after SIGTERM: $(tail -n 5 "$tmp/run.err")"
 
 kcat -C -b "$bs" -t churn-warnings -o beginning -e -q \

@@ -66,15 +66,7 @@ check $? "run exit status after SIGTERM: $(tail -n 5 "$tmp/run.err")"
 
 lib shards "$bs" "$tmp/shards" >"$tmp/shards.out"
 check $? "reading the input topics: $(cat "$tmp/shards.out")"
-: >"$tmp/replay.jsonl"
-for p in 0 1 2 3; do
-        d=$tmp/shards/$p
-        "$bin" replay -c "$tmp/flip.cfg" --input "$d/purchases.avro" "$d/logins.avro" \
-                "$d/tickets.avro" "$d/surveys.avro" --output "$d/out.jsonl" 2>"$d/err"
-        check $? "replay of shard $p: $(cat "$d/err")"
-        cat "$d/out.jsonl" >>"$tmp/replay.jsonl"
-done
-n=$(wc -l <"$tmp/replay.jsonl")
+replay_shards "$bin" "$tmp/flip.cfg" ""
 [ "$n" -eq 8000 ]
 check $? "the replays give $n warnings, not one an event"
 lib warnings "$bs" "$tmp/topic.jsonl" >"$tmp/warnings.out"

@@ -65,16 +65,10 @@ PY
         run=$!
         lib wait-committed "$bs" churnwatch 40 >"$tmp/wait.out"
         check $? "$name: run did not commit every input offset: $(cat "$tmp/wait.out"); $(tail -n 5 "$tmp/run.err")"
-        kill -TERM $run
-        for _ in $(seq 100); do
-                kill -0 $run 2>/dev/null || break
-                sleep 0.1
-        done
-        ! kill -0 $run 2>/dev/null
-        check $? "$name: run still running 10 s after SIGTERM"
-        kill -9 $run 2>/dev/null
-        wait $run
-        check $? "$name: run exit status after SIGTERM: $(tail -n 5 "$tmp/run.err")"
+        stop_run $run
+        rc=$?
+        check $in_time "$name: run still running 10 s after SIGTERM"
+        check $rc "$name: run exit status after SIGTERM: $(tail -n 5 "$tmp/run.err")"
         t1=$(now_ms)
         ! grep -q ' error ' "$tmp/run.err"
         check $? "$name: run logged errors: $(grep ' error ' "$tmp/run.err" | head -5)"
@@ -83,15 +77,7 @@ PY
 
         lib shards "$bs" "$tmp/shards" >"$tmp/shards.out"
         check $? "$name: reading the input topics: $(cat "$tmp/shards.out")"
-        : >"$tmp/replay.jsonl"
-        for p in 0 1 2 3; do
-                d=$tmp/shards/$p
-                "$bin" replay -c "$cfg" --input "$d/purchases.avro" "$d/logins.avro" \
-                        "$d/tickets.avro" "$d/surveys.avro" --output "$d/out.jsonl" 2>"$d/err"
-                check $? "$name: replay of shard $p: $(cat "$d/err")"
-                cat "$d/out.jsonl" >>"$tmp/replay.jsonl"
-        done
-        n=$(wc -l <"$tmp/replay.jsonl")
+        replay_shards "$bin" "$cfg" "$name: "
         [ "$n" -gt 0 ]
         check $? "$name: the replays give no warning; the test proves nothing ($(cat "$tmp/shards.out"))"
 

@@ -41,16 +41,10 @@ kill -0 $gen 2>/dev/null
 check $? "gen finished before run was stopped: the test stops nothing mid-stream"
 
 t0=$(now_ms)
-kill -TERM $run
-for _ in $(seq 100); do
-        kill -0 $run 2>/dev/null || break
-        sleep 0.1
-done
-! kill -0 $run 2>/dev/null
-check $? "run still running 10 s after SIGTERM"
-kill -9 $run 2>/dev/null
-wait $run
-check $? "run exit status after SIGTERM: $(tail -n 5 "$tmp/run.err")"
+stop_run $run
+rc=$?
+check $in_time "run still running 10 s after SIGTERM"
+check $rc "run exit status after SIGTERM: $(tail -n 5 "$tmp/run.err")"
 stop_ms=$(($(now_ms) - t0))
 kill $gen 2>/dev/null
 wait $gen 2>/dev/null
@@ -59,15 +53,7 @@ check $? "run logged errors: $(grep ' error ' "$tmp/run.err" | head -5)"
 
 lib shards "$bs" "$tmp/shards" --group churnwatch >"$tmp/shards.out"
 check $? "reading the committed input: $(cat "$tmp/shards.out")"
-: >"$tmp/replay.jsonl"
-for p in 0 1 2 3; do
-        d=$tmp/shards/$p
-        "$bin" replay -c "$tmp/cw.cfg" --input "$d/purchases.avro" "$d/logins.avro" \
-                "$d/tickets.avro" "$d/surveys.avro" --output "$d/out.jsonl" 2>"$d/err"
-        check $? "replay of shard $p: $(cat "$d/err")"
-        cat "$d/out.jsonl" >>"$tmp/replay.jsonl"
-done
-n=$(wc -l <"$tmp/replay.jsonl")
+replay_shards "$bin" "$tmp/cw.cfg" ""
 [ "$n" -gt 0 ]
 check $? "the committed records give no warning; the test proves nothing ($(cat "$tmp/shards.out"))"
 lib warnings "$bs" "$tmp/topic.jsonl" >"$tmp/warnings.out"
