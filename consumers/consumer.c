@@ -190,8 +190,10 @@ static int shard_next(cw_consumer_t *k, struct shard *sh, int64_t now,
                                 best = s;
                         continue;
                 }
-                if (caught_up(k, s, sh->partition, in))
+                if (caught_up(k, s, sh->partition, in)) {
+                        in->empty_since = 0; /* a later wait starts afresh */
                         continue;
+                }
                 if (!in->empty_since)
                         in->empty_since = now;
                 if (now - in->empty_since < k->c->max_idle_ms) {
@@ -368,6 +370,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         cw_info("consumer: shard %d assigned", p);
                 }
                 rd_kafka_assign(rk, parts);
+                /* librdkafka keeps an application pause through unassign
+                 * and assign, and the shard that paused is gone. */
+                rd_kafka_resume_partitions(rk, parts);
         } else {
                 if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
                         cw_error("consumer: rebalance failed: %s",
@@ -575,6 +580,7 @@ static void take(cw_consumer_t *k, rd_kafka_message_t *m, int64_t now) {
                 if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                         if (in) { /* nothing more beyond what is buffered */
                                 in->eof = 1;
+                                in->empty_since = 0;
                                 if (m->offset > in->received)
                                         in->received = m->offset;
                         }

@@ -1,6 +1,7 @@
 #include "kafka_sink.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ struct cw_kafka_sink {
         double lat_max_ms;
         int failed;
         char fail_err[512];
+        volatile sig_atomic_t *stop; /* asked to stop: waits give up */
 };
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
@@ -153,25 +155,57 @@ void cw_kafka_sink_destroy(cw_kafka_sink_t *k, int timeout_ms) {
         free(k);
 }
 
-/* Takes the next sequence number, waiting while the ring is full. */
-static uint64_t next_seq(cw_kafka_sink_t *k, int dead, int64_t cause) {
-        uint64_t seq;
-        while (k->produced - k->acked >= RING && !k->failed)
+static int fail(cw_kafka_sink_t *k, const char *what, char *errstr,
+                size_t errstr_size) {
+        if (!k->failed)
+                snprintf(k->fail_err, sizeof(k->fail_err), "%s", what);
+        k->failed = 1;
+        snprintf(errstr, errstr_size, "%s", k->fail_err);
+        return -1;
+}
+
+/* Waits for room: while the producer's queue is full (`full` is then
+ * QUEUE_FULL) or the ring of in-flight messages is. -1 once the sink has
+ * failed, or when a stop is asked for meanwhile: the output will not be
+ * complete, and nothing after it may commit. */
+static int wait_room(cw_kafka_sink_t *k, char *errstr, size_t errstr_size) {
+        while (k->produced - k->acked >= RING && !k->failed) {
+                if (k->stop && *k->stop)
+                        return fail(k,
+                                    "stopped while waiting for the cluster "
+                                    "to acknowledge warnings",
+                                    errstr, errstr_size);
                 rd_kafka_poll(k->rk, 10);
-        seq = k->produced++;
+        }
+        return k->failed ? fail(k, "", errstr, errstr_size) : 0;
+}
+
+/* Takes the next sequence number (wait_room() first). */
+static uint64_t next_seq(cw_kafka_sink_t *k, int dead, int64_t cause) {
+        uint64_t seq = k->produced++;
+        int64_t now = cw_wall_us();
+
         k->done[seq & RING_MASK] = 0;
         k->is_dead[seq & RING_MASK] = (uint8_t)dead;
-        k->cause[seq & RING_MASK] =
-                cause >= 0 ? cw_wall_us() - cause * 1000 : -1;
+        /* A timestamp from the future or the far past (a producer's clock)
+         * must not overflow: clamp to [now - 1 day, now]. */
+        if (cause > now / 1000)
+                cause = now / 1000;
+        k->cause[seq & RING_MASK] = cause < 0 ? -1
+                                    : now / 1000 - cause > 86400000
+                                            ? 86400000000LL
+                                            : now - cause * 1000;
         return seq;
 }
 
-/* rd_kafka_producev() until the local queue takes the message. */
+/* rd_kafka_producev() until the local queue takes the message, or a stop
+ * is asked for. */
 #define PRODUCE_RETRYING(k, err, ...)                                          \
         do {                                                                   \
                 while ((err = rd_kafka_producev((k)->rk, __VA_ARGS__,          \
                                                 RD_KAFKA_V_END)) ==            \
-                       RD_KAFKA_RESP_ERR__QUEUE_FULL)                          \
+                               RD_KAFKA_RESP_ERR__QUEUE_FULL &&                \
+                       !((k)->stop && *(k)->stop))                             \
                         rd_kafka_poll((k)->rk, 10);                            \
         } while (0)
 
@@ -179,12 +213,12 @@ static uint64_t next_seq(cw_kafka_sink_t *k, int dead, int64_t cause) {
  * never be acknowledged, and nothing after it may commit. */
 static int unqueued(cw_kafka_sink_t *k, rd_kafka_topic_t *t,
                     rd_kafka_resp_err_t err, char *errstr, size_t errstr_size) {
-        snprintf(errstr, errstr_size, "topic %s: %s", rd_kafka_topic_name(t),
-                 rd_kafka_err2str(err));
-        if (!k->failed)
-                snprintf(k->fail_err, sizeof(k->fail_err), "%s", errstr);
-        k->failed = 1;
-        return -1;
+        char what[512];
+        snprintf(what, sizeof(what), "topic %s: %s", rd_kafka_topic_name(t),
+                 err == RD_KAFKA_RESP_ERR__QUEUE_FULL
+                         ? "stopped while the producer's queue was full"
+                         : rd_kafka_err2str(err));
+        return fail(k, what, errstr, errstr_size);
 }
 
 int cw_kafka_sink_warning(cw_kafka_sink_t *k, const struct cw_warning *w,
@@ -194,8 +228,10 @@ int cw_kafka_sink_warning(cw_kafka_sink_t *k, const struct cw_warning *w,
         uint64_t seq;
         rd_kafka_resp_err_t err;
 
-        if (cw_warning_to_avro(k->enc, w, &buf, &len, errstr, errstr_size))
+        if (wait_room(k, errstr, errstr_size))
                 return -1;
+        if (cw_warning_to_avro(k->enc, w, &buf, &len, errstr, errstr_size))
+                return fail(k, errstr, errstr, errstr_size);
         seq = next_seq(k, 0, cause_ms);
         PRODUCE_RETRYING(k, err, RD_KAFKA_V_RKT(k->warnings),
                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -208,28 +244,50 @@ int cw_kafka_sink_warning(cw_kafka_sink_t *k, const struct cw_warning *w,
 int cw_kafka_sink_dead_letter(cw_kafka_sink_t *k, const rd_kafka_message_t *m,
                               const char *why, char *errstr,
                               size_t errstr_size) {
-        char part[16], off[24];
+        char part[16], off[24], cut[600];
         const char *topic = rd_kafka_topic_name(m->rkt);
+        const void *value = m->payload;
+        size_t len = m->len;
         uint64_t seq;
         rd_kafka_resp_err_t err;
 
+        if (wait_room(k, errstr, errstr_size))
+                return -1;
         snprintf(part, sizeof(part), "%" PRId32, m->partition);
         snprintf(off, sizeof(off), "%" PRId64, m->offset);
         seq = next_seq(k, 1, -1);
-        PRODUCE_RETRYING(k, err, RD_KAFKA_V_RKT(k->dead_letter),
-                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                         RD_KAFKA_V_KEY(m->key, m->key_len),
-                         RD_KAFKA_V_VALUE(m->payload, m->len),
-                         RD_KAFKA_V_HEADER("churnwatch.error", why,
-                                           (ssize_t)strlen(why)),
-                         RD_KAFKA_V_HEADER("churnwatch.topic", topic,
-                                           (ssize_t)strlen(topic)),
-                         RD_KAFKA_V_HEADER("churnwatch.partition", part,
-                                           (ssize_t)strlen(part)),
-                         RD_KAFKA_V_HEADER("churnwatch.offset", off,
-                                           (ssize_t)strlen(off)),
-                         RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq));
+        for (;;) {
+                PRODUCE_RETRYING(k, err, RD_KAFKA_V_RKT(k->dead_letter),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                 RD_KAFKA_V_KEY(m->key, m->key_len),
+                                 RD_KAFKA_V_VALUE((void *)value, len),
+                                 RD_KAFKA_V_HEADER("churnwatch.error", why,
+                                                   (ssize_t)strlen(why)),
+                                 RD_KAFKA_V_HEADER("churnwatch.topic", topic,
+                                                   (ssize_t)strlen(topic)),
+                                 RD_KAFKA_V_HEADER("churnwatch.partition", part,
+                                                   (ssize_t)strlen(part)),
+                                 RD_KAFKA_V_HEADER("churnwatch.offset", off,
+                                                   (ssize_t)strlen(off)),
+                                 RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq));
+                /* A record too large to forward with its headers goes
+                 * without its value, rather than stopping processing
+                 * forever. */
+                if (err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || !value)
+                        break;
+                snprintf(cut, sizeof(cut),
+                         "%s; its value (%zu bytes) is left out: too large "
+                         "for the dead-letter topic",
+                         why, m->len);
+                why = cut;
+                value = NULL;
+                len = 0;
+        }
         return err ? unqueued(k, k->dead_letter, err, errstr, errstr_size) : 0;
+}
+
+void cw_kafka_sink_stop_on(cw_kafka_sink_t *k, volatile sig_atomic_t *stop) {
+        k->stop = stop;
 }
 
 void cw_kafka_sink_poll(cw_kafka_sink_t *k, int timeout_ms) {

@@ -17,6 +17,7 @@
 #define CW_KAFKA_SINK_H
 
 #include <librdkafka/rdkafka.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,10 @@ int cw_kafka_sink_warning(cw_kafka_sink_t *k, const struct cw_warning *w,
 int cw_kafka_sink_dead_letter(cw_kafka_sink_t *k, const rd_kafka_message_t *m,
                               const char *why, char *errstr,
                               size_t errstr_size);
+
+/* Once *stop is set, waits for room in the producer's queue give up and
+ * fail the sink (the output is incomplete: nothing after it commits). */
+void cw_kafka_sink_stop_on(cw_kafka_sink_t *k, volatile sig_atomic_t *stop);
 
 /* Serves delivery reports, waiting up to timeout_ms for the first. */
 void cw_kafka_sink_poll(cw_kafka_sink_t *k, int timeout_ms);

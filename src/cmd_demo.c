@@ -99,10 +99,14 @@ static const char default_config[] =
         "state_ttl = \"365d\";\n";
 
 static volatile sig_atomic_t stop;
+/* The generator thread's stop: set by the main thread once the pipeline
+ * has stopped (a signal handler may only touch `stop`). */
+static atomic_int gen_stop;
 
+/* The first signal asks for a graceful stop; a second one kills. */
 static void on_signal(int sig) {
-        (void)sig;
         stop = 1;
+        signal(sig, SIG_DFL);
 }
 
 struct demo {
@@ -133,11 +137,12 @@ static void *generate(void *opaque) {
                 atomic_store(&d->gen_done, -1);
                 return NULL;
         }
-        cw_gen_output_stop_on(o, &stop);
-        while (!rc && !stop && cw_gen_next_day(d->g) < d->days)
+        cw_gen_output_stop_on(o, &gen_stop);
+        while (!rc && !atomic_load(&gen_stop) &&
+               cw_gen_next_day(d->g) < d->days)
                 if ((rc = cw_gen_day(d->g, cw_gen_output_event, o, err,
                                      sizeof(err))) &&
-                    !stop)
+                    !atomic_load(&gen_stop))
                         snprintf(d->gen_err, sizeof(d->gen_err), "%s",
                                  rc > 0 ? cw_gen_output_error(o) : err);
         for (int s = 0; s < CW_STREAM_COUNT; s++)
@@ -146,13 +151,13 @@ static void *generate(void *opaque) {
                 snprintf(d->gen_err, sizeof(d->gen_err), "%s", err);
                 rc = -1;
         }
-        atomic_store(&d->gen_done, rc && !stop ? -1 : 1);
+        atomic_store(&d->gen_done, rc && !atomic_load(&gen_stop) ? -1 : 1);
         return NULL;
 }
 
 static void show_warning(void *opaque, const struct cw_warning *w) {
         struct demo *d = opaque;
-        char when[40], score[16], detail[160];
+        char when[40], score[16], detail[160], id[32];
         size_t off = 0;
         long n;
 
@@ -182,8 +187,9 @@ static void show_warning(void *opaque, const struct cw_warning *w) {
         }
         d->firing++;
         /* "cust-0000042" is customer 42. */
-        if (w->customer_id.len > 5 &&
-            (n = strtol(w->customer_id.p + 5, NULL, 10)) >= 0 &&
+        snprintf(id, sizeof(id), "%.*s", (int)w->customer_id.len,
+                 w->customer_id.p);
+        if (strlen(id) > 5 && (n = strtol(id + 5, NULL, 10)) >= 0 &&
             n < d->customers &&
             (d->first_warned[n] == INT64_MIN ||
              w->eval_ts < d->first_warned[n]))
@@ -435,7 +441,7 @@ int cw_cmd_demo(int argc, char **argv) {
                "customer", "alert", "state", "score",
                "reasons (models) / features (rules)");
         rc = cw_pipeline_run(p, &stop) ? CW_EXIT_FAIL : CW_EXIT_OK;
-        stop = 1; /* the generator too */
+        atomic_store(&gen_stop, 1);
         pthread_join(gen_thread, NULL);
         gen_started = 0;
         if (atomic_load(&d.gen_done) < 0) {
@@ -446,7 +452,7 @@ int cw_cmd_demo(int argc, char **argv) {
 
 out_free:
         if (gen_started) {
-                stop = 1;
+                atomic_store(&gen_stop, 1);
                 pthread_join(gen_thread, NULL);
         }
         cw_pipeline_destroy(p);

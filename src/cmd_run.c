@@ -32,9 +32,10 @@ static const char usage[] =
 
 static volatile sig_atomic_t stop;
 
+/* The first signal asks for a graceful stop; a second one kills. */
 static void on_signal(int sig) {
-        (void)sig;
         stop = 1;
+        signal(sig, SIG_DFL);
 }
 
 int cw_cmd_run(int argc, char **argv) {

@@ -24,7 +24,7 @@ struct cw_gen_output {
         long long undelivered; /* delivery reports with an error */
         double rate, start;
         unsigned long long sent;
-        volatile sig_atomic_t *stop;
+        const atomic_int *stop;
         char path[CW_STREAM_COUNT][PATH_MAX];
         char err[PATH_MAX + 1024]; /* a path and what went wrong there */
 };
@@ -138,7 +138,7 @@ out_close:
         return NULL;
 }
 
-void cw_gen_output_stop_on(cw_gen_output_t *o, volatile sig_atomic_t *stop) {
+void cw_gen_output_stop_on(cw_gen_output_t *o, const atomic_int *stop) {
         o->stop = stop;
 }
 
@@ -179,7 +179,7 @@ int cw_gen_output_event(void *opaque, const struct cw_event *ev) {
         size_t len;
         char why[512];
 
-        if (o->stop && *o->stop)
+        if (o->stop && atomic_load(o->stop))
                 return 1;
         if (cw_event_encode(o->enc[ev->stream], ev, &buf, &len, why,
                             sizeof(why))) {

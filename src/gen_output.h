@@ -6,7 +6,7 @@
 #ifndef CW_GEN_OUTPUT_H
 #define CW_GEN_OUTPUT_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -34,7 +34,7 @@ cw_gen_output_t *cw_gen_output_kafka(const cw_config_t *c,
                                      size_t errstr_size);
 
 /* Generation stops (cw_gen_output_event returns 1) once *stop is set. */
-void cw_gen_output_stop_on(cw_gen_output_t *o, volatile sig_atomic_t *stop);
+void cw_gen_output_stop_on(cw_gen_output_t *o, const atomic_int *stop);
 
 /* A cw_gen_emit_fn: writes one event. 0, or 1 to stop (after an error,
  * then in cw_gen_output_error(), or when asked to stop). */

@@ -285,6 +285,8 @@ static void housekeeping(cw_pipeline_t *p, int64_t now) {
         cw_kafka_sink_poll(p->out, 0);
         if (cw_kafka_sink_failed(p->out, err, sizeof(err)))
                 failed(p, "producer", err);
+        if (p->failed) /* never commit past a failure */
+                return;
         if (now - p->last_commit >= p->c->commit_interval_ms) {
                 checkpoint(p);
                 p->last_commit = now;
@@ -346,11 +348,12 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
         int64_t start = cw_mono_ms(), stop_at;
 
         p->last_commit = p->last_stats = p->last_idle_check = start;
+        cw_kafka_sink_stop_on(p->out, stop);
         while (!*stop && !p->failed) {
                 int64_t now = cw_mono_ms();
                 int n = 0, timeout;
 
-                while (n < 65536 && !p->failed &&
+                while (n < 65536 && !p->failed && !*stop &&
                        cw_consumer_next(p->k, now, &r, &wait)) {
                         process(p, &r);
                         cw_consumer_done(p->k, &r);
@@ -417,7 +420,7 @@ void cw_pipeline_destroy(cw_pipeline_t *p) {
         cw_kafka_sink_destroy(p->out, 0);
         if (p->file)
                 cw_sink_close(p->file, err, sizeof(err));
-        for (int i = 0; i < p->partitions; i++)
+        for (int i = 0; p->engines && i < p->partitions; i++)
                 cw_engine_destroy(p->engines[i]);
         free(p->engines);
         free(p);

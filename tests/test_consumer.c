@@ -313,3 +313,89 @@ Test(consumer, waits_for_an_input_at_eof_whose_watermark_has_moved_on) {
         cr_expect_eq(got[1].ev.ts, T0 + 3 * DAY);
         cw_consumer_destroy(k);
 }
+
+Test(consumer, waits_for_an_input_that_was_caught_up_without_records) {
+        /* As above, but the logins partition is empty at start: its first
+         * EOF comes after the shard started waiting for it. */
+        struct cw_record got[2], r;
+        int64_t off[2];
+        const char *bad[2];
+        char err[512];
+        cw_consumer_t *k;
+        int wait;
+        struct timespec fetched = {2, 0}, idle = {2, 500000000};
+
+        produce_event(CW_STREAM_PURCHASE, 1, "cust-6", T0 + DAY);
+        cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
+        k = cw_consumer_new(cfg, schemas, &hooks, err, sizeof(err));
+        cr_assert_not_null(k, "%s", err);
+        cr_assert_eq(take(k, got, off, bad, 1), 1);
+        cr_assert(poll_until_at_end(k, 1), "never at the end");
+        nanosleep(&idle, NULL); /* longer than max_idle_ms, all caught up */
+        cr_assert(poll_until_at_end(k, 1), "never at the end");
+
+        produce_event(CW_STREAM_PURCHASE, 1, "cust-6", T0 + 3 * DAY);
+        cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
+        cr_assert(poll_until_at_end(k, 0), "the day-3 purchase never came");
+        produce_event(CW_STREAM_LOGIN, 1, "cust-6", T0 + 2 * DAY);
+        cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
+        nanosleep(&fetched, NULL);
+        cr_expect_not(cw_consumer_next(k, mono_ms(), &r, &wait),
+                      "handed out stream %d ts %+.1f d before the day-2 "
+                      "login the broker has",
+                      r.stream, (double)(r.ev.ts - T0) / DAY);
+        cw_consumer_destroy(k);
+}
+
+static void poll_both(cw_consumer_t *a, cw_consumer_t *b, int ms) {
+        char err[512];
+        int64_t until = mono_ms() + ms;
+        while (mono_ms() < until) {
+                cw_consumer_poll(a, 50, err, sizeof(err));
+                if (b)
+                        cw_consumer_poll(b, 50, err, sizeof(err));
+        }
+}
+
+Test(consumer, a_paused_input_flows_again_after_a_rebalance) {
+        char err[512];
+        cw_consumer_t *k, *k2;
+        struct cw_record r;
+        struct cw_consumer_stats st;
+        int wait, n = 0;
+
+        for (int i = 0; i < 60000; i++)
+                produce_event(CW_STREAM_LOGIN, 0, "cust-1", T0 + DAY + i);
+        cr_assert_eq(rd_kafka_flush(producer, 30000), 0);
+        cw_config_kafka_set(cfg, "session.timeout.ms", "6000");
+        cw_config_kafka_set(cfg, "heartbeat.interval.ms", "500");
+        k = cw_consumer_new(cfg, schemas, &hooks, err, sizeof(err));
+        cr_assert_not_null(k, "%s", err);
+        poll_both(k, NULL, 5000); /* buffer without processing: pauses */
+        cw_consumer_stats(k, &st);
+        cr_assert_gt(st.buffered, 50000, "not enough buffered to pause");
+        k2 = cw_consumer_new(cfg, schemas, &hooks, err, sizeof(err));
+        cr_assert_not_null(k2, "%s", err);
+        poll_both(k, k2, 8000);
+        cw_consumer_destroy(k2);
+        for (int64_t until = mono_ms() + 30000; mono_ms() < until;) {
+                poll_both(k, NULL, 500);
+                cw_consumer_stats(k, &st);
+                if (st.shards == 2)
+                        break;
+        }
+        cw_consumer_stats(k, &st);
+        cr_assert_eq(st.shards, 2, "the shards never came back");
+        for (int64_t until = mono_ms() + 20000; mono_ms() < until;) {
+                cw_consumer_poll(k, 50, err, sizeof(err));
+                while (cw_consumer_next(k, mono_ms(), &r, &wait)) {
+                        n++;
+                        cw_consumer_done(k, &r);
+                }
+                if (n >= 60000)
+                        break;
+        }
+        cr_expect_eq(n, 60000, "only %d of 60000 logins after the rebalance",
+                     n);
+        cw_consumer_destroy(k);
+}
