@@ -271,21 +271,46 @@ Test(consumer, snapshot_names_the_next_offset_of_each_partition_done) {
         cw_consumer_destroy(k);
 }
 
-Test(consumer, waits_for_an_input_at_eof_whose_watermark_has_moved_on) {
-        /* Partition 1: a purchase and a login of day 1, read to the end.
-         * Then a purchase of day 3 arrives and is buffered, and then a login
-         * of day 2: once librdkafka has fetched it (its cached high
-         * watermark moves past the logins' EOF) but before it is polled,
-         * the shard must wait for it rather than trust the old EOF. */
+/*
+ * With shard 1 read to its end: a purchase of day 3 arrives and is
+ * buffered, then a login of day 2. Once librdkafka has fetched the login
+ * (its cached high watermark moves on) but before it is polled, the shard
+ * must wait for it: nothing may be handed out. Then both come in order.
+ */
+static void expect_wait_for_the_late_login(cw_consumer_t *k) {
         struct cw_record got[2], r;
         int64_t off[2];
         const char *bad[2];
-        char err[512];
-        cw_consumer_t *k;
         int wait;
         /* More than fetch.wait.max.ms, which the mock cluster holds an empty
          * fetch for: the fetch after that brings the login. */
         struct timespec fetched = {2, 0};
+
+        produce_event(CW_STREAM_PURCHASE, 1, "cust-6", T0 + 3 * DAY);
+        cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
+        cr_assert(poll_until_at_end(k, 0), "the day-3 purchase never came");
+        produce_event(CW_STREAM_LOGIN, 1, "cust-6", T0 + 2 * DAY);
+        cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
+        nanosleep(&fetched, NULL);
+        cr_expect_not(cw_consumer_next(k, mono_ms(), &r, &wait),
+                      "handed out stream %d ts %+.1f d before the day-2 "
+                      "login the broker has",
+                      r.stream, (double)(r.ev.ts - T0) / DAY);
+        cr_assert_eq(take(k, got, off, bad, 2), 2);
+        cr_expect_eq(got[0].stream, CW_STREAM_LOGIN);
+        cr_expect_eq(got[0].ev.ts, T0 + 2 * DAY);
+        cr_expect_eq(got[1].stream, CW_STREAM_PURCHASE);
+        cr_expect_eq(got[1].ev.ts, T0 + 3 * DAY);
+}
+
+Test(consumer, waits_for_an_input_at_eof_whose_watermark_has_moved_on) {
+        /* Partition 1: a purchase and a login of day 1, read to the end:
+         * the logins' EOF is then stale once the day-2 login is fetched. */
+        struct cw_record got[2];
+        int64_t off[2];
+        const char *bad[2];
+        char err[512];
+        cw_consumer_t *k;
 
         produce_event(CW_STREAM_PURCHASE, 1, "cust-6", T0 + DAY);
         produce_event(CW_STREAM_LOGIN, 1, "cust-6", T0 + DAY);
@@ -294,36 +319,20 @@ Test(consumer, waits_for_an_input_at_eof_whose_watermark_has_moved_on) {
         cr_assert_not_null(k, "%s", err);
         cr_assert_eq(take(k, got, off, bad, 2), 2);
         cr_assert(poll_until_at_end(k, 1), "never at the end");
-
-        produce_event(CW_STREAM_PURCHASE, 1, "cust-6", T0 + 3 * DAY);
-        cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
-        cr_assert(poll_until_at_end(k, 0), "the day-3 purchase never came");
-        produce_event(CW_STREAM_LOGIN, 1, "cust-6", T0 + 2 * DAY);
-        cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
-        nanosleep(&fetched, NULL);
-        cr_expect_not(cw_consumer_next(k, mono_ms(), &r, &wait),
-                      "handed out stream %d ts %+.1f d before the day-2 "
-                      "login the broker has",
-                      r.stream, (double)(r.ev.ts - T0) / DAY);
-
-        cr_assert_eq(take(k, got, off, bad, 2), 2);
-        cr_expect_eq(got[0].stream, CW_STREAM_LOGIN);
-        cr_expect_eq(got[0].ev.ts, T0 + 2 * DAY);
-        cr_expect_eq(got[1].stream, CW_STREAM_PURCHASE);
-        cr_expect_eq(got[1].ev.ts, T0 + 3 * DAY);
+        expect_wait_for_the_late_login(k);
         cw_consumer_destroy(k);
 }
 
 Test(consumer, waits_for_an_input_that_was_caught_up_without_records) {
         /* As above, but the logins partition is empty at start: its first
-         * EOF comes after the shard started waiting for it. */
-        struct cw_record got[2], r;
-        int64_t off[2];
-        const char *bad[2];
+         * EOF comes after the shard started waiting for it, and more than
+         * max_idle_ms passes with every input caught up. */
+        struct cw_record got[1];
+        int64_t off[1];
+        const char *bad[1];
         char err[512];
         cw_consumer_t *k;
-        int wait;
-        struct timespec fetched = {2, 0}, idle = {2, 500000000};
+        struct timespec idle = {2, 500000000};
 
         produce_event(CW_STREAM_PURCHASE, 1, "cust-6", T0 + DAY);
         cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
@@ -331,19 +340,9 @@ Test(consumer, waits_for_an_input_that_was_caught_up_without_records) {
         cr_assert_not_null(k, "%s", err);
         cr_assert_eq(take(k, got, off, bad, 1), 1);
         cr_assert(poll_until_at_end(k, 1), "never at the end");
-        nanosleep(&idle, NULL); /* longer than max_idle_ms, all caught up */
+        nanosleep(&idle, NULL);
         cr_assert(poll_until_at_end(k, 1), "never at the end");
-
-        produce_event(CW_STREAM_PURCHASE, 1, "cust-6", T0 + 3 * DAY);
-        cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
-        cr_assert(poll_until_at_end(k, 0), "the day-3 purchase never came");
-        produce_event(CW_STREAM_LOGIN, 1, "cust-6", T0 + 2 * DAY);
-        cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
-        nanosleep(&fetched, NULL);
-        cr_expect_not(cw_consumer_next(k, mono_ms(), &r, &wait),
-                      "handed out stream %d ts %+.1f d before the day-2 "
-                      "login the broker has",
-                      r.stream, (double)(r.ev.ts - T0) / DAY);
+        expect_wait_for_the_late_login(k);
         cw_consumer_destroy(k);
 }
 
