@@ -58,6 +58,7 @@ struct cw_consumer {
         int rr, budget;        /* shard whose turn it is, and what is left */
         cw_decoder_t *decoder[CW_STREAM_COUNT]; /* to explain bad records */
         rd_kafka_message_t *batch[BATCH];
+        int64_t last_poll; /* monotonic ms the last poll began */
         int fatal;
         char fatal_err[512];
         uint64_t bad, idle_waits;
@@ -196,11 +197,18 @@ static int shard_next(cw_consumer_t *k, struct shard *sh, int64_t now,
                 }
                 if (!in->empty_since)
                         in->empty_since = now;
-                if (now - in->empty_since < k->c->max_idle_ms) {
-                        int left = (int)(k->c->max_idle_ms -
-                                         (now - in->empty_since));
+                /* Gives up only once a poll that began after the deadline
+                 * brought nothing for it: a main loop busy for longer
+                 * (a flush during a rebalance) must not count as waiting. */
+                if (in->empty_since > 0 &&
+                    (now - in->empty_since < k->c->max_idle_ms ||
+                     k->last_poll < in->empty_since + k->c->max_idle_ms)) {
+                        int64_t left =
+                                k->c->max_idle_ms - (now - in->empty_since);
+                        if (left < 0)
+                                left = 0;
                         if (*wait_ms < 0 || left < *wait_ms)
-                                *wait_ms = left;
+                                *wait_ms = (int)left;
                         waiting = 1;
                 } else if (in->empty_since > 0) {
                         k->idle_waits++;
@@ -396,6 +404,22 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason,
         cw_warn("consumer: %s: %s", rd_kafka_err2name(err), reason);
 }
 
+/* Asynchronous commits report here: a failure is worth a warning (the
+ * next commit covers the same offsets again). */
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque) {
+        (void)rk;
+        (void)opaque;
+        if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+                cw_warn("consumer: commit failed: %s", rd_kafka_err2str(err));
+        for (int i = 0; !err && offsets && i < offsets->cnt; i++)
+                if (offsets->elems[i].err)
+                        cw_warn("consumer: commit of topic %s [%d] failed: %s",
+                                offsets->elems[i].topic,
+                                (int)offsets->elems[i].partition,
+                                rd_kafka_err2str(offsets->elems[i].err));
+}
+
 /* Every input topic exists with the same number of partitions. */
 static int check_topics(cw_consumer_t *k, char *errstr, size_t errstr_size) {
         const struct rd_kafka_metadata *md;
@@ -501,6 +525,7 @@ cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
                 goto out_free;
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
         rd_kafka_conf_set_error_cb(conf, on_error);
+        rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
         rd_kafka_conf_set_opaque(conf, k);
         if (!(k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr,
                                    errstr_size)))
@@ -631,7 +656,10 @@ int cw_consumer_poll(cw_consumer_t *k, int timeout_ms, char *errstr,
          * latency a poll that brings records; a heuristic, not a guarantee
          * (the broker thread could be descheduled mid-response for
          * longer). */
-        rd_kafka_message_t *m = rd_kafka_consume_queue(k->q, timeout_ms);
+        rd_kafka_message_t *m;
+
+        k->last_poll = cw_mono_ms();
+        m = rd_kafka_consume_queue(k->q, timeout_ms);
         int64_t now = cw_mono_ms(), quiet_until, start;
         ssize_t n, total = 0;
 
