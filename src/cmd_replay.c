@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backtest.h"
 #include "cli.h"
 #include "config.h"
 #include "engine.h"
@@ -21,6 +22,7 @@
 static const char usage[] =
         "Usage: churnwatch replay -c FILE --input PATH... [--from T] [--to T]\n"
         "                         [--sort] --output OUT\n"
+        "                         [--labels LABELS.csv --report DIR]\n"
         "\n"
         "Replays Avro container files through the engine, exactly as live\n"
         "processing would, and writes the warnings to OUT.\n"
@@ -45,12 +47,20 @@ static const char usage[] =
         "      --sort               sort each file by ts in memory (otherwise "
         "a file\n"
         "                           out of ts order is an error)\n"
+        "      --labels LABELS.csv  churn labels (customer_id,churned_at) to "
+        "score\n"
+        "                           every alert against; with --report\n"
+        "      --report DIR         write DIR/report.json: per alert, "
+        "warned, true\n"
+        "                           positives, precision, recall, lead "
+        "time\n"
         "T is ISO-8601 UTC (2026-11-23, 2026-11-23T13:33:18Z) or epoch "
         "millis.\n"
         "\n" CW_CLI_COMMON_HELP;
 
 struct replay {
         cw_sink_t *sink;
+        cw_backtest_t *bt; /* --labels/--report, or NULL */
         int64_t from;
         int has_from;
         int sink_failed;
@@ -62,6 +72,11 @@ static void on_warning(void *opaque, const struct cw_warning *w) {
         struct replay *r = opaque;
         if (r->sink_failed || (r->has_from && w->eval_ts < r->from))
                 return;
+        if (r->bt && cw_backtest_warning(r->bt, w)) {
+                snprintf(r->sink_err, sizeof(r->sink_err), "out of memory");
+                r->sink_failed = 1;
+                return;
+        }
         if (cw_sink_write(r->sink, w, r->sink_err, sizeof(r->sink_err)))
                 r->sink_failed = 1;
         else
@@ -150,9 +165,12 @@ static int hold(struct ahead *a, const struct cw_event *ev) {
 }
 
 static void process(cw_engine_t *e, const struct ahead *a,
-                    unsigned long long *late) {
-        if (cw_engine_process_hashed(e, &a->ev, a->hash) == CW_PROCESS_LATE &&
-            ++*late <= LOG_LATE_MAX)
+                    unsigned long long *late, cw_backtest_t *bt) {
+        cw_process_result_t res = cw_engine_process_hashed(e, &a->ev, a->hash);
+        if (res == CW_PROCESS_APPLIED && bt)
+                cw_backtest_applied(bt, a->ev.customer_id.p,
+                                    a->ev.customer_id.len);
+        if (res == CW_PROCESS_LATE && ++*late <= LOG_LATE_MAX)
                 cw_warn("%s: record %lld: late event (ts %lld is more than "
                         "lateness before stream time %lld); skipped%s",
                         a->file, a->pos, (long long)a->ev.ts,
@@ -163,7 +181,8 @@ static void process(cw_engine_t *e, const struct ahead *a,
 }
 
 /* Feeds every event to the engine; 0, or -1 after logging why. */
-static int run(cw_engine_t *e, cw_file_merge_t *m, int has_to, int64_t to) {
+static int run(cw_engine_t *e, cw_file_merge_t *m, int has_to, int64_t to,
+               cw_backtest_t *bt) {
         struct ahead ring[AHEAD];
         struct cw_event ev;
         char err[1024];
@@ -203,7 +222,7 @@ static int run(cw_engine_t *e, cw_file_merge_t *m, int has_to, int64_t to) {
                         cw_engine_prefetch(e, ring[(head + 8) % AHEAD].hash, 1);
                 if (tail - head > 4)
                         cw_engine_prefetch(e, ring[(head + 4) % AHEAD].hash, 2);
-                process(e, &ring[head % AHEAD], &late);
+                process(e, &ring[head % AHEAD], &late, bt);
                 head++;
                 if (tty && !(cw_engine_stats(e)->events & 0xffff) &&
                     now_s() - last > 0.5) {
@@ -232,9 +251,12 @@ int cw_cmd_replay(int argc, char **argv) {
                 {"from", required_argument, NULL, 1},
                 {"to", required_argument, NULL, 2},
                 {"sort", no_argument, NULL, 3},
+                {"labels", required_argument, NULL, 4},
+                {"report", required_argument, NULL, 5},
                 CW_CLI_COMMON_OPTIONS,
                 {NULL, 0, NULL, 0}};
-        const char *cfg_path = NULL, *out = NULL;
+        const char *cfg_path = NULL, *out = NULL, *labels = NULL,
+                   *report = NULL;
         char **inputs = calloc((size_t)argc + 1, sizeof(char *));
         int n_inputs = 0, sort = 0, has_to = 0, opt, rc = CW_EXIT_FAIL;
         int64_t to = 0;
@@ -277,6 +299,12 @@ int cw_cmd_replay(int argc, char **argv) {
                 case 3:
                         sort = 1;
                         break;
+                case 4:
+                        labels = optarg;
+                        break;
+                case 5:
+                        report = optarg;
+                        break;
                 default:
                         rc = cw_cli_common_option(opt, optarg, usage);
                         if (rc != CW_CLI_CONTINUE) {
@@ -290,6 +318,13 @@ int cw_cmd_replay(int argc, char **argv) {
         /* More inputs may follow --input without repeating it. */
         while (optind < argc)
                 inputs[n_inputs++] = argv[optind++];
+        if (!labels != !report) {
+                fprintf(stderr, "churnwatch replay: --labels and --report "
+                                "go together\n\n");
+                fputs(usage, stderr);
+                free(inputs);
+                return CW_EXIT_USAGE;
+        }
         if (!cfg_path || !out || !n_inputs) {
                 fprintf(stderr, "churnwatch replay: %s is required\n\n",
                         !cfg_path ? "-c FILE"
@@ -306,18 +341,28 @@ int cw_cmd_replay(int argc, char **argv) {
             !(m = cw_file_merge_open(inputs, n_inputs, schemas, sort, err,
                                      sizeof(err))) ||
             !(r.sink = cw_sink_open(out, schemas, err, sizeof(err))) ||
-            !(e = cw_engine_new(c, on_warning, &r, err, sizeof(err)))) {
+            !(e = cw_engine_new(c, on_warning, &r, err, sizeof(err))) ||
+            (labels && !(r.bt = cw_backtest_new(
+                                 c, labels, r.has_from ? r.from : INT64_MIN,
+                                 has_to ? to : INT64_MAX, err, sizeof(err))))) {
                 cw_error("replay: %s", err);
                 goto out_free;
         }
         start = now_s();
-        if (run(e, m, has_to, to))
+        if (run(e, m, has_to, to, r.bt))
                 goto out_free;
         if (r.sink_failed) {
                 cw_error("replay: %s: %s", out, r.sink_err);
                 goto out_free;
         }
         summary(c, e, m, &r, now_s() - start);
+        if (r.bt) {
+                if (cw_backtest_write(r.bt, report, err, sizeof(err))) {
+                        cw_error("replay: %s", err);
+                        goto out_free;
+                }
+                cw_info("replay: report in %s/report.json", report);
+        }
         rc = CW_EXIT_OK;
 
 out_free:
@@ -327,6 +372,7 @@ out_free:
                 rc = CW_EXIT_FAIL;
         }
         cw_engine_destroy(e);
+        cw_backtest_destroy(r.bt);
         cw_file_merge_close(m);
         cw_schemas_destroy(schemas);
         cw_config_destroy(c);

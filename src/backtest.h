@@ -1,0 +1,54 @@
+/*
+ * Backtest scoring (CONTRACT.md section 7): churn labels, and per alert how
+ * many customers it warned, how many of them churned afterwards, precision,
+ * recall and lead time. Fed by replay: every applied event's customer (the
+ * population) and every warning; written as DIR/report.json.
+ *
+ * Memory: one entry per customer of the population (id, one first-warning
+ * time per alert). Not thread-safe.
+ */
+#ifndef CW_BACKTEST_H
+#define CW_BACKTEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "warning.h"
+
+typedef struct cw_backtest cw_backtest_t;
+
+/*
+ * Reads LABELS.csv: header `customer_id,churned_at`, then one customer a
+ * line, churned_at ISO-8601 UTC or epoch millis. Warnings count when their
+ * eval_ts is in [from, to]. NULL with "file:line: sentence" on error.
+ */
+cw_backtest_t *cw_backtest_new(const cw_config_t *c, const char *labels,
+                               int64_t from, int64_t to, char *errstr,
+                               size_t errstr_size);
+void cw_backtest_destroy(cw_backtest_t *b); /* NULL is a no-op */
+
+/* A customer with an applied event: part of the population. 0, or -1 when
+ * memory runs out. */
+int cw_backtest_applied(cw_backtest_t *b, const char *id, size_t len);
+
+/* A warning written by the replay. 0, or -1 when memory runs out. */
+int cw_backtest_warning(cw_backtest_t *b, const struct cw_warning *w);
+
+/* Writes DIR/report.json (DIR is created when missing). 0, or -1 with a
+ * sentence. */
+int cw_backtest_write(const cw_backtest_t *b, const char *dir, char *errstr,
+                      size_t errstr_size);
+
+struct cw_backtest_row {
+        uint64_t warned, true_positives, positives;
+        double precision, recall;
+        int has_lead; /* lead times exist (true_positives > 0) */
+        double lead_p10, lead_p50, lead_p90; /* days */
+};
+
+/* The figures of alert `a` (0 .. n_alerts - 1), or of every alert together
+ * with a = n_alerts (the row "any"). */
+void cw_backtest_row(const cw_backtest_t *b, int a, struct cw_backtest_row *r);
+
+#endif
