@@ -36,6 +36,8 @@ struct input {
         struct cw_event ev;
         const char *bad;
         char bad_buf[512];
+        int64_t end;         /* reader: offsets from here are not read;
+                                -1 in a group */
         int64_t received;    /* fetched up to (after the last record, or
                                 where the last partition EOF was); -1: none */
         int64_t next_offset; /* after the last record done; -1: none */
@@ -163,6 +165,8 @@ static void decode_head(cw_consumer_t *k, cw_stream_t stream,
 static int caught_up(cw_consumer_t *k, int stream, int partition,
                      const struct input *in) {
         int64_t lo, hi;
+        if (in->end >= 0) /* a reader: its end is fixed */
+                return in->received >= in->end;
         if (rd_kafka_get_watermark_offsets(k->rk, k->c->topics[stream],
                                            partition, &lo, &hi) ||
             hi < 0)
@@ -345,6 +349,32 @@ static int revoke_all(cw_consumer_t *k) {
         return rc;
 }
 
+/* Shard p is ours (once; later calls do nothing). 0, or -1 failed. */
+static int add_shard(cw_consumer_t *k, int p, int64_t now) {
+        struct shard *sh;
+
+        if (k->shards[p])
+                return 0;
+        if (!(sh = calloc(1, sizeof(*sh)))) {
+                fail(k, "%s", "out of memory");
+                return -1;
+        }
+        sh->partition = p;
+        sh->last_rx = now;
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                sh->in[s].next_offset = sh->in[s].snapshot =
+                        sh->in[s].received = -1;
+                sh->in[s].end = -1;
+        }
+        k->shards[p] = sh;
+        if (k->hooks.assigned && k->hooks.assigned(k->hooks.opaque, p)) {
+                fail(k, "%s", "could not set up an assigned shard");
+                return -1;
+        }
+        cw_info("consumer: shard %d assigned", p);
+        return 0;
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
         cw_consumer_t *k = opaque;
@@ -355,28 +385,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         rd_kafka_assign(rk, NULL);
                         return;
                 }
-                for (int i = 0; i < parts->cnt; i++) {
-                        int p = parts->elems[i].partition;
-                        struct shard *sh;
-                        if (k->shards[p])
-                                continue;
-                        if (!(sh = calloc(1, sizeof(*sh)))) {
-                                fail(k, "%s", "out of memory");
+                for (int i = 0; i < parts->cnt; i++)
+                        if (add_shard(k, parts->elems[i].partition, now)) {
                                 rd_kafka_assign(rk, NULL);
                                 return;
                         }
-                        sh->partition = p;
-                        sh->last_rx = now;
-                        for (int s = 0; s < CW_STREAM_COUNT; s++)
-                                sh->in[s].next_offset = sh->in[s].snapshot =
-                                        sh->in[s].received = -1;
-                        k->shards[p] = sh;
-                        if (k->hooks.assigned &&
-                            k->hooks.assigned(k->hooks.opaque, p))
-                                fail(k, "%s",
-                                     "could not set up an assigned shard");
-                        cw_info("consumer: shard %d assigned", p);
-                }
                 rd_kafka_assign(rk, parts);
                 /* librdkafka keeps an application pause through unassign
                  * and assign, and the shard that paused is gone. */
@@ -468,13 +481,13 @@ static int check_topics(cw_consumer_t *k, char *errstr, size_t errstr_size) {
         return 0;
 }
 
-cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
-                               const struct cw_consumer_hooks *hooks,
-                               char *errstr, size_t errstr_size) {
+/* What a member and a reader share: the client, checked topics, shards. */
+static cw_consumer_t *open_consumer(const cw_config_t *c, const cw_schemas_t *s,
+                                    const struct cw_consumer_hooks *hooks,
+                                    int group, char *errstr,
+                                    size_t errstr_size) {
         cw_consumer_t *k = calloc(1, sizeof(*k));
         rd_kafka_conf_t *conf = NULL;
-        rd_kafka_topic_partition_list_t *sub;
-        rd_kafka_resp_err_t e;
         static const char *const fixed[][2] = {
                 {"enable.auto.commit", "false"},
                 {"enable.auto.offset.store", "false"},
@@ -496,7 +509,7 @@ cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
                         goto out_free;
         if (!(conf = cw_config_kafka_conf(c, errstr, errstr_size)))
                 goto out_free;
-        if (!cw_config_kafka_has(c, "group.id")) {
+        if (group && !cw_config_kafka_has(c, "group.id")) {
                 snprintf(errstr, errstr_size,
                          "%s: no consumer group: set kafka = { group_id = "
                          "\"churnwatch\"; ... };",
@@ -539,6 +552,23 @@ cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
         }
         rd_kafka_poll_set_consumer(k->rk);
         k->q = rd_kafka_queue_get_consumer(k->rk);
+        return k;
+out_free:
+        if (conf)
+                rd_kafka_conf_destroy(conf);
+        cw_consumer_destroy(k);
+        return NULL;
+}
+
+cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
+                               const struct cw_consumer_hooks *hooks,
+                               char *errstr, size_t errstr_size) {
+        cw_consumer_t *k = open_consumer(c, s, hooks, 1, errstr, errstr_size);
+        rd_kafka_topic_partition_list_t *sub;
+        rd_kafka_resp_err_t e;
+
+        if (!k)
+                return NULL;
         sub = rd_kafka_topic_partition_list_new(CW_STREAM_COUNT);
         for (int st = 0; st < CW_STREAM_COUNT; st++)
                 rd_kafka_topic_partition_list_add(sub, c->topics[st],
@@ -548,14 +578,72 @@ cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
         if (e) {
                 snprintf(errstr, errstr_size, "cannot subscribe: %s",
                          rd_kafka_err2str(e));
-                goto out_free;
+                cw_consumer_destroy(k);
+                return NULL;
         }
         return k;
-out_free:
-        if (conf)
-                rd_kafka_conf_destroy(conf);
-        cw_consumer_destroy(k);
-        return NULL;
+}
+
+cw_consumer_t *cw_consumer_new_reader(const cw_config_t *c,
+                                      const cw_schemas_t *s,
+                                      const struct cw_consumer_hooks *hooks,
+                                      int partition, int64_t start_ms,
+                                      char *errstr, size_t errstr_size) {
+        cw_consumer_t *k = open_consumer(c, s, hooks, 0, errstr, errstr_size);
+        rd_kafka_topic_partition_list_t *l;
+        rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+        if (!k)
+                return NULL;
+        if (partition < 0 || partition >= k->partitions) {
+                snprintf(errstr, errstr_size,
+                         "no partition %d: the input topics have %d", partition,
+                         k->partitions);
+                cw_consumer_destroy(k);
+                return NULL;
+        }
+        if (add_shard(k, partition, cw_mono_ms())) {
+                snprintf(errstr, errstr_size, "%s", k->fatal_err);
+                cw_consumer_destroy(k);
+                return NULL;
+        }
+        l = rd_kafka_topic_partition_list_new(CW_STREAM_COUNT);
+        for (int st = 0; st < CW_STREAM_COUNT; st++) {
+                struct input *in = &k->shards[partition]->in[st];
+                int64_t lo = 0, hi = 0;
+                if (!e)
+                        e = rd_kafka_query_watermark_offsets(
+                                k->rk, c->topics[st], partition, &lo, &hi,
+                                10000);
+                in->end = hi;
+                in->received = lo;
+                rd_kafka_topic_partition_list_add(l, c->topics[st], partition)
+                        ->offset = start_ms >= 0 ? start_ms : lo;
+        }
+        if (!e && start_ms >= 0) {
+                e = rd_kafka_offsets_for_times(k->rk, l, 10000);
+                for (int i = 0; !e && i < l->cnt; i++) {
+                        struct input *in = &k->shards[partition]->in[i];
+                        /* No answer (librdkafka's mock cluster answers no
+                         * time lookup; a cluster answers -1 when every
+                         * timestamp is older): read from the beginning,
+                         * which builds the same state or more. */
+                        if (l->elems[i].offset < 0)
+                                l->elems[i].offset = in->received;
+                        in->received = l->elems[i].offset;
+                }
+        }
+        if (!e)
+                e = rd_kafka_assign(k->rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        if (e) {
+                snprintf(errstr, errstr_size,
+                         "cannot read partition %d of the input topics: %s",
+                         partition, rd_kafka_err2str(e));
+                cw_consumer_destroy(k);
+                return NULL;
+        }
+        return k;
 }
 
 void cw_consumer_destroy(cw_consumer_t *k) {
@@ -623,8 +711,9 @@ static void take(cw_consumer_t *k, rd_kafka_message_t *m, int64_t now) {
                 return;
         }
         /* A message of a partition no longer ours (a rebalance raced the
-         * fetch): its next owner reads it again. */
-        if (!in) {
+         * fetch): its next owner reads it again. A reader drops what lies
+         * past the end it set itself. */
+        if (!in || (in->end >= 0 && m->offset >= in->end)) {
                 rd_kafka_message_destroy(m);
                 return;
         }

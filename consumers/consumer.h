@@ -62,6 +62,21 @@ cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
                                const struct cw_consumer_hooks *hooks,
                                char *errstr, size_t errstr_size);
 
+/*
+ * A reader of one shard for backtests (CONTRACT.md section 7): partition
+ * `partition` of the four input topics, from their beginning, or with
+ * start_ms >= 0 from the first record whose Kafka timestamp is at or
+ * after that time (offsets_for_times; from the beginning when the cluster
+ * has no answer), up to the end offsets of now. No group, no commits;
+ * hooks.assigned runs for the shard before this returns.
+ * cw_consumer_at_end() tells when all of it is done.
+ */
+cw_consumer_t *cw_consumer_new_reader(const cw_config_t *c,
+                                      const cw_schemas_t *s,
+                                      const struct cw_consumer_hooks *hooks,
+                                      int partition, int64_t start_ms,
+                                      char *errstr, size_t errstr_size);
+
 /* Leaves the group (running the revoke hooks and the final commit) and
  * frees. NULL is a no-op. */
 void cw_consumer_destroy(cw_consumer_t *k);

@@ -8,6 +8,8 @@
 
 #include "backtest.h"
 #include "cli.h"
+#include "clock.h"
+#include "consumer.h"
 #include "config.h"
 #include "engine.h"
 #include "file_merge.h"
@@ -21,6 +23,7 @@
 
 static const char usage[] =
         "Usage: churnwatch replay -c FILE --input PATH... [--from T] [--to T]\n"
+        "       churnwatch replay -c FILE --source kafka [--from T] [--to T]\n"
         "                         [--sort] --output OUT\n"
         "                         [--labels LABELS.csv --report DIR]\n"
         "\n"
@@ -44,6 +47,20 @@ static const char usage[] =
         "      --to T               ignore events after T; advance stream time "
         "to T\n"
         "                           (running the day sweeps up to it)\n"
+        "      --source kafka       read the configured input topics instead, "
+        "shard by\n"
+        "                           shard as `run` does, from their "
+        "beginning (or\n"
+        "                           from --from less warmup) to their end "
+        "now; no\n"
+        "                           consumer group, no commits\n"
+        "      --source kafka       read the configured input topics instead, "
+        "shard by\n"
+        "                           shard as `run` does, from their "
+        "beginning (or\n"
+        "                           from --from less warmup) to their end "
+        "now; no\n"
+        "                           consumer group, no commits\n"
         "      --sort               sort each file by ts in memory (otherwise "
         "a file\n"
         "                           out of ts order is an error)\n"
@@ -243,6 +260,86 @@ static int run(cw_engine_t *e, cw_file_merge_t *m, int has_to, int64_t to,
         return 0;
 }
 
+/*
+ * --source kafka: each shard in turn (deterministic output, one engine in
+ * memory at a time), read by consumers/ exactly as `run` merges it, from
+ * the beginning or from `from - warmup`, up to the end offsets seen when
+ * the shard starts. No group, no commits. 0, or -1 after logging why.
+ */
+static int replay_kafka(const cw_config_t *c, const cw_schemas_t *s,
+                        struct replay *r, int has_to, int64_t to) {
+        static const struct cw_consumer_hooks no_hooks = {0};
+        int64_t start_ms = r->has_from ? r->from - c->warmup_ms : -1;
+        unsigned long long events = 0, bad = 0, late = 0;
+        int partitions = 1;
+        char err[1024];
+        double t0 = now_s();
+
+        if (start_ms < -1)
+                start_ms = 0;
+        for (int p = 0; p < partitions; p++) {
+                struct cw_record rec;
+                cw_consumer_t *k;
+                cw_engine_t *e;
+                int wait;
+
+                if (!(e = cw_engine_new(c, on_warning, r, err, sizeof(err))) ||
+                    !(k = cw_consumer_new_reader(c, s, &no_hooks, p, start_ms,
+                                                 err, sizeof(err)))) {
+                        cw_engine_destroy(e);
+                        cw_error("replay: %s", err);
+                        return -1;
+                }
+                partitions = cw_consumer_partitions(k);
+                while (!cw_consumer_at_end(k)) {
+                        if (cw_consumer_poll(k, 100, err, sizeof(err))) {
+                                cw_error("replay: %s", err);
+                                cw_consumer_destroy(k);
+                                cw_engine_destroy(e);
+                                return -1;
+                        }
+                        while (cw_consumer_next(k, cw_mono_ms(), &rec, &wait)) {
+                                cw_process_result_t res;
+                                events++;
+                                if (rec.bad) {
+                                        if (++bad <= LOG_LATE_MAX)
+                                                cw_warn("replay: topic %s [%d] "
+                                                        "offset %lld: %s; "
+                                                        "skipped",
+                                                        rd_kafka_topic_name(
+                                                                rec.msg->rkt),
+                                                        p,
+                                                        (long long)
+                                                                rec.msg->offset,
+                                                        rec.bad);
+                                } else if (!has_to || rec.ev.ts <= to) {
+                                        res = cw_engine_process(e, &rec.ev);
+                                        late += res == CW_PROCESS_LATE;
+                                        if (res == CW_PROCESS_APPLIED && r->bt)
+                                                cw_backtest_applied(
+                                                        r->bt,
+                                                        rec.ev.customer_id.p,
+                                                        rec.ev.customer_id.len);
+                                }
+                                cw_consumer_done(k, &rec);
+                        }
+                }
+                if (has_to)
+                        cw_engine_advance(e, to);
+                cw_consumer_destroy(k);
+                cw_engine_destroy(e);
+                if (isatty(STDERR_FILENO))
+                        fprintf(stderr, "\rreplay: shard %d of %d done   ",
+                                p + 1, partitions);
+        }
+        if (isatty(STDERR_FILENO))
+                fputc('\n', stderr);
+        cw_info("replay: %d shards from Kafka, %llu records, %llu bad, %llu "
+                "late; %llu warnings written; %.3f s",
+                partitions, events, bad, late, r->written, now_s() - t0);
+        return 0;
+}
+
 int cw_cmd_replay(int argc, char **argv) {
         static const struct option longopts[] = {
                 {"config", required_argument, NULL, 'c'},
@@ -252,6 +349,7 @@ int cw_cmd_replay(int argc, char **argv) {
                 {"to", required_argument, NULL, 2},
                 {"sort", no_argument, NULL, 3},
                 {"labels", required_argument, NULL, 4},
+                {"source", required_argument, NULL, 6},
                 {"report", required_argument, NULL, 5},
                 CW_CLI_COMMON_OPTIONS,
                 {NULL, 0, NULL, 0}};
@@ -259,6 +357,7 @@ int cw_cmd_replay(int argc, char **argv) {
                    *report = NULL;
         char **inputs = calloc((size_t)argc + 1, sizeof(char *));
         int n_inputs = 0, sort = 0, has_to = 0, opt, rc = CW_EXIT_FAIL;
+        int kafka = 0;
         int64_t to = 0;
         struct replay r = {0};
         char err[1024];
@@ -305,6 +404,18 @@ int cw_cmd_replay(int argc, char **argv) {
                 case 5:
                         report = optarg;
                         break;
+                case 6:
+                        if (strcmp(optarg, "kafka") &&
+                            strcmp(optarg, "files")) {
+                                fprintf(stderr,
+                                        "churnwatch replay: --source '%s': "
+                                        "use files or kafka\n",
+                                        optarg);
+                                free(inputs);
+                                return CW_EXIT_USAGE;
+                        }
+                        kafka = !strcmp(optarg, "kafka");
+                        break;
                 default:
                         rc = cw_cli_common_option(opt, optarg, usage);
                         if (rc != CW_CLI_CONTINUE) {
@@ -315,6 +426,7 @@ int cw_cmd_replay(int argc, char **argv) {
                         }
                 }
         }
+        rc = CW_EXIT_FAIL; /* a common option may have left CONTINUE */
         /* More inputs may follow --input without repeating it. */
         while (optind < argc)
                 inputs[n_inputs++] = argv[optind++];
@@ -325,7 +437,14 @@ int cw_cmd_replay(int argc, char **argv) {
                 free(inputs);
                 return CW_EXIT_USAGE;
         }
-        if (!cfg_path || !out || !n_inputs) {
+        if (kafka && n_inputs) {
+                fprintf(stderr, "churnwatch replay: --source kafka reads "
+                                "the configured topics: no --input\n\n");
+                fputs(usage, stderr);
+                free(inputs);
+                return CW_EXIT_USAGE;
+        }
+        if (!cfg_path || !out || (!n_inputs && !kafka)) {
                 fprintf(stderr, "churnwatch replay: %s is required\n\n",
                         !cfg_path ? "-c FILE"
                         : !out    ? "--output OUT"
@@ -338,10 +457,11 @@ int cw_cmd_replay(int argc, char **argv) {
         if (!(c = cw_cli_load_config(cfg_path)))
                 goto out_free;
         if (!(schemas = cw_schemas_load(err, sizeof(err))) ||
-            !(m = cw_file_merge_open(inputs, n_inputs, schemas, sort, err,
-                                     sizeof(err))) ||
+            (!kafka && !(m = cw_file_merge_open(inputs, n_inputs, schemas, sort,
+                                                err, sizeof(err)))) ||
             !(r.sink = cw_sink_open(out, schemas, err, sizeof(err))) ||
-            !(e = cw_engine_new(c, on_warning, &r, err, sizeof(err))) ||
+            (!kafka &&
+             !(e = cw_engine_new(c, on_warning, &r, err, sizeof(err)))) ||
             (labels && !(r.bt = cw_backtest_new(
                                  c, labels, r.has_from ? r.from : INT64_MIN,
                                  has_to ? to : INT64_MAX, err, sizeof(err))))) {
@@ -349,13 +469,15 @@ int cw_cmd_replay(int argc, char **argv) {
                 goto out_free;
         }
         start = now_s();
-        if (run(e, m, has_to, to, r.bt))
+        if (kafka ? replay_kafka(c, schemas, &r, has_to, to)
+                  : run(e, m, has_to, to, r.bt))
                 goto out_free;
         if (r.sink_failed) {
                 cw_error("replay: %s: %s", out, r.sink_err);
                 goto out_free;
         }
-        summary(c, e, m, &r, now_s() - start);
+        if (!kafka)
+                summary(c, e, m, &r, now_s() - start);
         if (r.bt) {
                 if (cw_backtest_write(r.bt, report, err, sizeof(err))) {
                         cw_error("replay: %s", err);
