@@ -60,7 +60,9 @@ struct cw_consumer {
         int rr, budget;        /* shard whose turn it is, and what is left */
         cw_decoder_t *decoder[CW_STREAM_COUNT]; /* to explain bad records */
         rd_kafka_message_t *batch[BATCH];
+        int group;         /* a group member, not a reader */
         int64_t last_poll; /* monotonic ms the last poll began */
+        int64_t on_broker; /* reader of shard 0: records in all partitions */
         int fatal;
         char fatal_err[512];
         uint64_t bad, idle_waits;
@@ -371,7 +373,8 @@ static int add_shard(cw_consumer_t *k, int p, int64_t now) {
                 fail(k, "%s", "could not set up an assigned shard");
                 return -1;
         }
-        cw_info("consumer: shard %d assigned", p);
+        if (k->group)
+                cw_info("consumer: shard %d assigned", p);
         return 0;
 }
 
@@ -501,6 +504,7 @@ static cw_consumer_t *open_consumer(const cw_config_t *c, const cw_schemas_t *s,
         }
         k->c = c;
         k->hooks = *hooks;
+        k->group = group;
         for (int st = 0; st < CW_STREAM_COUNT; st++)
                 if (!(k->decoder[st] = cw_decoder_new(
                               s, (cw_stream_t)st,
@@ -607,6 +611,15 @@ cw_consumer_t *cw_consumer_new_reader(const cw_config_t *c,
                 cw_consumer_destroy(k);
                 return NULL;
         }
+        /* Before any fetch is in flight: a lookup then waits behind it. */
+        for (int p = 0; partition == 0 && p < k->partitions; p++)
+                for (int st = 0; st < CW_STREAM_COUNT; st++) {
+                        int64_t lo, hi;
+                        if (!rd_kafka_query_watermark_offsets(
+                                    k->rk, c->topics[st], p, &lo, &hi, 10000) &&
+                            hi > lo)
+                                k->on_broker += hi - lo;
+                }
         l = rd_kafka_topic_partition_list_new(CW_STREAM_COUNT);
         for (int st = 0; st < CW_STREAM_COUNT; st++) {
                 struct input *in = &k->shards[partition]->in[st];
@@ -849,6 +862,10 @@ void cw_consumer_stats(const cw_consumer_t *k, struct cw_consumer_stats *out) {
                                 out->lag += hi - lo;
                 }
         }
+}
+
+int64_t cw_consumer_records_on_broker(const cw_consumer_t *k) {
+        return k->on_broker;
 }
 
 int cw_consumer_at_end(cw_consumer_t *k) {

@@ -137,6 +137,10 @@ struct cw_consumer_stats {
 
 void cw_consumer_stats(const cw_consumer_t *k, struct cw_consumer_stats *out);
 
+/* A reader of shard 0: the records its creation found in every partition
+ * of the four input topics (high less low watermark); 0 otherwise. */
+int64_t cw_consumer_records_on_broker(const cw_consumer_t *k);
+
 /* Whether shards are assigned and every input of each has been read to
  * the end the broker had at the last fetch, and processed. */
 int cw_consumer_at_end(cw_consumer_t *k);

@@ -260,6 +260,27 @@ static int run(cw_engine_t *e, cw_file_merge_t *m, int has_to, int64_t to,
         return 0;
 }
 
+/* The progress of --source kafka on a terminal: share of the records the
+ * topics held at the start, events/s, time left at that rate. */
+static void bar(int shard, int shards, unsigned long long done, int64_t total,
+                double elapsed) {
+        double f = total > 0 ? (double)done / (double)total : 0, rate;
+        char line[41];
+        int w = (int)(f > 1 ? 40 : f * 40);
+
+        rate = elapsed > 0 ? (double)done / elapsed : 0;
+        memset(line, '#', (size_t)w);
+        memset(line + w, '.', (size_t)(40 - w));
+        line[40] = 0;
+        fprintf(stderr,
+                "\rreplay: [%s] %3.0f%%  shard %d/%d  %.0f events/s  ETA %.0f "
+                "s   ",
+                line, f > 1 ? 100 : f * 100, shard, shards, rate,
+                rate > 0 && total > (int64_t)done
+                        ? (double)(total - (int64_t)done) / rate
+                        : 0);
+}
+
 /*
  * --source kafka: each shard in turn (deterministic output, one engine in
  * memory at a time), read by consumers/ exactly as `run` merges it, from
@@ -271,9 +292,10 @@ static int replay_kafka(const cw_config_t *c, const cw_schemas_t *s,
         static const struct cw_consumer_hooks no_hooks = {0};
         int64_t start_ms = r->has_from ? r->from - c->warmup_ms : -1;
         unsigned long long events = 0, bad = 0, late = 0;
-        int partitions = 1;
+        int partitions = 1, tty = isatty(STDERR_FILENO);
+        int64_t total = 0;
         char err[1024];
-        double t0 = now_s();
+        double t0 = now_s(), shown = t0;
 
         if (start_ms < -1)
                 start_ms = 0;
@@ -291,6 +313,8 @@ static int replay_kafka(const cw_config_t *c, const cw_schemas_t *s,
                         return -1;
                 }
                 partitions = cw_consumer_partitions(k);
+                if (p == 0)
+                        total = cw_consumer_records_on_broker(k);
                 while (!cw_consumer_at_end(k)) {
                         if (cw_consumer_poll(k, 100, err, sizeof(err))) {
                                 cw_error("replay: %s", err);
@@ -323,16 +347,19 @@ static int replay_kafka(const cw_config_t *c, const cw_schemas_t *s,
                                 }
                                 cw_consumer_done(k, &rec);
                         }
+                        if (tty && now_s() - shown > 0.5) {
+                                shown = now_s();
+                                bar(p, partitions, events, total, shown - t0);
+                        }
                 }
                 if (has_to)
                         cw_engine_advance(e, to);
                 cw_consumer_destroy(k);
                 cw_engine_destroy(e);
-                if (isatty(STDERR_FILENO))
-                        fprintf(stderr, "\rreplay: shard %d of %d done   ",
-                                p + 1, partitions);
+                if (tty)
+                        bar(p + 1, partitions, events, total, now_s() - t0);
         }
-        if (isatty(STDERR_FILENO))
+        if (tty)
                 fputc('\n', stderr);
         cw_info("replay: %d shards from Kafka, %llu records, %llu bad, %llu "
                 "late; %llu warnings written; %.3f s",
