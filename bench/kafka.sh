@@ -9,6 +9,7 @@
 #     medians of RUNS runs. churnwatch's time runs from its assignment to
 #     its end (the mock cluster's group join takes a fixed ~3 s that kcat's
 #     partition assignment does not need).
+#     Also `replay --source kafka` over the same topics (whole command).
 #  2. latency: `gen --rate RATE` produces live while `run` consumes (with
 #     bench/latency.cfg, whose extra rule makes many warnings); run
 #     reports event-to-warning latency (the input record's timestamp to the
@@ -82,6 +83,7 @@ events=$(sed -n 's/.* \([0-9]*\) events in .*/\1/p' "$tmp/gen.err")
 echo "## throughput: $events events ($customers customers x $days days), $partitions partitions per topic, $runs runs"
 : >"$tmp/kcat"
 : >"$tmp/run"
+: >"$tmp/replay"
 for i in $(seq "$runs"); do
         t0=$(date +%s.%N)
         pids=
@@ -97,12 +99,17 @@ for i in $(seq "$runs"); do
         grep -q "every input read to its end" "$tmp/run.err"
         span=$(log_span "$tmp/run.err" "assigned" "every input read to its end")
         echo "$events / $span" | bc -l >>"$tmp/run"
+        t0=$(date +%s.%N)
+        "$bin" replay -c "$tmp/cw.cfg" --source kafka --output - >/dev/null 2>"$tmp/replay.err"
+        t1=$(date +%s.%N)
+        echo "$events / ($t1 - $t0)" | bc -l >>"$tmp/replay"
 done
 k=$(median <"$tmp/kcat")
 r=$(median <"$tmp/run")
 printf 'kcat -C (4 topics in parallel):   %.0f events/s\n' "$k"
 printf 'churnwatch run (end to end):      %.0f events/s\n' "$r"
 printf 'ratio:                            %.2f (target >= 0.8)\n' "$(echo "$r / $k" | bc -l)"
+printf 'replay --source kafka (shard by shard, no group): %.0f events/s\n' "$(median <"$tmp/replay")"
 
 echo "## latency: gen --rate $rate for ${seconds} s while run consumes (fetch.wait.max.ms = 1), $runs runs"
 : >"$tmp/p50"
