@@ -6,11 +6,7 @@
 set -u
 bin=$1
 src=$2
-pass=0
-fail=0
-check() {
-        if [ "$1" -eq 0 ]; then pass=$((pass + 1)); else echo "FAIL $2"; fail=$((fail + 1)); fi
-}
+. "$2/tests/broker_lib.sh" # check, pass, fail
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cfg=$src/tests/configs/good/contract.cfg
