@@ -60,7 +60,8 @@ struct cw_consumer {
         int rr, budget;        /* shard whose turn it is, and what is left */
         cw_decoder_t *decoder[CW_STREAM_COUNT]; /* to explain bad records */
         rd_kafka_message_t *batch[BATCH];
-        int group;         /* a group member, not a reader */
+        int group; /* a group member, not a reader */
+        rd_kafka_topic_t *rkt[CW_STREAM_COUNT]; /* our topics' handles */
         int64_t last_poll; /* monotonic ms the last poll began */
         int64_t on_broker; /* reader of shard 0: records in all partitions */
         int fatal;
@@ -71,6 +72,16 @@ struct cw_consumer {
 static int stream_of(const cw_consumer_t *k, const char *topic) {
         for (int s = 0; s < CW_STREAM_COUNT; s++)
                 if (!strcmp(k->c->topics[s], topic))
+                        return s;
+        return -1;
+}
+
+/* A message's stream by its topic handle: librdkafka has one per topic and
+ * client, and k->rkt holds a reference to each of ours, so comparing
+ * pointers is enough; no name comparison per message. */
+static int stream_of_rkt(const cw_consumer_t *k, const rd_kafka_topic_t *rkt) {
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                if (k->rkt[s] == rkt)
                         return s;
         return -1;
 }
@@ -548,6 +559,14 @@ static cw_consumer_t *open_consumer(const cw_config_t *c, const cw_schemas_t *s,
                                    errstr_size)))
                 goto out_free;
         conf = NULL; /* rd_kafka_new took it */
+        for (int st = 0; st < CW_STREAM_COUNT; st++)
+                if (!(k->rkt[st] =
+                              rd_kafka_topic_new(k->rk, c->topics[st], NULL))) {
+                        snprintf(errstr, errstr_size, "topic %s: %s",
+                                 c->topics[st],
+                                 rd_kafka_err2str(rd_kafka_last_error()));
+                        goto out_free;
+                }
         if (check_topics(k, errstr, errstr_size))
                 goto out_free;
         if (!(k->shards = calloc((size_t)k->partitions, sizeof(*k->shards)))) {
@@ -671,6 +690,9 @@ void cw_consumer_destroy(cw_consumer_t *k) {
                 if (k->shards) /* revoked already, unless never assigned */
                         for (int p = 0; p < k->partitions; p++)
                                 shard_destroy(k->shards[p]);
+                for (int s = 0; s < CW_STREAM_COUNT; s++)
+                        if (k->rkt[s])
+                                rd_kafka_topic_destroy(k->rkt[s]);
                 rd_kafka_destroy(k->rk);
         }
         for (int s = 0; s < CW_STREAM_COUNT; s++)
@@ -695,7 +717,7 @@ static void pause_input(cw_consumer_t *k, int stream, int partition) {
 }
 
 static void take(cw_consumer_t *k, rd_kafka_message_t *m, int64_t now) {
-        int s = stream_of(k, rd_kafka_topic_name(m->rkt));
+        int s = stream_of_rkt(k, m->rkt);
         struct shard *sh =
                 s >= 0 && m->partition >= 0 && m->partition < k->partitions
                         ? k->shards[m->partition]

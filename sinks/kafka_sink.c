@@ -303,15 +303,10 @@ uint64_t cw_kafka_sink_acked(const cw_kafka_sink_t *k) {
 }
 
 int cw_kafka_sink_flush(cw_kafka_sink_t *k, int timeout_ms) {
-        struct timespec t;
-        int64_t until;
+        int64_t until = cw_mono_ms() + timeout_ms;
 
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        until = (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000 + timeout_ms;
         while (k->acked < k->produced && !k->failed) {
-                int64_t now;
-                clock_gettime(CLOCK_MONOTONIC, &t);
-                now = (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+                int64_t now = cw_mono_ms();
                 if (now >= until)
                         return -1;
                 rd_kafka_flush(k->rk,

@@ -41,13 +41,6 @@ static void on_signal(int sig) {
         stop = 1;
 }
 
-/* A whole number in [lo, hi], or -1. */
-static int parse_count(const char *s, int lo, int hi) {
-        char *end;
-        long v = strtol(s, &end, 10);
-        return *s && !*end && v >= lo && v <= hi ? (int)v : -1;
-}
-
 int cw_cmd_broker(int argc, char **argv) {
         static const struct option longopts[] = {
                 {"config", required_argument, NULL, 'c'},
@@ -65,16 +58,12 @@ int cw_cmd_broker(int argc, char **argv) {
                 if (opt == 'c') {
                         cfg_path = optarg;
                 } else if (opt == 'p' || opt == 1) {
-                        int n = parse_count(optarg, 1, opt == 'p' ? 1000 : 16);
-                        if (n < 0) {
-                                fprintf(stderr,
-                                        "churnwatch broker: --%s '%s': use a "
-                                        "whole number from 1 to %d\n",
-                                        opt == 'p' ? "partitions" : "brokers",
-                                        optarg, opt == 'p' ? 1000 : 16);
+                        if (cw_cli_parse_int(
+                                    "broker",
+                                    opt == 'p' ? "--partitions" : "--brokers",
+                                    optarg, 1, opt == 'p' ? 1000 : 16,
+                                    opt == 'p' ? &partitions : &brokers))
                                 return CW_EXIT_USAGE;
-                        }
-                        *(opt == 'p' ? &partitions : &brokers) = n;
                 } else if ((rc = cw_cli_common_option(opt, optarg, usage)) !=
                            CW_CLI_CONTINUE) {
                         return rc < 0 ? (fputs(usage, stderr), CW_EXIT_USAGE)
@@ -99,9 +88,8 @@ int cw_cmd_broker(int argc, char **argv) {
         fflush(stdout);
         cw_info("broker: %d broker%s at %s; %d topics of %d partitions; "
                 "development use only (about 5 MB kept per partition)",
-                brokers, brokers == 1 ? "" : "s",
-                cw_broker_bootstraps(b), CW_STREAM_COUNT + 2,
-                partitions);
+                brokers, brokers == 1 ? "" : "s", cw_broker_bootstraps(b),
+                CW_STREAM_COUNT + 2, partitions);
         while (!stop) {
                 struct timespec t = {0, 100 * 1000000L};
                 nanosleep(&t, NULL);

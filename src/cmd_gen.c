@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "config.h"
 #include "gen.h"
 #include "gen_output.h"
@@ -63,12 +64,6 @@ struct gen_opts {
         double rate; /* events/s to Kafka; 0: unlimited */
         struct cw_gen_params p;
 };
-
-static double now_s(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int parse_seed(const char *s, uint64_t *out) {
         char *end;
@@ -192,7 +187,7 @@ static unsigned long long total_events(const cw_gen_t *g) {
 }
 
 static void progress(const cw_gen_t *g, int days, double start) {
-        double el = now_s() - start;
+        double el = cw_mono_s() - start;
         unsigned long long n = total_events(g);
         fprintf(stderr, "\rgen: day %d of %d, %llu events, %.0f events/s   ",
                 cw_gen_next_day(g), days, n, el > 0 ? (double)n / el : 0);
@@ -200,7 +195,7 @@ static void progress(const cw_gen_t *g, int days, double start) {
 
 static int generate(cw_gen_t *g, cw_gen_output_t *o, int days) {
         int tty = isatty(STDERR_FILENO), rc = 0;
-        double start = now_s();
+        double start = cw_mono_s();
 
         while (cw_gen_next_day(g) < days) {
                 char err[1024];
@@ -277,7 +272,7 @@ int cw_cmd_gen(int argc, char **argv) {
         cw_config_t *c = NULL;
         char err[1024];
         int rc, failed, churners = 0;
-        double start = now_s();
+        double start = cw_mono_s();
 
         if ((rc = parse_args(argc, argv, &o)) != CW_CLI_CONTINUE)
                 return rc;
@@ -321,7 +316,7 @@ int cw_cmd_gen(int argc, char **argv) {
         labels = NULL; /* write_labels closes it */
         if (write_labels(g, f, o.labels, &churners))
                 goto out_free;
-        summary(g, &o, churners, now_s() - start);
+        summary(g, &o, churners, cw_mono_s() - start);
         rc = CW_EXIT_OK;
 
 out_free:

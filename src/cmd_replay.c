@@ -100,16 +100,10 @@ static void on_warning(void *opaque, const struct cw_warning *w) {
                 r->written++;
 }
 
-static double now_s(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void progress(const cw_engine_t *e, double start) {
         char when[40];
         const struct cw_engine_stats *st = cw_engine_stats(e);
-        double el = now_s() - start;
+        double el = cw_mono_s() - start;
         cw_time_format(cw_engine_stream_time(e), when, sizeof(when));
         fprintf(stderr,
                 "\rreplay: %llu events, %.0f events/s, stream time %s, %llu "
@@ -206,7 +200,7 @@ static int run(cw_engine_t *e, cw_file_merge_t *m, int has_to, int64_t to,
         unsigned long long late = 0;
         int tty = isatty(STDERR_FILENO), r = 0, done = 0;
         size_t head = 0, tail = 0;
-        double start = now_s(), last = start;
+        double start = cw_mono_s(), last = start;
 
         memset(ring, 0, sizeof(ring));
         for (;;) {
@@ -242,8 +236,8 @@ static int run(cw_engine_t *e, cw_file_merge_t *m, int has_to, int64_t to,
                 process(e, &ring[head % AHEAD], &late, bt);
                 head++;
                 if (tty && !(cw_engine_stats(e)->events & 0xffff) &&
-                    now_s() - last > 0.5) {
-                        last = now_s();
+                    cw_mono_s() - last > 0.5) {
+                        last = cw_mono_s();
                         progress(e, start);
                 }
         }
@@ -295,7 +289,7 @@ static int replay_kafka(const cw_config_t *c, const cw_schemas_t *s,
         int partitions = 1, tty = isatty(STDERR_FILENO);
         int64_t total = 0;
         char err[1024];
-        double t0 = now_s(), shown = t0;
+        double t0 = cw_mono_s(), shown = t0;
 
         if (start_ms < -1)
                 start_ms = 0;
@@ -347,8 +341,8 @@ static int replay_kafka(const cw_config_t *c, const cw_schemas_t *s,
                                 }
                                 cw_consumer_done(k, &rec);
                         }
-                        if (tty && now_s() - shown > 0.5) {
-                                shown = now_s();
+                        if (tty && cw_mono_s() - shown > 0.5) {
+                                shown = cw_mono_s();
                                 bar(p, partitions, events, total, shown - t0);
                         }
                 }
@@ -357,13 +351,13 @@ static int replay_kafka(const cw_config_t *c, const cw_schemas_t *s,
                 cw_consumer_destroy(k);
                 cw_engine_destroy(e);
                 if (tty)
-                        bar(p + 1, partitions, events, total, now_s() - t0);
+                        bar(p + 1, partitions, events, total, cw_mono_s() - t0);
         }
         if (tty)
                 fputc('\n', stderr);
         cw_info("replay: %d shards from Kafka, %llu records, %llu bad, %llu "
                 "late; %llu warnings written; %.3f s",
-                partitions, events, bad, late, r->written, now_s() - t0);
+                partitions, events, bad, late, r->written, cw_mono_s() - t0);
         return 0;
 }
 
@@ -495,7 +489,7 @@ int cw_cmd_replay(int argc, char **argv) {
                 cw_error("replay: %s", err);
                 goto out_free;
         }
-        start = now_s();
+        start = cw_mono_s();
         if (kafka ? replay_kafka(c, schemas, &r, has_to, to)
                   : run(e, m, has_to, to, r.bt))
                 goto out_free;
@@ -504,7 +498,7 @@ int cw_cmd_replay(int argc, char **argv) {
                 goto out_free;
         }
         if (!kafka)
-                summary(c, e, m, &r, now_s() - start);
+                summary(c, e, m, &r, cw_mono_s() - start);
         if (r.bt) {
                 if (cw_backtest_write(r.bt, report, err, sizeof(err))) {
                         cw_error("replay: %s", err);

@@ -441,11 +441,19 @@ static void load_topics(struct loader *L, const config_setting_t *t) {
 
 /* ---- the whole file ------------------------------------------------------ */
 
-static const char *const root_keys[] = {
-        "features",    "rules",           "models",            "lateness",
-        "state_ttl",   "warmup",          "kafka",             "topics",
-        "max_idle_ms", "max_future",      "commit_interval_ms", "idle_advance_ms",
-        "stats_interval_ms"};
+static const char *const root_keys[] = {"features",
+                                        "rules",
+                                        "models",
+                                        "lateness",
+                                        "state_ttl",
+                                        "warmup",
+                                        "kafka",
+                                        "topics",
+                                        "max_idle_ms",
+                                        "max_future",
+                                        "commit_interval_ms",
+                                        "idle_advance_ms",
+                                        "stats_interval_ms"};
 
 /* A whole number of milliseconds from lo to 3600000 (one hour), kept in *out
  * when the setting is present and valid. */
@@ -610,10 +618,7 @@ rd_kafka_conf_t *cw_config_kafka_conf(const cw_config_t *c, char *errstr,
                                       size_t errstr_size) {
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         char err[512];
-        int has_bootstrap = 0;
-
         for (int i = 0; i < c->n_kafka; i++) {
-                has_bootstrap |= !strcmp(c->kafka[i].name, "bootstrap.servers");
                 if (rd_kafka_conf_set(conf, c->kafka[i].name, c->kafka[i].value,
                                       err, sizeof(err)) != RD_KAFKA_CONF_OK) {
                         snprintf(errstr, errstr_size, "%s:%d: kafka: %s",
@@ -623,7 +628,7 @@ rd_kafka_conf_t *cw_config_kafka_conf(const cw_config_t *c, char *errstr,
                 }
         }
         rd_kafka_conf_set_log_cb(conf, kafka_log);
-        if (!has_bootstrap) {
+        if (!cw_config_kafka_has(c, "bootstrap.servers")) {
                 snprintf(errstr, errstr_size,
                          "%s: no Kafka cluster: set kafka = { "
                          "bootstrap_servers = \"host:9092\"; };",
