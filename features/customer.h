@@ -80,6 +80,7 @@ struct cw_engine {
         double *values;                   /* [n_features] scratch */
         struct cw_warning_feature *wfeat; /* one warning's features */
         int **alert_refs;                 /* refs sorted by name */
+        double *scores; /* [n_alerts] the evaluation's model scores */
 
         int collecting; /* inside a sweep: warnings go to pending */
         struct cw_pending *pend;

@@ -395,8 +395,14 @@ static void emit(cw_engine_t *e, struct cw_customer *c, int ai, int state,
         w.eval_ts = t;
         w.emitted_at = t;
         w.trigger = trigger;
+        w.alert_index = ai;
         cw_warning_id(w.warning_id, w.customer_id, a->name, w.state, t);
         if (a->kind == CW_ALERT_MODEL) {
+                double own[64];
+                if (!contrib) { /* a variant shares its model's score */
+                        model_score(a, e->values, own);
+                        contrib = own;
+                }
                 w.has_score = 1;
                 w.score = score;
                 w.n_reasons = model_reasons(cfg, a, contrib, w.reasons);
@@ -461,6 +467,7 @@ static void evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
         struct cw_alert_time *at = cw_cust_alerts(e->plan, c);
         uint8_t *st = cw_cust_states(e->plan, c);
         double contrib[64];
+        const double *own = NULL; /* contrib of the alert being evaluated */
 
         if (unchanged && c->cache_day == day_of(t) && alerts_stay(e, c, t)) {
                 e->stats.evaluations++;
@@ -476,7 +483,16 @@ static void evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
                 int when, clear;
 
                 if (a->kind == CW_ALERT_MODEL) {
-                        score = model_score(a, e->values, contrib);
+                        /* Sweep variants come after their model: its score
+                         * is known; contributions only matter on emit. */
+                        if (a->variant) {
+                                score = e->scores[a->base];
+                                own = NULL;
+                        } else {
+                                score = model_score(a, e->values, contrib);
+                                own = contrib;
+                        }
+                        e->scores[ai] = score;
                         when = score >= a->fire;
                         clear = score < a->clear_below;
                 } else {
@@ -498,7 +514,7 @@ static void evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
                                 st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
                                                    CW_ALERT_FIRING);
                                 emit(e, c, ai, CW_STATE_FIRING, t, trigger,
-                                     score, contrib);
+                                     score, own);
                         } else {
                                 st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
                                                    CW_ALERT_PENDING);
@@ -513,7 +529,7 @@ static void evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
                                 st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
                                                    CW_ALERT_FIRING);
                                 emit(e, c, ai, CW_STATE_FIRING, t, trigger,
-                                     score, contrib);
+                                     score, own);
                         }
                         break;
                 case CW_ALERT_FIRING:
@@ -522,7 +538,7 @@ static void evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
                                                    CW_ALERT_OK);
                                 at[ai].cooldown_until = t + a->cooldown_ms;
                                 emit(e, c, ai, CW_STATE_RESOLVED, t, trigger,
-                                     score, contrib);
+                                     score, own);
                         }
                         break;
                 }
@@ -762,13 +778,14 @@ cw_engine_t *cw_engine_new(const cw_config_t *c, cw_warning_cb *cb,
                 }
         }
         e->values = calloc((size_t)c->n_features + 1, sizeof(double));
+        e->scores = calloc((size_t)c->n_alerts + 1, sizeof(double));
         e->wfeat = calloc((size_t)max_refs, sizeof(*e->wfeat));
         e->alert_refs = calloc((size_t)c->n_alerts + 1, sizeof(int *));
         e->stats.warnings =
                 calloc((size_t)c->n_alerts * 2 + 1, sizeof(uint64_t));
         e->tab = calloc(1024, sizeof(*e->tab));
         e->tab_mask = 1023;
-        if (!e->values || !e->wfeat || !e->alert_refs || !e->stats.warnings ||
+        if (!e->values || !e->scores || !e->wfeat || !e->alert_refs || !e->stats.warnings ||
             !e->tab)
                 goto out_nomem;
         /* The warning's features map, by name: the same order every time. */
@@ -804,6 +821,7 @@ void cw_engine_destroy(cw_engine_t *e) {
                         free(e->alert_refs[i]);
         free(e->alert_refs);
         free(e->values);
+        free(e->scores);
         free(e->wfeat);
         free(e->pend);
         free(e->pfeat);

@@ -44,6 +44,9 @@ struct cw_warning {
         const char *reasons[CW_WARNING_MAX_REASONS];
         int n_reasons;
         int64_t emitted_at;
+        /* Not in the schema: the configuration's alert (an index of
+         * cw_config.alerts) that emitted it; -1 when not from an engine. */
+        int alert_index;
 };
 
 /* Enum symbols as in schemas/churn_warning.avsc. */

@@ -139,6 +139,7 @@ int cw_warning_decode(cw_warning_decoder_t *d, const void *buf, size_t len,
         int rc = -1;
 
         memset(w, 0, sizeof(*w));
+        w->alert_index = -1;
         if (!r) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return -1;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "report_html.h"
 #include "timeparse.h"
 
 #define NONE INT64_MIN
@@ -21,7 +22,11 @@ struct cust {
 
 struct cw_backtest {
         const cw_config_t *c;
+        char *labels;
         int64_t from, to;
+        int64_t *days;    /* ascending, days since the epoch */
+        uint32_t *counts; /* [day * n_base + alert]: FIRING warnings */
+        size_t n_days, cap_days;
         struct cust *cust;
         int64_t *first; /* [customer * n_alerts + alert]: first FIRING */
         size_t n, cap;
@@ -160,6 +165,11 @@ cw_backtest_t *cw_backtest_new(const cw_config_t *c, const char *labels,
         b->c = c;
         b->from = from;
         b->to = to;
+        if (!(b->labels = strdup(labels))) {
+                snprintf(errstr, errstr_size, "out of memory");
+                cw_backtest_destroy(b);
+                return NULL;
+        }
         if (read_labels(b, labels, errstr, errstr_size)) {
                 cw_backtest_destroy(b);
                 return NULL;
@@ -175,6 +185,9 @@ void cw_backtest_destroy(cw_backtest_t *b) {
         free(b->cust);
         free(b->first);
         free(b->slots);
+        free(b->days);
+        free(b->counts);
+        free(b->labels);
         free(b);
 }
 
@@ -186,25 +199,62 @@ int cw_backtest_applied(cw_backtest_t *b, const char *id, size_t len) {
         return 0;
 }
 
+static size_t n_base(const cw_backtest_t *b) {
+        return (size_t)(b->c->n_alerts - b->c->n_variants);
+}
+
+/* Counts a FIRING warning of alert a (as written) on its day. */
+static int count_day(cw_backtest_t *b, int64_t ts, size_t a) {
+        size_t na = n_base(b), lo = 0, hi = b->n_days;
+        int64_t day = ts / 86400000;
+
+        while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (b->days[mid] < day)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (lo == b->n_days || b->days[lo] != day) {
+                if (b->n_days == b->cap_days) {
+                        size_t cap = b->cap_days ? b->cap_days * 2 : 64;
+                        int64_t *d = realloc(b->days, cap * sizeof(*d));
+                        if (!d)
+                                return -1;
+                        b->days = d;
+                        uint32_t *n = realloc(b->counts,
+                                              cap * na * sizeof(*n));
+                        if (!n)
+                                return -1;
+                        b->counts = n;
+                        b->cap_days = cap;
+                }
+                memmove(b->days + lo + 1, b->days + lo,
+                        (b->n_days - lo) * sizeof(*b->days));
+                memmove(b->counts + (lo + 1) * na, b->counts + lo * na,
+                        (b->n_days - lo) * na * sizeof(*b->counts));
+                b->days[lo] = day;
+                memset(b->counts + lo * na, 0, na * sizeof(*b->counts));
+                b->n_days++;
+        }
+        b->counts[lo * na + a]++;
+        return 0;
+}
+
 int cw_backtest_warning(cw_backtest_t *b, const struct cw_warning *w) {
         long i;
-        int a;
+        int a = w->alert_index;
         int64_t *first;
 
         if (w->state != CW_STATE_FIRING || w->eval_ts < b->from ||
-            w->eval_ts > b->to)
-                return 0;
-        for (a = 0; a < b->c->n_alerts; a++)
-                if (!strcmp(b->c->alerts[a].name, w->alert))
-                        break;
-        if (a == b->c->n_alerts)
+            w->eval_ts > b->to || a < 0 || a >= b->c->n_alerts)
                 return 0;
         if ((i = find(b, w->customer_id.p, w->customer_id.len)) < 0)
                 return -1;
         first = &b->first[(size_t)i * (size_t)b->c->n_alerts + (size_t)a];
         if (*first == NONE || w->eval_ts < *first)
                 *first = w->eval_ts;
-        return 0;
+        return (size_t)a < n_base(b) ? count_day(b, w->eval_ts, (size_t)a) : 0;
 }
 
 static int cmp_double(const void *x, const void *y) {
@@ -220,44 +270,89 @@ static double nearest_rank(const double *v, size_t n, double q) {
         return v[r ? r - 1 : 0];
 }
 
-void cw_backtest_row(const cw_backtest_t *b, int a, struct cw_backtest_row *r) {
-        size_t na = (size_t)b->c->n_alerts, tp = 0;
-        double *lead = malloc((b->n ? b->n : 1) * sizeof(*lead));
+int cw_backtest_rows(const cw_backtest_t *b) {
+        return b->c->n_alerts + 1;
+}
+
+int cw_backtest_row(const cw_backtest_t *b, int row, struct cw_backtest_row *r) {
+        size_t na = (size_t)b->c->n_alerts, nb = n_base(b), tp = 0;
+        int a = row < (int)nb ? row : row == (int)nb ? -1 : row - 1;
 
         memset(r, 0, sizeof(*r));
+        r->alert_index = a;
+        r->model = -1;
+        r->alert = a < 0 ? "any" : b->c->alerts[a].name;
+        r->variant = "base";
+        if (a >= 0 && b->c->alerts[a].variant) {
+                r->variant = b->c->alerts[a].variant;
+                r->model = b->c->alerts[a].base;
+        } else if (a >= 0) {
+                r->model = a;
+        }
+        if (!(r->lead = malloc((b->n ? b->n : 1) * sizeof(*r->lead))))
+                return -1;
         for (size_t i = 0; i < b->n; i++) {
                 const struct cust *c = &b->cust[i];
                 int64_t first = NONE;
                 if (!c->applied)
                         continue;
                 r->positives += c->labelled;
-                for (size_t k = 0; k < na; k++) {
+                for (size_t k = a < 0 ? 0 : (size_t)a;
+                     k < (a < 0 ? nb : (size_t)a + 1); k++) {
                         int64_t f = b->first[i * na + k];
-                        if ((a == (int)na || (size_t)a == k) && f != NONE &&
-                            (first == NONE || f < first))
+                        if (f != NONE && (first == NONE || f < first))
                                 first = f;
                 }
                 if (first == NONE)
                         continue;
                 r->warned++;
-                if (c->labelled && first <= c->churned_at) {
-                        if (lead)
-                                lead[tp] = (double)(c->churned_at - first) /
-                                           DAY_MS;
-                        tp++;
-                }
+                if (c->labelled && first <= c->churned_at)
+                        r->lead[tp++] =
+                                (double)(c->churned_at - first) / DAY_MS;
         }
         r->true_positives = tp;
         r->precision = r->warned ? (double)tp / (double)r->warned : 0;
         r->recall = r->positives ? (double)tp / (double)r->positives : 0;
-        if (tp && lead) {
-                qsort(lead, tp, sizeof(*lead), cmp_double);
+        if (tp) {
+                qsort(r->lead, tp, sizeof(*r->lead), cmp_double);
                 r->has_lead = 1;
-                r->lead_p10 = nearest_rank(lead, tp, 0.1);
-                r->lead_p50 = nearest_rank(lead, tp, 0.5);
-                r->lead_p90 = nearest_rank(lead, tp, 0.9);
+                r->lead_p10 = nearest_rank(r->lead, tp, 0.1);
+                r->lead_p50 = nearest_rank(r->lead, tp, 0.5);
+                r->lead_p90 = nearest_rank(r->lead, tp, 0.9);
         }
-        free(lead);
+        return 0;
+}
+
+void cw_backtest_row_free(struct cw_backtest_row *r) {
+        free(r->lead);
+        r->lead = NULL;
+}
+
+size_t cw_backtest_days(const cw_backtest_t *b, const int64_t **days,
+                        const uint32_t **counts) {
+        *days = b->days;
+        *counts = b->counts;
+        return b->n_days;
+}
+
+const cw_config_t *cw_backtest_config(const cw_backtest_t *b) {
+        return b->c;
+}
+
+uint64_t cw_backtest_population(const cw_backtest_t *b) {
+        uint64_t n = 0;
+        for (size_t i = 0; i < b->n; i++)
+                n += b->cust[i].applied != 0;
+        return n;
+}
+
+const char *cw_backtest_labels(const cw_backtest_t *b) {
+        return b->labels;
+}
+
+void cw_backtest_window(const cw_backtest_t *b, int64_t *from, int64_t *to) {
+        *from = b->from;
+        *to = b->to;
 }
 
 static void json_str(FILE *f, const char *s) {
@@ -273,12 +368,79 @@ static void json_str(FILE *f, const char *s) {
         fputc('"', f);
 }
 
-int cw_backtest_write(const cw_backtest_t *b, const char *dir, char *errstr,
-                      size_t errstr_size) {
+static void write_json(FILE *f, const struct cw_backtest_row *rows, int n) {
+        fputs("{\"rows\": [", f);
+        for (int i = 0; i < n; i++) {
+                const struct cw_backtest_row *r = &rows[i];
+                fputs(i ? ",\n  {\"alert\": " : "\n  {\"alert\": ", f);
+                json_str(f, r->alert);
+                fputs(", \"variant\": ", f);
+                json_str(f, r->variant);
+                fprintf(f,
+                        ", \"warned\": %llu, \"true_positives\": %llu, "
+                        "\"positives\": %llu, \"precision\": %.17g, "
+                        "\"recall\": %.17g, \"lead_time_days\": ",
+                        (unsigned long long)r->warned,
+                        (unsigned long long)r->true_positives,
+                        (unsigned long long)r->positives, r->precision,
+                        r->recall);
+                if (r->has_lead)
+                        fprintf(f,
+                                "{\"p10\": %.17g, \"p50\": %.17g, "
+                                "\"p90\": %.17g}}",
+                                r->lead_p10, r->lead_p50, r->lead_p90);
+                else
+                        fputs("{\"p10\": null, \"p50\": null, \"p90\": "
+                              "null}}",
+                              f);
+        }
+        fputs("\n]}\n", f);
+}
+
+/* Writes DIR/NAME with `write`; 0, or -1 with a sentence. */
+static int write_file(const char *dir, const char *name,
+                      void (*write)(FILE *f, const void *arg), const void *arg,
+                      char *errstr, size_t errstr_size) {
         char path[4096];
-        struct stat st;
         FILE *f;
         int failed;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        if (!(f = fopen(path, "w"))) {
+                snprintf(errstr, errstr_size, "cannot create %s: %s", path,
+                         strerror(errno));
+                return -1;
+        }
+        write(f, arg);
+        failed = ferror(f);
+        if (fclose(f) || failed) {
+                snprintf(errstr, errstr_size, "cannot write %s", path);
+                return -1;
+        }
+        return 0;
+}
+
+struct report {
+        const cw_backtest_t *b;
+        struct cw_backtest_row *rows;
+        int n;
+};
+
+static void report_json(FILE *f, const void *arg) {
+        const struct report *r = arg;
+        write_json(f, r->rows, r->n);
+}
+
+static void report_html(FILE *f, const void *arg) {
+        const struct report *r = arg;
+        cw_report_html(f, r->b, r->rows, r->n);
+}
+
+int cw_backtest_write(const cw_backtest_t *b, const char *dir, char *errstr,
+                      size_t errstr_size) {
+        struct report rep = {b, NULL, cw_backtest_rows(b)};
+        struct stat st;
+        int rc = -1, made = 0;
 
         if (mkdir(dir, 0777) &&
             !(errno == EEXIST && !stat(dir, &st) && S_ISDIR(st.st_mode))) {
@@ -286,40 +448,23 @@ int cw_backtest_write(const cw_backtest_t *b, const char *dir, char *errstr,
                          dir, strerror(errno));
                 return -1;
         }
-        snprintf(path, sizeof(path), "%s/report.json", dir);
-        if (!(f = fopen(path, "w"))) {
-                snprintf(errstr, errstr_size, "cannot create %s: %s", path,
-                         strerror(errno));
-                return -1;
-        }
-        fputs("{\"rows\": [", f);
-        for (int a = 0; a <= b->c->n_alerts; a++) {
-                struct cw_backtest_row r;
-                cw_backtest_row(b, a, &r);
-                fputs(a ? ",\n  {\"alert\": " : "\n  {\"alert\": ", f);
-                json_str(f, a < b->c->n_alerts ? b->c->alerts[a].name : "any");
-                fprintf(f,
-                        ", \"variant\": \"base\", \"warned\": %llu, "
-                        "\"true_positives\": %llu, \"positives\": %llu, "
-                        "\"precision\": %.17g, \"recall\": %.17g, "
-                        "\"lead_time_days\": ",
-                        (unsigned long long)r.warned,
-                        (unsigned long long)r.true_positives,
-                        (unsigned long long)r.positives, r.precision, r.recall);
-                if (r.has_lead)
-                        fprintf(f,
-                                "{\"p10\": %.17g, \"p50\": %.17g, "
-                                "\"p90\": %.17g}}",
-                                r.lead_p10, r.lead_p50, r.lead_p90);
-                else
-                        fputs("{\"p10\": null, \"p50\": null, \"p90\": null}}",
-                              f);
-        }
-        fputs("\n]}\n", f);
-        failed = ferror(f);
-        if (fclose(f) || failed) {
-                snprintf(errstr, errstr_size, "cannot write %s", path);
-                return -1;
-        }
-        return 0;
+        if (!(rep.rows = calloc((size_t)rep.n, sizeof(*rep.rows))))
+                goto oom;
+        for (; made < rep.n; made++)
+                if (cw_backtest_row(b, made, &rep.rows[made]))
+                        goto oom;
+        rc = write_file(dir, "report.json", report_json, &rep, errstr,
+                        errstr_size) ||
+                             write_file(dir, "report.html", report_html, &rep,
+                                        errstr, errstr_size)
+                     ? -1
+                     : 0;
+        goto out;
+oom:
+        snprintf(errstr, errstr_size, "out of memory");
+out:
+        for (int i = 0; rep.rows && i < rep.n; i++)
+                cw_backtest_row_free(&rep.rows[i]);
+        free(rep.rows);
+        return rc;
 }

@@ -1,5 +1,6 @@
 /* churnwatch replay: the engine over Avro container files (CONTRACT.md
  * section 5). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@ static const char usage[] =
         "       churnwatch replay -c FILE --source kafka [--from T] [--to T]\n"
         "                         [--sort] --output OUT\n"
         "                         [--labels LABELS.csv --report DIR]\n"
+        "                         [--sweep MODEL.fire=START:STOP:STEP]...\n"
         "\n"
         "Replays Avro container files through the engine, exactly as live\n"
         "processing would, and writes the warnings to OUT.\n"
@@ -54,28 +56,32 @@ static const char usage[] =
         "                           from --from less warmup) to their end "
         "now; no\n"
         "                           consumer group, no commits\n"
-        "      --source kafka       read the configured input topics instead, "
-        "shard by\n"
-        "                           shard as `run` does, from their "
-        "beginning (or\n"
-        "                           from --from less warmup) to their end "
-        "now; no\n"
-        "                           consumer group, no commits\n"
         "      --sort               sort each file by ts in memory (otherwise "
         "a file\n"
         "                           out of ts order is an error)\n"
         "      --labels LABELS.csv  churn labels (customer_id,churned_at) to "
         "score\n"
         "                           every alert against; with --report\n"
-        "      --report DIR         write DIR/report.json: per alert, "
-        "warned, true\n"
-        "                           positives, precision, recall, lead "
-        "time\n"
+        "      --report DIR         write DIR/report.json and "
+        "DIR/report.html: per\n"
+        "                           alert, warned, true positives, "
+        "precision, recall,\n"
+        "                           lead time; with charts in the HTML\n"
+        "      --sweep MODEL.fire=START:STOP:STEP\n"
+        "                           also score MODEL with fire = START, "
+        "START+STEP,\n"
+        "                           ... STOP (and clear = min(clear, fire)) "
+        "in the\n"
+        "                           same pass: one report row each; "
+        "repeatable.\n"
+        "                           Only the configuration's own warnings "
+        "go to OUT\n"
         "T is ISO-8601 UTC (2026-11-23, 2026-11-23T13:33:18Z) or epoch "
         "millis.\n"
         "\n" CW_CLI_COMMON_HELP;
 
 struct replay {
+        const cw_config_t *c;
         cw_sink_t *sink;
         cw_backtest_t *bt; /* --labels/--report, or NULL */
         int64_t from;
@@ -94,6 +100,8 @@ static void on_warning(void *opaque, const struct cw_warning *w) {
                 r->sink_failed = 1;
                 return;
         }
+        if (r->c->alerts[w->alert_index].variant)
+                return; /* a sweep variant: only scored */
         if (cw_sink_write(r->sink, w, r->sink_err, sizeof(r->sink_err)))
                 r->sink_failed = 1;
         else
@@ -124,8 +132,9 @@ static void summary(const cw_config_t *c, const cw_engine_t *e,
                 (unsigned long long)st->late, (unsigned long long)st->evicted,
                 (unsigned long long)st->customers);
         for (int a = 0; a < c->n_alerts; a++)
-                cw_info("replay: alert %s: %llu FIRING, %llu RESOLVED",
-                        c->alerts[a].name,
+                cw_info("replay: alert %s%s%s: %llu FIRING, %llu RESOLVED",
+                        c->alerts[a].name, c->alerts[a].variant ? " " : "",
+                        c->alerts[a].variant ? c->alerts[a].variant : "",
                         (unsigned long long)st->warnings[2 * a],
                         (unsigned long long)st->warnings[2 * a + 1]);
         cw_info("replay: %llu warnings written; %.3f s, %.0f events/s",
@@ -361,6 +370,80 @@ static int replay_kafka(const cw_config_t *c, const cw_schemas_t *s,
         return 0;
 }
 
+/* Variants cost each customer 17 bytes of alert state apiece. */
+#define MAX_VARIANTS 256
+
+/*
+ * --sweep MODEL.fire=START:STOP:STEP: a variant of MODEL for each of START,
+ * START + STEP, ... up to STOP inclusive. A value is START + i * STEP
+ * rounded to 12 significant digits, so 0.1:0.9:0.1 gives 0.3 as a
+ * configuration file would, not 0.30000000000000004. 0, or -1 with a
+ * sentence.
+ */
+static int add_sweep(cw_config_t *c, const char *spec, char *errstr,
+                     size_t errstr_size) {
+        const char *p = NULL, *q;
+        double v[3];
+        char *name, *end, buf[64];
+        int model;
+        long n;
+
+        for (q = strstr(spec, ".fire="); q; q = strstr(q + 1, ".fire="))
+                p = q;
+        if (!p || p == spec) {
+                snprintf(errstr, errstr_size,
+                         "--sweep %s: expected MODEL.fire=START:STOP:STEP",
+                         spec);
+                return -1;
+        }
+        q = p + strlen(".fire=");
+        for (int i = 0; i < 3; i++) {
+                v[i] = strtod(q, &end);
+                if (end == q || *end != (i < 2 ? ':' : 0)) {
+                        snprintf(errstr, errstr_size,
+                                 "--sweep %s: expected MODEL.fire="
+                                 "START:STOP:STEP with three numbers",
+                                 spec);
+                        return -1;
+                }
+                q = end + 1;
+        }
+        if (!(v[2] > 0) || !(v[1] >= v[0])) {
+                snprintf(errstr, errstr_size,
+                         "--sweep %s: STEP must be above 0 and STOP at or "
+                         "above START",
+                         spec);
+                return -1;
+        }
+        n = (long)floor((v[1] - v[0]) / v[2] + 1e-9) + 1;
+        if (n > MAX_VARIANTS || c->n_variants + n > MAX_VARIANTS) {
+                snprintf(errstr, errstr_size,
+                         "--sweep %s: more than %d variants in all", spec,
+                         MAX_VARIANTS);
+                return -1;
+        }
+        if (!(name = strndup(spec, (size_t)(p - spec)))) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
+        model = cw_config_alert(c, name);
+        if (model < 0)
+                snprintf(errstr, errstr_size,
+                         "--sweep %s: the configuration has no alert named "
+                         "%s",
+                         spec, name);
+        free(name);
+        if (model < 0)
+                return -1;
+        for (long i = 0; i < n; i++) {
+                snprintf(buf, sizeof(buf), "%.12g", v[0] + (double)i * v[2]);
+                if (cw_config_add_variant(c, model, strtod(buf, NULL), errstr,
+                                          errstr_size))
+                        return -1;
+        }
+        return 0;
+}
+
 int cw_cmd_replay(int argc, char **argv) {
         static const struct option longopts[] = {
                 {"config", required_argument, NULL, 'c'},
@@ -372,12 +455,14 @@ int cw_cmd_replay(int argc, char **argv) {
                 {"labels", required_argument, NULL, 4},
                 {"source", required_argument, NULL, 6},
                 {"report", required_argument, NULL, 5},
+                {"sweep", required_argument, NULL, 7},
                 CW_CLI_COMMON_OPTIONS,
                 {NULL, 0, NULL, 0}};
         const char *cfg_path = NULL, *out = NULL, *labels = NULL,
                    *report = NULL;
         char **inputs = calloc((size_t)argc + 1, sizeof(char *));
-        int n_inputs = 0, sort = 0, has_to = 0, opt, rc = CW_EXIT_FAIL;
+        const char **sweeps = calloc((size_t)argc + 1, sizeof(char *));
+        int n_inputs = 0, n_sweeps = 0, sort = 0, has_to = 0, opt, rc = CW_EXIT_FAIL;
         int kafka = 0;
         int64_t to = 0;
         struct replay r = {0};
@@ -388,8 +473,11 @@ int cw_cmd_replay(int argc, char **argv) {
         cw_engine_t *e = NULL;
         double start;
 
-        if (!inputs)
+        if (!inputs || !sweeps) {
+                free(inputs);
+                free(sweeps);
                 return CW_EXIT_FAIL;
+        }
         while ((opt = getopt_long(argc, argv, "c:i:o:h", longopts, NULL)) !=
                -1) {
                 switch (opt) {
@@ -408,8 +496,7 @@ int cw_cmd_replay(int argc, char **argv) {
                                           sizeof(err))) {
                                 fprintf(stderr, "churnwatch replay: --%s: %s\n",
                                         opt == 1 ? "from" : "to", err);
-                                free(inputs);
-                                return CW_EXIT_USAGE;
+                                goto out_usage;
                         }
                         if (opt == 1)
                                 r.has_from = 1;
@@ -425,6 +512,9 @@ int cw_cmd_replay(int argc, char **argv) {
                 case 5:
                         report = optarg;
                         break;
+                case 7:
+                        sweeps[n_sweeps++] = optarg;
+                        break;
                 case 6:
                         if (strcmp(optarg, "kafka") &&
                             strcmp(optarg, "files")) {
@@ -432,18 +522,20 @@ int cw_cmd_replay(int argc, char **argv) {
                                         "churnwatch replay: --source '%s': "
                                         "use files or kafka\n",
                                         optarg);
-                                free(inputs);
-                                return CW_EXIT_USAGE;
+                                goto out_usage;
                         }
                         kafka = !strcmp(optarg, "kafka");
                         break;
                 default:
                         rc = cw_cli_common_option(opt, optarg, usage);
+                        if (rc < 0) {
+                                fputs(usage, stderr);
+                                goto out_usage;
+                        }
                         if (rc != CW_CLI_CONTINUE) {
                                 free(inputs);
-                                return rc < 0 ? (fputs(usage, stderr),
-                                                 CW_EXIT_USAGE)
-                                              : rc;
+                                free(sweeps);
+                                return rc;
                         }
                 }
         }
@@ -455,15 +547,13 @@ int cw_cmd_replay(int argc, char **argv) {
                 fprintf(stderr, "churnwatch replay: --labels and --report "
                                 "go together\n\n");
                 fputs(usage, stderr);
-                free(inputs);
-                return CW_EXIT_USAGE;
+                goto out_usage;
         }
         if (kafka && n_inputs) {
                 fprintf(stderr, "churnwatch replay: --source kafka reads "
                                 "the configured topics: no --input\n\n");
                 fputs(usage, stderr);
-                free(inputs);
-                return CW_EXIT_USAGE;
+                goto out_usage;
         }
         if (!cfg_path || !out || (!n_inputs && !kafka)) {
                 fprintf(stderr, "churnwatch replay: %s is required\n\n",
@@ -471,12 +561,24 @@ int cw_cmd_replay(int argc, char **argv) {
                         : !out    ? "--output OUT"
                                   : "--input PATH");
                 fputs(usage, stderr);
-                free(inputs);
-                return CW_EXIT_USAGE;
+                goto out_usage;
         }
 
+        if (n_sweeps && !report) {
+                fprintf(stderr, "churnwatch replay: --sweep scores "
+                                "variants: it needs --labels and --report\n\n");
+                fputs(usage, stderr);
+                goto out_usage;
+        }
         if (!(c = cw_cli_load_config(cfg_path)))
                 goto out_free;
+        for (int i = 0; i < n_sweeps; i++)
+                if (add_sweep(c, sweeps[i], err, sizeof(err))) {
+                        fprintf(stderr, "churnwatch replay: %s\n", err);
+                        rc = CW_EXIT_USAGE;
+                        goto out_free;
+                }
+        r.c = c;
         if (!(schemas = cw_schemas_load(err, sizeof(err))) ||
             (!kafka && !(m = cw_file_merge_open(inputs, n_inputs, schemas, sort,
                                                 err, sizeof(err)))) ||
@@ -504,7 +606,9 @@ int cw_cmd_replay(int argc, char **argv) {
                         cw_error("replay: %s", err);
                         goto out_free;
                 }
-                cw_info("replay: report in %s/report.json", report);
+                cw_info("replay: report in %s/report.json and "
+                        "%s/report.html",
+                        report, report);
         }
         rc = CW_EXIT_OK;
 
@@ -520,5 +624,10 @@ out_free:
         cw_schemas_destroy(schemas);
         cw_config_destroy(c);
         free(inputs);
+        free(sweeps);
         return rc;
+out_usage:
+        free(inputs);
+        free(sweeps);
+        return CW_EXIT_USAGE;
 }

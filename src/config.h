@@ -80,6 +80,12 @@ struct cw_alert {
          * the `features` map of its warnings. */
         int *refs;
         int n_refs;
+        /* A backtest's sweep variant (`replay --sweep`): a copy of model
+         * `base` with its own fire and clear, borrowing the model's name,
+         * severity, inputs and refs. `variant` is its label, "fire=<v>";
+         * NULL for the alerts as written. */
+        char *variant;
+        int base;
 };
 
 struct cw_kafka_prop {
@@ -99,6 +105,7 @@ struct cw_config {
         struct cw_alert *alerts;
         int n_alerts;
         int n_rules;
+        int n_variants; /* sweep variants, the last n_variants alerts */
         int64_t lateness_ms;
         int64_t state_ttl_ms;
         int64_t warmup_ms; /* backtests; default largest window + lateness */
@@ -154,6 +161,18 @@ int cw_config_kafka_set(cw_config_t *c, const char *name, const char *value);
 
 /* Whether librdkafka property `name` (dotted) is configured. */
 int cw_config_kafka_has(const cw_config_t *c, const char *name);
+
+/* Index of the alert named `name` (as written, not a variant), or -1. */
+int cw_config_alert(const cw_config_t *c, const char *name);
+
+/*
+ * Adds a sweep variant of model `model` (CONTRACT.md section 7): its own
+ * alert machines with fire = v and clear = min(clear, v), label "fire=%g".
+ * A variant equal to one added before is not added twice. Returns 0, or -1
+ * with a sentence. Engines made before the call do not see the variant.
+ */
+int cw_config_add_variant(cw_config_t *c, int model, double v, char *errstr,
+                          size_t errstr_size);
 
 /* Index of the feature named `name`, or -1. */
 int cw_config_feature(const cw_config_t *c, const char *name, size_t len);
