@@ -704,6 +704,7 @@ cw_process_result_t cw_engine_process_hashed(cw_engine_t *e,
                         return CW_PROCESS_INVALID;
                 }
                 k = (long)e->n_cust - 1;
+                e->stats.created++;
         }
         e->stats.applied++;
         apply(e, (size_t)k, ev);

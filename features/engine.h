@@ -33,6 +33,8 @@ struct cw_engine_stats {
         double sweep_seconds; /* wall time spent in sweeps */
         uint64_t evaluations; /* customer evaluations, events and sweeps */
         uint64_t customers;   /* held now */
+        uint64_t created;     /* customers added by an event (a customer
+                                 evicted and seen again counts twice) */
         uint64_t *warnings;   /* [alert * 2 + state]: FIRING, RESOLVED */
 };
 

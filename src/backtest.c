@@ -27,6 +27,7 @@ struct cw_backtest {
         int64_t *days;    /* ascending, days since the epoch */
         uint32_t *counts; /* [day * n_base + alert]: FIRING warnings */
         size_t n_days, cap_days;
+        int oom; /* memory ran out while counting: no report */
         struct cust *cust;
         int64_t *first; /* [customer * n_alerts + alert]: first FIRING */
         size_t n, cap;
@@ -193,8 +194,10 @@ void cw_backtest_destroy(cw_backtest_t *b) {
 
 int cw_backtest_applied(cw_backtest_t *b, const char *id, size_t len) {
         long i = find(b, id, len);
-        if (i < 0)
+        if (i < 0) {
+                b->oom = 1;
                 return -1;
+        }
         b->cust[i].applied = 1;
         return 0;
 }
@@ -249,12 +252,18 @@ int cw_backtest_warning(cw_backtest_t *b, const struct cw_warning *w) {
         if (w->state != CW_STATE_FIRING || w->eval_ts < b->from ||
             w->eval_ts > b->to || a < 0 || a >= b->c->n_alerts)
                 return 0;
-        if ((i = find(b, w->customer_id.p, w->customer_id.len)) < 0)
+        if ((i = find(b, w->customer_id.p, w->customer_id.len)) < 0) {
+                b->oom = 1;
                 return -1;
+        }
         first = &b->first[(size_t)i * (size_t)b->c->n_alerts + (size_t)a];
         if (*first == NONE || w->eval_ts < *first)
                 *first = w->eval_ts;
-        return (size_t)a < n_base(b) ? count_day(b, w->eval_ts, (size_t)a) : 0;
+        if ((size_t)a < n_base(b) && count_day(b, w->eval_ts, (size_t)a)) {
+                b->oom = 1;
+                return -1;
+        }
+        return 0;
 }
 
 static int cmp_double(const void *x, const void *y) {
@@ -441,6 +450,12 @@ int cw_backtest_write(const cw_backtest_t *b, const char *dir, char *errstr,
         struct report rep = {b, NULL, cw_backtest_rows(b)};
         struct stat st;
         int rc = -1, made = 0;
+
+        if (b->oom) {
+                snprintf(errstr, errstr_size,
+                         "memory ran out while scoring: no report");
+                return -1;
+        }
 
         if (mkdir(dir, 0777) &&
             !(errno == EEXIST && !stat(dir, &st) && S_ISDIR(st.st_mode))) {

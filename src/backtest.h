@@ -29,7 +29,7 @@ cw_backtest_t *cw_backtest_new(const cw_config_t *c, const char *labels,
 void cw_backtest_destroy(cw_backtest_t *b); /* NULL is a no-op */
 
 /* A customer with an applied event: part of the population. 0, or -1 when
- * memory runs out. */
+ * memory runs out; then cw_backtest_write() fails too. */
 int cw_backtest_applied(cw_backtest_t *b, const char *id, size_t len);
 
 /* A warning written by the replay. 0, or -1 when memory runs out. */

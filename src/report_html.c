@@ -156,7 +156,7 @@ static void table(FILE *f, const struct cw_backtest_row *rows, int n) {
         fputs("<table class=\"rows\">\n<thead><tr><th>alert</th>"
               "<th>variant</th><th>warned</th><th>true positives</th>"
               "<th>positives</th><th>precision</th><th>recall</th>"
-              "<th>lead p10</th><th>lead p50</th><th>lead p90</th>"
+              "<th>lead p10 (days)</th><th>p50</th><th>p90</th>"
               "</tr></thead>\n<tbody>\n",
               f);
         for (int i = 0; i < n; i++) {
@@ -188,7 +188,7 @@ static void table(FILE *f, const struct cw_backtest_row *rows, int n) {
                         fprintf(f, "<td data-field=\"lead_p%d\">",
                                 k == 0 ? 10 : k == 1 ? 50 : 90);
                         if (r->has_lead)
-                                fprintf(f, "%.1f d", lead[k]);
+                                fprintf(f, "%.1f", lead[k]);
                         else
                                 fputs("&ndash;", f);
                         fputs("</td>", f);
