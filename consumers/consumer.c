@@ -47,6 +47,7 @@ struct input {
 struct shard {
         int partition;
         int64_t last_rx;
+        int64_t start[CW_STREAM_COUNT]; /* committed offsets at assignment */
         struct input in[CW_STREAM_COUNT];
 };
 
@@ -334,18 +335,20 @@ static int check_copartitioned(cw_consumer_t *k,
         return ok;
 }
 
-static int revoke_all(cw_consumer_t *k) {
+static int revoke_all(cw_consumer_t *k, int lost) {
         rd_kafka_topic_partition_list_t *l;
         char err[512];
         int rc = 0;
 
         if (!k->shards)
                 return 0;
-        if (k->hooks.revoking && k->hooks.revoking(k->hooks.opaque)) {
+        if (k->hooks.revoking && k->hooks.revoking(k->hooks.opaque, lost)) {
                 cw_error("consumer: output not acknowledged; not committing "
                          "the revoked partitions (their records will be "
                          "processed again)");
                 rc = -1;
+        } else if (lost) {
+                rc = -1; /* no longer ours: commits would be refused */
         } else if ((l = cw_consumer_snapshot(k)) &&
                    cw_consumer_commit(k, l, 1, err, sizeof(err))) {
                 cw_error("consumer: %s", err);
@@ -362,25 +365,35 @@ static int revoke_all(cw_consumer_t *k) {
         return rc;
 }
 
-/* Shard p is ours (once; later calls do nothing). 0, or -1 failed. */
+/* Shard p is ours (once; later calls do nothing); a group member reads
+ * it from the committed offsets, kept in its start[] (-1: none).
+ * 0, or -1 failed. */
 static int add_shard(cw_consumer_t *k, int p, int64_t now) {
         struct shard *sh;
+        int64_t start[CW_STREAM_COUNT] = {-1, -1, -1, -1};
+        char err[512];
 
         if (k->shards[p])
                 return 0;
+        if (k->group && cw_consumer_committed(k, p, start, err, sizeof(err))) {
+                fail(k, "%s", err);
+                return -1;
+        }
         if (!(sh = calloc(1, sizeof(*sh)))) {
                 fail(k, "%s", "out of memory");
                 return -1;
         }
         sh->partition = p;
         sh->last_rx = now;
+        memcpy(sh->start, start, sizeof(start));
         for (int s = 0; s < CW_STREAM_COUNT; s++) {
                 sh->in[s].next_offset = sh->in[s].snapshot =
                         sh->in[s].received = -1;
                 sh->in[s].end = -1;
         }
         k->shards[p] = sh;
-        if (k->hooks.assigned && k->hooks.assigned(k->hooks.opaque, p)) {
+        if (k->hooks.assigned &&
+            k->hooks.assigned(k->hooks.opaque, p, sh->start)) {
                 fail(k, "%s", "could not set up an assigned shard");
                 return -1;
         }
@@ -399,11 +412,19 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         rd_kafka_assign(rk, NULL);
                         return;
                 }
-                for (int i = 0; i < parts->cnt; i++)
-                        if (add_shard(k, parts->elems[i].partition, now)) {
+                for (int i = 0; i < parts->cnt; i++) {
+                        rd_kafka_topic_partition_t *tp = &parts->elems[i];
+                        int st = stream_of(k, tp->topic);
+                        if (add_shard(k, tp->partition, now)) {
                                 rd_kafka_assign(rk, NULL);
                                 return;
                         }
+                        /* Exactly where the shard's state was restored
+                         * for, even if a commit lands meanwhile. */
+                        if (st >= 0 && k->shards[tp->partition]->start[st] >= 0)
+                                tp->offset =
+                                        k->shards[tp->partition]->start[st];
+                }
                 rd_kafka_assign(rk, parts);
                 /* librdkafka keeps an application pause through unassign
                  * and assign, and the shard that paused is gone. */
@@ -412,9 +433,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
                         cw_error("consumer: rebalance failed: %s",
                                  rd_kafka_err2str(err));
-                revoke_all(k);
+                int lost = rd_kafka_assignment_lost(rk);
+                revoke_all(k, lost);
                 rd_kafka_assign(rk, NULL);
-                cw_info("consumer: partitions revoked");
+                cw_info("consumer: partitions %s", lost ? "lost" : "revoked");
         }
 }
 
@@ -904,6 +926,73 @@ int cw_consumer_at_end(cw_consumer_t *k) {
                 }
         }
         return shards > 0;
+}
+
+int cw_consumer_committed(cw_consumer_t *k, int shard, int64_t next[4],
+                          char *errstr, size_t errstr_size) {
+        rd_kafka_topic_partition_list_t *l =
+                rd_kafka_topic_partition_list_new(CW_STREAM_COUNT);
+        rd_kafka_resp_err_t e;
+
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                rd_kafka_topic_partition_list_add(l, k->c->topics[s], shard);
+        e = rd_kafka_committed(k->rk, l, 15000);
+        for (int s = 0; !e && s < CW_STREAM_COUNT; s++) {
+                e = l->elems[s].err;
+                next[s] = l->elems[s].offset >= 0 ? l->elems[s].offset : -1;
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+        if (e) {
+                snprintf(errstr, errstr_size,
+                         "cannot read the committed offsets of shard %d: %s",
+                         shard, rd_kafka_err2str(e));
+                return -1;
+        }
+        return 0;
+}
+
+rd_kafka_consumer_group_metadata_t *
+cw_consumer_group_metadata(cw_consumer_t *k) {
+        return rd_kafka_consumer_group_metadata(k->rk);
+}
+
+int cw_consumer_rewind(cw_consumer_t *k, char *errstr, size_t errstr_size) {
+        rd_kafka_topic_partition_list_t *l;
+        rd_kafka_resp_err_t e;
+        int64_t now = cw_mono_ms();
+
+        if ((e = rd_kafka_assignment(k->rk, &l))) {
+                snprintf(errstr, errstr_size, "cannot rewind: %s",
+                         rd_kafka_err2str(e));
+                return -1;
+        }
+        rd_kafka_assign(k->rk, NULL);
+        for (int p = 0; p < k->partitions; p++) {
+                if (!k->shards[p])
+                        continue;
+                shard_destroy(k->shards[p]);
+                k->shards[p] = NULL;
+                if (k->hooks.revoked)
+                        k->hooks.revoked(k->hooks.opaque, p);
+        }
+        for (int i = 0; i < l->cnt && !k->fatal; i++) {
+                int p = l->elems[i].partition,
+                    st = stream_of(k, l->elems[i].topic);
+                l->elems[i].offset = RD_KAFKA_OFFSET_INVALID; /* committed */
+                if (!add_shard(k, p, now) && st >= 0 &&
+                    k->shards[p]->start[st] >= 0)
+                        l->elems[i].offset = k->shards[p]->start[st];
+        }
+        e = k->fatal ? RD_KAFKA_RESP_ERR__FAIL : rd_kafka_assign(k->rk, l);
+        if (!e)
+                rd_kafka_resume_partitions(k->rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        if (e) {
+                snprintf(errstr, errstr_size, "cannot rewind: %s",
+                         k->fatal ? k->fatal_err : rd_kafka_err2str(e));
+                return -1;
+        }
+        return 0;
 }
 
 int64_t cw_consumer_last_received(const cw_consumer_t *k, int shard) {

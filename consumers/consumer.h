@@ -39,14 +39,17 @@ typedef struct cw_consumer cw_consumer_t;
 
 struct cw_consumer_hooks {
         void *opaque;
-        /* Shard (partition number) `shard` is now this instance's. 0, or
-         * -1 to fail the consumer. */
-        int (*assigned)(void *opaque, int shard);
+        /* Shard (partition number) `shard` is now this instance's; its
+         * inputs will be read from `committed` (the group's committed
+         * offsets, -1 where none: auto.offset.reset; all -1 for a
+         * reader). 0, or -1 to fail the consumer. */
+        int (*assigned)(void *opaque, int shard, const int64_t committed[4]);
         /* Every shard is about to be taken away (a rebalance or close):
          * finish and acknowledge all output so far, so that the offsets
-         * committed next cover only what is complete. 0, or -1 when that
-         * failed: nothing is committed then. */
-        int (*revoking)(void *opaque);
+         * committed next cover only what is complete. `lost`: the group
+         * took them already (a session timed out): nothing may commit.
+         * 0, or -1 when that failed: nothing is committed then. */
+        int (*revoking)(void *opaque, int lost);
         /* Shard `shard` is gone; its records not done are dropped (the
          * next owner fetches them again from the committed offsets). */
         void (*revoked)(void *opaque, int shard);
@@ -144,6 +147,28 @@ int64_t cw_consumer_records_on_broker(const cw_consumer_t *k);
 /* Whether shards are assigned and every input of each has been read to
  * the end the broker had at the last fetch, and processed. */
 int cw_consumer_at_end(cw_consumer_t *k);
+
+/*
+ * The group's committed offsets of shard `shard`'s four input partitions
+ * (-1 where none is committed). Asks the group coordinator. 0, or -1 with a
+ * sentence.
+ */
+int cw_consumer_committed(cw_consumer_t *k, int shard, int64_t next[4],
+                          char *errstr, size_t errstr_size);
+
+/* The consumer group's metadata for transactions (the caller destroys it
+ * with rd_kafka_consumer_group_metadata_destroy()). */
+rd_kafka_consumer_group_metadata_t *
+cw_consumer_group_metadata(cw_consumer_t *k);
+
+/*
+ * Starts every assigned shard again from the committed offsets, as after
+ * a rebalance that gave them back: buffered records are dropped, the
+ * revoked hook runs for each shard, then the assigned hook (which rebuilds
+ * its state), then fetching resumes from the committed offsets. For an
+ * aborted transaction. 0, or -1 with a sentence.
+ */
+int cw_consumer_rewind(cw_consumer_t *k, char *errstr, size_t errstr_size);
 
 /* Monotonic ms when shard `shard` last received a record; -1 when it is
  * not assigned. */

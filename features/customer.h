@@ -27,10 +27,18 @@ struct cw_customer {
         int32_t cur_day;   /* the day the running totals describe */
         uint32_t hash;
         uint16_t id_len;
-        uint16_t pad;
+        uint16_t flags;    /* CW_CUST_* */
         int32_t cache_day; /* day of the evaluation cached in alert states */
         _Alignas(8) unsigned char data[];
 };
+
+/* Changed since the last cw_engine_collect_changes() (tracking on). */
+#define CW_CUST_CHANGED 1
+/* Created by a late event, with a cur_day before the engine's stream day:
+ * it has not been through that day's sweep, and is as it was left, until
+ * the next sweep. Serialised, so that a restore tells it from a customer
+ * whose record predates sweeps (cw_engine_restored). */
+#define CW_CUST_UNSWEPT 2
 
 /* A view of one stream's day buckets, ascending by day. */
 struct cw_bview {
@@ -87,6 +95,22 @@ struct cw_engine {
         size_t n_pend, cap_pend;
         struct cw_warning_feature *pfeat;
         size_t n_pfeat, cap_pfeat;
+
+        /* Change tracking (cw_engine_collect_changes). The list holds the
+         * dense index of each customer when it became CW_CUST_CHANGED, and
+         * its new index when cw_engine_remove moved it: entries whose
+         * customer is no longer flagged are stale and skipped. */
+        int tracking;
+        uint32_t *chg;
+        size_t n_chg, cap_chg;
+        size_t n_changed;    /* customers flagged CW_CUST_CHANGED */
+        int chg_rescan;      /* an index was not listed (out of memory): the
+                                next collection scans every customer */
+        unsigned char *tomb; /* evicted ids: uint16 length, then bytes */
+        size_t tomb_len, tomb_cap, n_tomb;
+        int tomb_lost;    /* a tombstone could not be kept (out of memory) */
+        uint8_t *chg_buf; /* one customer's encoding, handed to the cb */
+        size_t chg_buf_cap;
 
         struct cw_engine_stats stats;
 };
@@ -170,6 +194,23 @@ long cw_engine_find(const cw_engine_t *e, const char *id, size_t len,
 struct cw_customer *cw_engine_add(cw_engine_t *e, const char *id, size_t len,
                                   uint32_t h);
 void cw_engine_remove(cw_engine_t *e, size_t i);
+/* Change tracking, in customers.c. Lists customer k as changed: when
+ * memory runs out, falls back to a scan at the next collection. */
+void cw_engine_list_changed(cw_engine_t *e, size_t k);
+/* Keeps customer k's id as a tombstone for the next collection. */
+void cw_engine_tombstone(cw_engine_t *e, size_t k);
+
+/* Flags customer k changed; costs a branch when it already is. The caller
+ * checks e->tracking, so that an engine not tracking pays one branch. */
+static inline void cw_engine_mark_changed(cw_engine_t *e, size_t k) {
+        struct cw_customer *c = e->cust[k];
+        if (c->flags & CW_CUST_CHANGED)
+                return;
+        c->flags |= CW_CUST_CHANGED;
+        e->n_changed++;
+        cw_engine_list_changed(e, k);
+}
+
 /* Makes room for `cap` buckets of stream slot j in customer k (which may
  * move). Returns the customer, or NULL when out of memory. */
 struct cw_customer *cw_engine_reserve(cw_engine_t *e, size_t k, int j, int cap);

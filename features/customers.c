@@ -131,6 +131,9 @@ static size_t slot_of_index(const cw_engine_t *e, size_t k) {
 void cw_engine_remove(cw_engine_t *e, size_t k) {
         size_t i = slot_of_index(e, k), j = i, last = e->n_cust - 1;
 
+        if (e->cust[k]->flags & CW_CUST_CHANGED)
+                e->n_changed--;
+
         for (;;) {
                 size_t home;
                 j = (j + 1) & e->tab_mask;
@@ -150,9 +153,18 @@ void cw_engine_remove(cw_engine_t *e, size_t k) {
         if (k != last) {
                 e->tab[slot_of_index(e, last)].idx = (uint32_t)k + 1;
                 e->cust[k] = e->cust[last];
+                /* Its list entry now points past the end (skipped). */
+                if (e->cust[k]->flags & CW_CUST_CHANGED)
+                        cw_engine_list_changed(e, k);
         }
         e->n_cust--;
         e->stats.customers = e->n_cust;
+}
+
+void cw_engine_forget_customer(cw_engine_t *e, const char *id, size_t len) {
+        long k = cw_engine_find(e, id, len, cw_engine_hash(id, len), NULL);
+        if (k >= 0)
+                cw_engine_remove(e, (size_t)k);
 }
 
 struct cw_customer *cw_engine_reserve(cw_engine_t *e, size_t k, int j,
@@ -178,4 +190,129 @@ struct cw_customer *cw_engine_reserve(cw_engine_t *e, size_t k, int j,
         }
         m[2 * j + 1] = (uint16_t)cap;
         return c;
+}
+
+/* ---- change tracking ------------------------------------------------------
+ * What a changelog needs each commit interval: the customers changed (a
+ * flag in the record plus a list of their dense indices, so a collection
+ * costs O(changes), not O(customers)) and the ids evicted. Per event this
+ * costs a branch on the flag and, once per customer and interval, a push. */
+
+void cw_engine_track_changes(cw_engine_t *e) {
+        e->tracking = 1;
+}
+
+size_t cw_engine_pending_changes(const cw_engine_t *e) {
+        return e->n_changed + e->n_tomb;
+}
+
+void cw_engine_list_changed(cw_engine_t *e, size_t k) {
+        if (e->n_chg == e->cap_chg) {
+                size_t cap = e->cap_chg ? e->cap_chg * 2 : 1024;
+                uint32_t *a = realloc(e->chg, cap * sizeof(*a));
+                if (!a) {
+                        e->chg_rescan = 1;
+                        return;
+                }
+                e->chg = a;
+                e->cap_chg = cap;
+        }
+        e->chg[e->n_chg++] = (uint32_t)k;
+}
+
+void cw_engine_tombstone(cw_engine_t *e, size_t k) {
+        const struct cw_customer *c = e->cust[k];
+        size_t need = e->tomb_len + 2 + c->id_len;
+
+        if (need > e->tomb_cap) {
+                size_t cap = need * 2 > 4096 ? need * 2 : 4096;
+                unsigned char *a = realloc(e->tomb, cap);
+                if (!a) {
+                        e->tomb_lost = 1;
+                        return;
+                }
+                e->tomb = a;
+                e->tomb_cap = cap;
+        }
+        memcpy(e->tomb + e->tomb_len, &c->id_len, 2);
+        memcpy(e->tomb + e->tomb_len + 2,
+               cw_cust_id(e->plan, (struct cw_customer *)c), c->id_len);
+        e->tomb_len = need;
+        e->n_tomb++;
+}
+
+/* Hands the tombstones to cb; on failure keeps the rest, the failed one
+ * first. */
+static int hand_tombstones(cw_engine_t *e, cw_change_cb *cb, void *opaque) {
+        size_t off = 0, n = 0;
+        int rc = 0;
+
+        while (off < e->tomb_len) {
+                uint16_t len;
+                memcpy(&len, e->tomb + off, 2);
+                if (cb(opaque, (const char *)e->tomb + off + 2, len, NULL, 0)) {
+                        rc = -1;
+                        break;
+                }
+                off += 2 + (size_t)len;
+                n++;
+        }
+        if (off && off < e->tomb_len)
+                memmove(e->tomb, e->tomb + off, e->tomb_len - off);
+        e->tomb_len -= off;
+        e->n_tomb -= n;
+        return rc;
+}
+
+/* Encodes customer k into the engine's buffer and hands it to cb; clears
+ * its flag when cb took it. 0, or -1 (out of memory, or cb failed). */
+static int hand_customer(cw_engine_t *e, size_t k, cw_change_cb *cb,
+                         void *opaque) {
+        struct cw_customer *c = e->cust[k];
+        size_t n = cw_engine_encode_customer(e, k, e->chg_buf, e->chg_buf_cap);
+
+        if (n > e->chg_buf_cap) {
+                size_t cap = n > 4096 ? n * 2 : 4096;
+                uint8_t *a = realloc(e->chg_buf, cap);
+                if (!a)
+                        return -1;
+                e->chg_buf = a;
+                e->chg_buf_cap = cap;
+                n = cw_engine_encode_customer(e, k, e->chg_buf, cap);
+        }
+        if (cb(opaque, cw_cust_id(e->plan, c), c->id_len, e->chg_buf, n))
+                return -1;
+        c->flags &= (uint16_t)~CW_CUST_CHANGED;
+        e->n_changed--;
+        return 0;
+}
+
+int cw_engine_collect_changes(cw_engine_t *e, cw_change_cb *cb, void *opaque) {
+        size_t i;
+
+        if (e->tomb_lost)
+                return -1;
+        if (hand_tombstones(e, cb, opaque))
+                return -1;
+        if (e->chg_rescan) {
+                /* The list missed customers: every flag is the truth. */
+                e->n_chg = 0;
+                for (size_t k = 0; k < e->n_cust && e->n_changed; k++)
+                        if ((e->cust[k]->flags & CW_CUST_CHANGED) &&
+                            hand_customer(e, k, cb, opaque))
+                                return -1;
+                e->chg_rescan = 0;
+                return 0;
+        }
+        for (i = 0; i < e->n_chg; i++) {
+                size_t k = e->chg[i];
+                if (k >= e->n_cust || !(e->cust[k]->flags & CW_CUST_CHANGED))
+                        continue; /* stale, or handed out already */
+                if (hand_customer(e, k, cb, opaque))
+                        break;
+        }
+        if (i && i < e->n_chg)
+                memmove(e->chg, e->chg + i, (e->n_chg - i) * sizeof(*e->chg));
+        e->n_chg -= i;
+        return e->n_chg ? -1 : 0;
 }

@@ -82,13 +82,22 @@ static void evict_days(const struct cw_plan *p, const struct cw_stream_plan *sp,
                         }
                 }
         }
+        /* An extreme that left is found again; when the window has no
+         * value left (which always evicts the extreme) it is 0, as when
+         * the whole window leaves at once in advance_customer(). Then a
+         * customer's state depends only on its buckets and its day, not on
+         * how many days each move spanned: cw_engine_restored() moves a
+         * restored customer in one step where the sweeps took one a day. */
         for (int r = 0; dirty && r < g->n_runs; r++) {
                 const struct cw_run *run = &p->runs[g->runs[r]];
-                if (!(dirty & (UINT64_C(1) << r)) || !runs[run->count_run])
+                if (!(dirty & (UINT64_C(1) << r)))
                         continue;
                 runs[g->runs[r]] =
-                        rescan_extreme(sp, bl, &sp->cols[run->col], new_lo,
-                                       run->kind == CW_RUN_MIN);
+                        runs[run->count_run]
+                                ? rescan_extreme(sp, bl, &sp->cols[run->col],
+                                                 new_lo,
+                                                 run->kind == CW_RUN_MIN)
+                                : 0;
         }
 }
 
@@ -460,19 +469,21 @@ static int alerts_stay(const cw_engine_t *e, struct cw_customer *c, int64_t t) {
  * `unchanged`: the customer's features cannot differ from its previous
  * evaluation if that was on the same day (an event that touched no bucket
  * and no tracker), so the cached results decide when they change nothing.
+ * Returns whether an alert changed state (the changelog records it).
  */
-static void evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
-                     cw_trigger_t trigger, int unchanged) {
+static int evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
+                    cw_trigger_t trigger, int unchanged) {
         const cw_config_t *cfg = e->config;
         struct cw_alert_time *at = cw_cust_alerts(e->plan, c);
         uint8_t *st = cw_cust_states(e->plan, c);
         double contrib[64];
         const double *own = NULL; /* contrib of the alert being evaluated */
+        int changed = 0;
 
         if (unchanged && c->cache_day == day_of(t) && alerts_stay(e, c, t)) {
                 e->stats.evaluations++;
                 c->last_eval = t;
-                return;
+                return 0;
         }
         advance_customer(e, c, day_of(t));
         compute_features(e, c, t);
@@ -510,6 +521,7 @@ static void evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
                         if (!when || (at[ai].cooldown_until != CW_TIME_NONE &&
                                       t < at[ai].cooldown_until))
                                 break;
+                        changed = 1;
                         if (a->for_ms == 0) {
                                 st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
                                                    CW_ALERT_FIRING);
@@ -523,9 +535,11 @@ static void evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
                         break;
                 case CW_ALERT_PENDING:
                         if (!when) {
+                                changed = 1;
                                 st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
                                                    CW_ALERT_OK);
                         } else if (t - at[ai].since >= a->for_ms) {
+                                changed = 1;
                                 st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
                                                    CW_ALERT_FIRING);
                                 emit(e, c, ai, CW_STATE_FIRING, t, trigger,
@@ -534,6 +548,7 @@ static void evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
                         break;
                 case CW_ALERT_FIRING:
                         if (clear) {
+                                changed = 1;
                                 st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
                                                    CW_ALERT_OK);
                                 at[ai].cooldown_until = t + a->cooldown_ms;
@@ -545,6 +560,7 @@ static void evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
         }
         c->last_eval = t;
         c->cache_day = day_of(t);
+        return changed;
 }
 
 /* ---- sweeps ---------------------------------------------------------------
@@ -568,9 +584,16 @@ static int pending_cmp(const void *a, const void *b) {
  * other one at B (trigger TIMER), then delivers the sweep's warnings sorted
  * by customer id and alert, so their order does not depend on how the hash
  * table happens to be laid out.
+ *
+ * For the changelog a sweep marks changed only the customers whose alert
+ * states change, and those it first brings in (CW_CUST_UNSWEPT); evicted
+ * ones leave a tombstone. What else it does to a customer (windows moved
+ * to B, last_eval = B's time) cw_engine_restored() re-derives from the
+ * stream time, so a day without alerts costs the changelog nothing.
  */
 static void sweep(cw_engine_t *e, int32_t B) {
         int64_t t = (int64_t)B * CW_MS_PER_DAY;
+        int changed;
 
         e->collecting = 1;
         for (size_t k = 0; k < e->n_cust;) {
@@ -585,11 +608,17 @@ static void sweep(cw_engine_t *e, int32_t B) {
                                 __builtin_prefetch(next + l);
                 }
                 if (t - c->last_ts >= e->config->state_ttl_ms) {
+                        if (e->tracking)
+                                cw_engine_tombstone(e, k);
                         cw_engine_remove(e, k);
                         e->stats.evicted++;
                         continue;
                 }
-                evaluate(e, c, t, CW_TRIGGER_TIMER, 0);
+                changed = c->flags & CW_CUST_UNSWEPT;
+                c->flags &= (uint16_t)~CW_CUST_UNSWEPT;
+                if (evaluate(e, c, t, CW_TRIGGER_TIMER, 0) || changed)
+                        if (e->tracking)
+                                cw_engine_mark_changed(e, k);
                 k++;
         }
         e->collecting = 0;
@@ -679,6 +708,7 @@ cw_process_result_t cw_engine_process_hashed(cw_engine_t *e,
                                              uint32_t h) {
         long k;
         struct cw_customer *c;
+        int created = 0;
 
         e->stats.events++;
         if (!ev->customer_id.len || ev->customer_id.len > CW_MAX_CUSTOMER_ID ||
@@ -705,9 +735,15 @@ cw_process_result_t cw_engine_process_hashed(cw_engine_t *e,
                 }
                 k = (long)e->n_cust - 1;
                 e->stats.created++;
+                created = 1;
         }
         e->stats.applied++;
         apply(e, (size_t)k, ev);
+        /* Created by a late event after its day's sweep: see sweep(). */
+        if (created && e->cust[k]->cur_day < day_of(e->stream_time))
+                e->cust[k]->flags |= CW_CUST_UNSWEPT;
+        if (e->tracking)
+                cw_engine_mark_changed(e, (size_t)k);
         return CW_PROCESS_APPLIED;
 }
 
@@ -728,6 +764,42 @@ int64_t cw_engine_stream_time(const cw_engine_t *e) {
 
 void cw_engine_set_stream_time(cw_engine_t *e, int64_t t) {
         e->stream_time = t;
+}
+
+/*
+ * A customer's changelog record is its state at the end of the last
+ * interval it changed in. The sweeps since then changed no alert state
+ * (that would have marked it), so all they did was what evaluate() does
+ * besides the alerts: advance_customer() to each boundary and last_eval =
+ * the boundary's time. A customer evaluated before the last boundary T is
+ * therefore one whose record predates sweeps, and gets exactly that:
+ * windows at day_of(T) in one step (the same as one step a day:
+ * advance_customer() leaves a state that depends only on the buckets and
+ * the day) and last_eval = T. Every other customer is as recorded: swept
+ * at T (last_eval >= T), or CW_CUST_UNSWEPT, created after T's sweep by a
+ * late event, whose last_eval is before T but which no sweep touched.
+ * cache_day and the WHEN/CLEAR bits are caches: reset, the next
+ * evaluation is a full one.
+ */
+void cw_engine_restored(cw_engine_t *e, int64_t stream_time) {
+        const struct cw_plan *p = e->plan;
+        int32_t day =
+                stream_time == CW_TIME_NONE ? CW_DAY_NONE : day_of(stream_time);
+        int64_t T = (int64_t)day * CW_MS_PER_DAY;
+
+        e->stream_time = stream_time;
+        for (size_t k = 0; k < e->n_cust; k++) {
+                struct cw_customer *c = e->cust[k];
+                uint8_t *st = cw_cust_states(p, c);
+                c->cache_day = CW_DAY_NONE;
+                for (int ai = 0; ai < p->config->n_alerts; ai++)
+                        st[ai] &= CW_ALERT_STATE;
+                if (day == CW_DAY_NONE || (c->flags & CW_CUST_UNSWEPT) ||
+                    (c->last_eval != CW_TIME_NONE && c->last_eval >= T))
+                        continue;
+                advance_customer(e, c, day);
+                c->last_eval = T;
+        }
 }
 
 const struct cw_engine_stats *cw_engine_stats(const cw_engine_t *e) {
@@ -786,8 +858,8 @@ cw_engine_t *cw_engine_new(const cw_config_t *c, cw_warning_cb *cb,
                 calloc((size_t)c->n_alerts * 2 + 1, sizeof(uint64_t));
         e->tab = calloc(1024, sizeof(*e->tab));
         e->tab_mask = 1023;
-        if (!e->values || !e->scores || !e->wfeat || !e->alert_refs || !e->stats.warnings ||
-            !e->tab)
+        if (!e->values || !e->scores || !e->wfeat || !e->alert_refs ||
+            !e->stats.warnings || !e->tab)
                 goto out_nomem;
         /* The warning's features map, by name: the same order every time. */
         for (int i = 0; i < c->n_alerts; i++) {
@@ -826,6 +898,9 @@ void cw_engine_destroy(cw_engine_t *e) {
         free(e->wfeat);
         free(e->pend);
         free(e->pfeat);
+        free(e->chg);
+        free(e->tomb);
+        free(e->chg_buf);
         free(e->stats.warnings);
         cw_plan_destroy(e->plan);
         free(e);

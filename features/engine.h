@@ -110,4 +110,55 @@ int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
 /* Sets stream time directly (restoring a shard's metadata). */
 void cw_engine_set_stream_time(cw_engine_t *e, int64_t t);
 
+/* Drops the customer with this id, if held (a changelog's tombstone). Marks
+ * nothing changed. */
+void cw_engine_forget_customer(cw_engine_t *e, const char *id, size_t len);
+
+/* ---- changelog ------------------------------------------------------------
+ * A shard's state as a compacted changelog: per commit interval the
+ * customers that changed, tombstones for the evicted, and the stream time.
+ * Events mark their customer changed. A day sweep marks only the customers
+ * whose alert states change (or that it evicts): what else it does to a
+ * customer (windows moved to the day, last evaluation at the boundary)
+ * follows from the sweep position, which cw_engine_restored() re-derives.
+ */
+
+/* Starts tracking changes for cw_engine_collect_changes() (off by default:
+ * replay does not need it). Customers held before are not marked. */
+void cw_engine_track_changes(cw_engine_t *e);
+
+/* One change: a customer's encoded state (cw_engine_encode_customer's
+ * bytes), or state == NULL for a customer evicted (a tombstone). Everything
+ * is borrowed for the call; the callback must not call into the engine.
+ * Non-zero stops the collection. */
+typedef int(cw_change_cb)(void *opaque, const char *id, size_t id_len,
+                          const uint8_t *state, size_t state_len);
+
+/*
+ * Hands every change since the last call to cb: first the customers evicted
+ * (tombstones), then the customers changed and still held, each once, with
+ * their state as of now. A customer evicted and seen again gives its
+ * tombstone, then its state. Costs O(changes) and one encoding each.
+ *
+ * Returns 0, or -1 when cb returned non-zero or memory ran out. A change
+ * is dropped only once cb returned 0 for it: on -1 the one that failed and
+ * those not yet handed out stay pending, and the next call hands them out
+ * again (tombstones first, as always). The one exception: when memory ran
+ * out while keeping a tombstone, that tombstone is lost and every call
+ * returns -1 without handing anything out; the changelog can no longer be
+ * made exact and the shard must be rebuilt from its last commit.
+ */
+int cw_engine_collect_changes(cw_engine_t *e, cw_change_cb *cb, void *opaque);
+
+/* Number of changes pending (customers changed + evicted), for stats. */
+size_t cw_engine_pending_changes(const cw_engine_t *e);
+
+/*
+ * After the customers of a changelog were decoded into a new engine: sets
+ * stream time and brings every customer to the state the day sweeps up to
+ * day_of(stream_time) left it in. Decoding marks nothing changed. Costs
+ * one window move per customer.
+ */
+void cw_engine_restored(cw_engine_t *e, int64_t stream_time);
+
 #endif

@@ -9,7 +9,8 @@
 
 #include "customer.h"
 
-#define STATE_VERSION 1
+/* 2: the flags after cur_day. */
+#define STATE_VERSION 2
 
 struct out {
         uint8_t *buf;
@@ -44,6 +45,8 @@ static size_t encode(const cw_engine_t *e, struct cw_customer *c, uint8_t *buf,
         put_s(&o, c->last_ts);
         put_s(&o, c->last_eval);
         put_s(&o, c->cur_day);
+        /* Of the flags only UNSWEPT is state; CHANGED is the engine's. */
+        put_u(&o, c->flags & CW_CUST_UNSWEPT ? 1 : 0);
         for (int s = 0; s < CW_STREAM_COUNT; s++) {
                 const struct cw_stream_plan *sp = &p->streams[s];
                 struct cw_bview bl;
@@ -149,6 +152,15 @@ int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
         c->last_ts = get_s(&in);
         c->last_eval = get_s(&in);
         c->cur_day = (int32_t)get_s(&in);
+        switch (get_u(&in)) {
+        case 0:
+                break;
+        case 1:
+                c->flags = CW_CUST_UNSWEPT;
+                break;
+        default:
+                in.bad = 1;
+        }
         for (int s = 0; s < CW_STREAM_COUNT && !in.bad; s++) {
                 const struct cw_stream_plan *sp = &p->streams[s];
                 struct cw_bview bl;

@@ -24,18 +24,23 @@
 #define LAT_BUCKETS 20000
 
 struct cw_kafka_sink {
+        const cw_config_t *c;
         rd_kafka_t *rk;
-        rd_kafka_topic_t *warnings, *dead_letter;
+        rd_kafka_topic_t *warnings, *dead_letter, *state;
+        char *txn_id; /* transactional.id, or NULL: at least once */
+        int in_txn;   /* a transaction is open */
         cw_avro_warning_encoder_t *enc;
         uint64_t produced, acked;
         uint8_t *done;    /* [RING] acknowledged, not yet passed */
         int64_t *cause;   /* [RING] µs from the cause to produce(), or
                              -1 */
-        uint8_t *is_dead; /* [RING] a dead letter, not a warning */
-        uint64_t n_warnings, n_dead;
+        uint8_t *is_dead; /* [RING] 0 a warning, 1 a dead letter, 2 a
+                             changelog record */
+        uint64_t n_warnings, n_dead, n_state;
         uint32_t *lat; /* [LAT_BUCKETS + 1] */
         uint64_t lat_n;
         double lat_max_ms;
+        uint64_t discard_below; /* reports of aborted messages: ignored */
         int failed;
         char fail_err[512];
         volatile sig_atomic_t *stop; /* asked to stop: waits give up */
@@ -48,6 +53,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
         uint32_t slot = (uint32_t)(seq & RING_MASK);
         (void)rk;
 
+        if (seq < k->discard_below)
+                return; /* of an aborted transaction: accounted for */
         if (m->err) {
                 if (!k->failed)
                         snprintf(k->fail_err, sizeof(k->fail_err),
@@ -57,7 +64,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
                 k->failed = 1;
                 return; /* never acknowledged: the watermark stops here */
         }
-        if (k->is_dead[slot]) {
+        if (k->is_dead[slot] == 2) {
+                k->n_state++;
+        } else if (k->is_dead[slot]) {
                 k->n_dead++;
         } else {
                 k->n_warnings++;
@@ -83,53 +92,103 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
         }
 }
 
-cw_kafka_sink_t *cw_kafka_sink_new(const cw_config_t *c, const cw_schemas_t *s,
-                                   char *errstr, size_t errstr_size) {
-        cw_kafka_sink_t *k = calloc(1, sizeof(*k));
+/* Creates the producer and its topic handles (again, after a fatal
+ * error). 0, or -1 with a sentence. */
+static int open_producer(cw_kafka_sink_t *k, char *errstr, size_t errstr_size) {
+        const cw_config_t *c = k->c;
         rd_kafka_conf_t *conf;
+        char state[512];
 
-        if (!k || !(k->done = calloc(RING, 1)) ||
-            !(k->is_dead = calloc(RING, 1)) ||
-            !(k->cause = calloc(RING, sizeof(*k->cause))) ||
-            !(k->lat = calloc(LAT_BUCKETS + 1, sizeof(*k->lat)))) {
-                snprintf(errstr, errstr_size, "out of memory");
-                goto out_free;
-        }
-        if (!(k->enc = cw_avro_warning_encoder_new(s, errstr, errstr_size)) ||
-            !(conf = cw_config_kafka_conf(c, errstr, errstr_size)))
-                goto out_free;
+        if (!(conf = cw_config_kafka_conf(c, errstr, errstr_size)))
+                return -1;
         /* Idempotence implies acks=all and retries without duplicates or
-         * reordering. A linger of 1 ms (unless configured) keeps the
+         * reordering. A linger of 0 (unless configured) keeps the
          * event-to-warning latency low; under load batches fill anyway. */
         if (rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr,
                               errstr_size) != RD_KAFKA_CONF_OK ||
             rd_kafka_conf_set(conf, "partitioner", "murmur2_random", errstr,
-                              errstr_size) != RD_KAFKA_CONF_OK) {
+                              errstr_size) != RD_KAFKA_CONF_OK ||
+            (!cw_config_kafka_has(c, "linger.ms") &&
+             !cw_config_kafka_has(c, "queue.buffering.max.ms") &&
+             rd_kafka_conf_set(conf, "linger.ms", "0", errstr, errstr_size) !=
+                     RD_KAFKA_CONF_OK) ||
+            (k->txn_id &&
+             rd_kafka_conf_set(conf, "transactional.id", k->txn_id, errstr,
+                               errstr_size) != RD_KAFKA_CONF_OK) ||
+            /* A crashed instance's open transaction holds read_committed
+             * readers back until it times out: 10 s, as Kafka Streams. */
+            (k->txn_id && !cw_config_kafka_has(c, "transaction.timeout.ms") &&
+             rd_kafka_conf_set(conf, "transaction.timeout.ms", "10000", errstr,
+                               errstr_size) != RD_KAFKA_CONF_OK)) {
                 rd_kafka_conf_destroy(conf);
-                goto out_free;
-        }
-        if (!cw_config_kafka_has(c, "linger.ms") &&
-            !cw_config_kafka_has(c, "queue.buffering.max.ms") &&
-            rd_kafka_conf_set(conf, "linger.ms", "0", errstr, errstr_size) !=
-                    RD_KAFKA_CONF_OK) {
-                rd_kafka_conf_destroy(conf);
-                goto out_free;
+                return -1;
         }
         rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
         rd_kafka_conf_set_opaque(conf, k);
         if (!(k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr,
                                    errstr_size))) {
                 rd_kafka_conf_destroy(conf);
-                goto out_free;
+                return -1;
         }
+        cw_config_state_topic(c, state, sizeof(state));
         k->warnings = rd_kafka_topic_new(k->rk, c->warnings_topic, NULL);
         k->dead_letter = rd_kafka_topic_new(k->rk, c->dead_letter_topic, NULL);
-        if (!k->warnings || !k->dead_letter) {
-                snprintf(errstr, errstr_size, "cannot use topic %s or %s: %s",
-                         c->warnings_topic, c->dead_letter_topic,
+        k->state = rd_kafka_topic_new(k->rk, state, NULL);
+        if (!k->warnings || !k->dead_letter || !k->state) {
+                snprintf(errstr, errstr_size,
+                         "cannot use topic %s, %s or %s: %s", c->warnings_topic,
+                         c->dead_letter_topic, state,
                          rd_kafka_err2str(rd_kafka_last_error()));
+                return -1;
+        }
+        if (k->txn_id) {
+                rd_kafka_error_t *e = rd_kafka_init_transactions(k->rk, 30000);
+                if (e) {
+                        snprintf(errstr, errstr_size,
+                                 "cannot start transactions (transactional.id "
+                                 "%s): %s",
+                                 k->txn_id, rd_kafka_error_string(e));
+                        rd_kafka_error_destroy(e);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+static void close_producer(cw_kafka_sink_t *k, int timeout_ms) {
+        if (!k->rk)
+                return;
+        if (!k->in_txn)
+                rd_kafka_flush(k->rk, timeout_ms);
+        if (k->warnings)
+                rd_kafka_topic_destroy(k->warnings);
+        if (k->dead_letter)
+                rd_kafka_topic_destroy(k->dead_letter);
+        if (k->state)
+                rd_kafka_topic_destroy(k->state);
+        rd_kafka_destroy(k->rk);
+        k->rk = NULL;
+        k->warnings = k->dead_letter = k->state = NULL;
+        k->in_txn = 0;
+}
+
+cw_kafka_sink_t *cw_kafka_sink_new(const cw_config_t *c, const cw_schemas_t *s,
+                                   const char *txn_id, char *errstr,
+                                   size_t errstr_size) {
+        cw_kafka_sink_t *k = calloc(1, sizeof(*k));
+
+        if (!k || !(k->done = calloc(RING, 1)) ||
+            !(k->is_dead = calloc(RING, 1)) ||
+            !(k->cause = calloc(RING, sizeof(*k->cause))) ||
+            !(k->lat = calloc(LAT_BUCKETS + 1, sizeof(*k->lat))) ||
+            (txn_id && !(k->txn_id = strdup(txn_id)))) {
+                snprintf(errstr, errstr_size, "out of memory");
                 goto out_free;
         }
+        k->c = c;
+        if (!(k->enc = cw_avro_warning_encoder_new(s, errstr, errstr_size)) ||
+            open_producer(k, errstr, errstr_size))
+                goto out_free;
         return k;
 out_free:
         cw_kafka_sink_destroy(k, 0);
@@ -139,15 +198,9 @@ out_free:
 void cw_kafka_sink_destroy(cw_kafka_sink_t *k, int timeout_ms) {
         if (!k)
                 return;
-        if (k->rk) {
-                rd_kafka_flush(k->rk, timeout_ms);
-                if (k->warnings)
-                        rd_kafka_topic_destroy(k->warnings);
-                if (k->dead_letter)
-                        rd_kafka_topic_destroy(k->dead_letter);
-                rd_kafka_destroy(k->rk);
-        }
+        close_producer(k, timeout_ms);
         cw_avro_warning_encoder_destroy(k->enc);
+        free(k->txn_id);
         free(k->done);
         free(k->is_dead);
         free(k->cause);
@@ -167,8 +220,11 @@ static int fail(cw_kafka_sink_t *k, const char *what, char *errstr,
 /* Waits for room: while the producer's queue is full (`full` is then
  * QUEUE_FULL) or the ring of in-flight messages is. -1 once the sink has
  * failed, or when a stop is asked for meanwhile: the output will not be
- * complete, and nothing after it may commit. */
+ * complete, and nothing after it may commit. Exactly once, it opens a
+ * transaction first when none is. */
 static int wait_room(cw_kafka_sink_t *k, char *errstr, size_t errstr_size) {
+        if (cw_kafka_sink_begin(k, errstr, errstr_size))
+                return fail(k, errstr, errstr, errstr_size);
         while (k->produced - k->acked >= RING && !k->failed) {
                 if (k->stop && *k->stop)
                         return fail(k,
@@ -239,6 +295,144 @@ int cw_kafka_sink_warning(cw_kafka_sink_t *k, const struct cw_warning *w,
                          RD_KAFKA_V_VALUE((void *)buf, len),
                          RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq));
         return err ? unqueued(k, k->warnings, err, errstr, errstr_size) : 0;
+}
+
+int cw_kafka_sink_state(cw_kafka_sink_t *k, int32_t partition, const void *key,
+                        size_t key_len, const void *value, size_t len,
+                        const void *offsets, size_t offsets_len, char *errstr,
+                        size_t errstr_size) {
+        uint64_t seq;
+        rd_kafka_resp_err_t err;
+
+        if (wait_room(k, errstr, errstr_size))
+                return -1;
+        seq = next_seq(k, 2, -1);
+        PRODUCE_RETRYING(k, err, RD_KAFKA_V_RKT(k->state),
+                         RD_KAFKA_V_PARTITION(partition),
+                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                         RD_KAFKA_V_KEY(key, key_len),
+                         RD_KAFKA_V_VALUE((void *)value, len),
+                         RD_KAFKA_V_HEADER("churnwatch.offsets", offsets,
+                                           (ssize_t)offsets_len),
+                         RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq));
+        return err ? unqueued(k, k->state, err, errstr, errstr_size) : 0;
+}
+
+/* ---- transactions ---------------------------------------------------------
+ */
+
+int cw_kafka_sink_begin(cw_kafka_sink_t *k, char *errstr, size_t errstr_size) {
+        rd_kafka_error_t *e;
+
+        if (!k->txn_id || k->in_txn)
+                return 0;
+        if ((e = rd_kafka_begin_transaction(k->rk))) {
+                snprintf(errstr, errstr_size, "cannot begin a transaction: %s",
+                         rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+                return -1;
+        }
+        k->in_txn = 1;
+        return 0;
+}
+
+/* Everything produced so far belongs to an aborted transaction: its
+ * reports are ignored and nothing of it is waited for. */
+static void forget_output(cw_kafka_sink_t *k) {
+        k->discard_below = k->produced;
+        k->acked = k->produced;
+        memset(k->done, 0, RING);
+        k->failed = 0;
+        k->fail_err[0] = 0;
+}
+
+/* Sorts a librdkafka error into the three outcomes of a transaction. */
+static int txn_error(cw_kafka_sink_t *k, rd_kafka_error_t *e, const char *what,
+                     char *errstr, size_t errstr_size) {
+        int fatal = rd_kafka_error_is_fatal(e) ||
+                    !rd_kafka_error_txn_requires_abort(e);
+        snprintf(errstr, errstr_size, "%s: %s", what, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        if (!fatal && !cw_kafka_sink_abort(k, errstr + strlen(errstr),
+                                           errstr_size - strlen(errstr)))
+                return CW_TXN_ABORTED;
+        return CW_TXN_FATAL;
+}
+
+int cw_kafka_sink_commit(cw_kafka_sink_t *k,
+                         const rd_kafka_topic_partition_list_t *offsets,
+                         const rd_kafka_consumer_group_metadata_t *group,
+                         int timeout_ms, char *errstr, size_t errstr_size) {
+        rd_kafka_error_t *e;
+
+        if (!k->txn_id)
+                return CW_TXN_OK;
+        if (!k->in_txn) {
+                /* Nothing produced: offsets alone still commit. */
+                if (!offsets || !offsets->cnt)
+                        return CW_TXN_OK;
+                if (cw_kafka_sink_begin(k, errstr, errstr_size))
+                        return CW_TXN_FATAL;
+        }
+        if (k->failed) {
+                char why[600];
+                snprintf(why, sizeof(why), "%s", k->fail_err);
+                if (cw_kafka_sink_abort(k, errstr, errstr_size))
+                        return CW_TXN_FATAL;
+                snprintf(errstr, errstr_size, "%s", why);
+                return CW_TXN_ABORTED;
+        }
+        if (offsets && offsets->cnt) {
+                /* Retriable errors are retried by the call itself until
+                 * the timeout; what is left is abortable or fatal. */
+                while ((e = rd_kafka_send_offsets_to_transaction(
+                                k->rk, offsets, group, timeout_ms)) &&
+                       rd_kafka_error_is_retriable(e))
+                        rd_kafka_error_destroy(e);
+                if (e)
+                        return txn_error(k, e,
+                                         "cannot add the offsets to "
+                                         "the transaction",
+                                         errstr, errstr_size);
+        }
+        while ((e = rd_kafka_commit_transaction(k->rk, timeout_ms)) &&
+               rd_kafka_error_is_retriable(e))
+                rd_kafka_error_destroy(e);
+        if (e)
+                return txn_error(k, e, "cannot commit the transaction", errstr,
+                                 errstr_size);
+        k->in_txn = 0;
+        return CW_TXN_OK;
+}
+
+int cw_kafka_sink_abort(cw_kafka_sink_t *k, char *errstr, size_t errstr_size) {
+        rd_kafka_error_t *e;
+
+        if (!k->in_txn)
+                return 0;
+        while ((e = rd_kafka_abort_transaction(k->rk, 30000)) &&
+               rd_kafka_error_is_retriable(e))
+                rd_kafka_error_destroy(e);
+        if (e) {
+                snprintf(errstr, errstr_size,
+                         "; cannot abort the transaction: %s",
+                         rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+                return -1;
+        }
+        k->in_txn = 0;
+        forget_output(k);
+        return 0;
+}
+
+int cw_kafka_sink_reset(cw_kafka_sink_t *k, char *errstr, size_t errstr_size) {
+        close_producer(k, 0);
+        forget_output(k);
+        return open_producer(k, errstr, errstr_size);
+}
+
+int cw_kafka_sink_transactional(const cw_kafka_sink_t *k) {
+        return k->txn_id != NULL;
 }
 
 int cw_kafka_sink_dead_letter(cw_kafka_sink_t *k, const rd_kafka_message_t *m,
@@ -344,6 +538,7 @@ void cw_kafka_sink_stats(const cw_kafka_sink_t *k,
                          struct cw_kafka_sink_stats *out) {
         out->warnings = k->n_warnings;
         out->dead_letters = k->n_dead;
+        out->state_records = k->n_state;
         out->latency_n = k->lat_n;
         out->latency_p50_ms = percentile(k, 0.50);
         out->latency_p99_ms = percentile(k, 0.99);

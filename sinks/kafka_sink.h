@@ -31,10 +31,14 @@ typedef struct cw_kafka_sink cw_kafka_sink_t;
  * A producer with the configuration's `kafka` properties, plus
  * enable.idempotence (messages are neither lost nor duplicated by retries)
  * and murmur2 partitioning of the warning keys, as Java clients partition.
+ * With txn_id (exactly once) it is transactional: transactional.id txn_id,
+ * transactions initialised (fencing any earlier producer of that id); all
+ * output then goes into the transaction cw_kafka_sink_begin() opens.
  * `c` and `s` must outlive the sink.
  */
 cw_kafka_sink_t *cw_kafka_sink_new(const cw_config_t *c, const cw_schemas_t *s,
-                                   char *errstr, size_t errstr_size);
+                                   const char *txn_id, char *errstr,
+                                   size_t errstr_size);
 
 /* Flushes for up to timeout_ms, then frees. NULL is a no-op. */
 void cw_kafka_sink_destroy(cw_kafka_sink_t *k, int timeout_ms);
@@ -54,6 +58,48 @@ int cw_kafka_sink_warning(cw_kafka_sink_t *k, const struct cw_warning *w,
 int cw_kafka_sink_dead_letter(cw_kafka_sink_t *k, const rd_kafka_message_t *m,
                               const char *why, char *errstr,
                               size_t errstr_size);
+
+/*
+ * A record of the state changelog (<group_id>-state) to `partition`: key
+ * (customer id, or the shard metadata key), value (NULL: a tombstone) and
+ * the header churnwatch.offsets (the shard's input positions it reflects).
+ */
+int cw_kafka_sink_state(cw_kafka_sink_t *k, int32_t partition, const void *key,
+                        size_t key_len, const void *value, size_t len,
+                        const void *offsets, size_t offsets_len, char *errstr,
+                        size_t errstr_size);
+
+/* ---- exactly once ----------------------------------------------------------
+ * One transaction at a time holds warnings, dead letters, changelog records
+ * and the input offsets. Without a txn_id these calls do nothing. */
+
+enum { CW_TXN_OK = 0, CW_TXN_ABORTED = 1, CW_TXN_FATAL = 2 };
+
+/* Opens a transaction unless one is open (producing opens one too).
+ * 0, or -1 with a sentence. */
+int cw_kafka_sink_begin(cw_kafka_sink_t *k, char *errstr, size_t errstr_size);
+
+/*
+ * Adds `offsets` (may be NULL) for consumer group `group` and commits.
+ * CW_TXN_OK; CW_TXN_ABORTED: the transaction failed and was aborted, its
+ * output is void (re-process from the committed offsets); CW_TXN_FATAL:
+ * the producer is fenced or broken (cw_kafka_sink_reset() makes another).
+ * A sentence in errstr unless OK.
+ */
+int cw_kafka_sink_commit(cw_kafka_sink_t *k,
+                         const rd_kafka_topic_partition_list_t *offsets,
+                         const rd_kafka_consumer_group_metadata_t *group,
+                         int timeout_ms, char *errstr, size_t errstr_size);
+
+/* Aborts the open transaction (none: no-op). 0, or -1 with a sentence. */
+int cw_kafka_sink_abort(cw_kafka_sink_t *k, char *errstr, size_t errstr_size);
+
+/* A new producer in place of a fenced or broken one (same transactional
+ * id: initialising it fences the old). 0, or -1 with a sentence. */
+int cw_kafka_sink_reset(cw_kafka_sink_t *k, char *errstr, size_t errstr_size);
+
+/* Whether the sink is transactional (exactly once). */
+int cw_kafka_sink_transactional(const cw_kafka_sink_t *k);
 
 /* Once *stop is set, waits for room in the producer's queue give up and
  * fail the sink (the output is incomplete: nothing after it commits). */
@@ -78,10 +124,11 @@ int cw_kafka_sink_failed(const cw_kafka_sink_t *k, char *errstr,
                          size_t errstr_size);
 
 struct cw_kafka_sink_stats {
-        uint64_t warnings;     /* acknowledged */
-        uint64_t dead_letters; /* acknowledged */
-        uint64_t latency_n;    /* warnings with a cause timestamp */
-        double latency_p50_ms; /* event timestamp to acknowledgement */
+        uint64_t warnings;      /* acknowledged */
+        uint64_t dead_letters;  /* acknowledged */
+        uint64_t state_records; /* changelog records acknowledged */
+        uint64_t latency_n;     /* warnings with a cause timestamp */
+        double latency_p50_ms;  /* event timestamp to acknowledgement */
         double latency_p99_ms;
         double latency_max_ms;
 };

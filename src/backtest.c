@@ -225,8 +225,7 @@ static int count_day(cw_backtest_t *b, int64_t ts, size_t a) {
                         if (!d)
                                 return -1;
                         b->days = d;
-                        uint32_t *n = realloc(b->counts,
-                                              cap * na * sizeof(*n));
+                        uint32_t *n = realloc(b->counts, cap * na * sizeof(*n));
                         if (!n)
                                 return -1;
                         b->counts = n;
@@ -283,7 +282,8 @@ int cw_backtest_rows(const cw_backtest_t *b) {
         return b->c->n_alerts + 1;
 }
 
-int cw_backtest_row(const cw_backtest_t *b, int row, struct cw_backtest_row *r) {
+int cw_backtest_row(const cw_backtest_t *b, int row,
+                    struct cw_backtest_row *r) {
         size_t na = (size_t)b->c->n_alerts, nb = n_base(b), tp = 0;
         int a = row < (int)nb ? row : row == (int)nb ? -1 : row - 1;
 

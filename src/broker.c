@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct cw_broker {
         rd_kafka_t *rk; /* the mock cluster lives inside a client handle */
@@ -14,7 +15,8 @@ cw_broker_t *cw_broker_start(const cw_config_t *c, int partitions, int brokers,
                              char *errstr, size_t errstr_size) {
         cw_broker_t *b = calloc(1, sizeof(*b));
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        const char *topics[CW_STREAM_COUNT + 2];
+        const char *topics[CW_STREAM_COUNT + 3];
+        char state[512];
 
         if (!b) {
                 snprintf(errstr, errstr_size, "out of memory");
@@ -38,7 +40,11 @@ cw_broker_t *cw_broker_start(const cw_config_t *c, int partitions, int brokers,
                 topics[s] = c->topics[s];
         topics[CW_STREAM_COUNT] = c->warnings_topic;
         topics[CW_STREAM_COUNT + 1] = c->dead_letter_topic;
-        for (int i = 0; i < CW_STREAM_COUNT + 2; i++) {
+        /* The mock cluster has no CreateTopics: `run` finds the state
+         * changelog here, co-partitioned with the inputs. */
+        cw_config_state_topic(c, state, sizeof(state));
+        topics[CW_STREAM_COUNT + 2] = state;
+        for (int i = 0; i < CW_STREAM_COUNT + 3; i++) {
                 rd_kafka_resp_err_t e =
                         rd_kafka_mock_topic_create(b->mc, topics[i], partitions,
                                                    brokers < 3 ? brokers : 3);
@@ -65,4 +71,97 @@ void cw_broker_stop(cw_broker_t *b) {
                 rd_kafka_mock_cluster_destroy(b->mc);
         rd_kafka_destroy(b->rk);
         free(b);
+}
+
+/* Kafka API keys by name, for fault injection. */
+static const struct {
+        const char *name;
+        int16_t key;
+} apis[] = {{"Produce", 0},
+            {"Fetch", 1},
+            {"ListOffsets", 2},
+            {"Metadata", 3},
+            {"OffsetCommit", 8},
+            {"OffsetFetch", 9},
+            {"FindCoordinator", 10},
+            {"JoinGroup", 11},
+            {"Heartbeat", 12},
+            {"LeaveGroup", 13},
+            {"SyncGroup", 14},
+            {"InitProducerId", 22},
+            {"AddPartitionsToTxn", 24},
+            {"AddOffsetsToTxn", 25},
+            {"EndTxn", 26},
+            {"TxnOffsetCommit", 28}};
+
+static int api_key(const char *name) {
+        for (size_t i = 0; i < sizeof(apis) / sizeof(apis[0]); i++)
+                if (!strcmp(apis[i].name, name))
+                        return apis[i].key;
+        return -1;
+}
+
+static int err_code(const char *name, rd_kafka_resp_err_t *out) {
+        const struct rd_kafka_err_desc *d;
+        size_t n;
+
+        rd_kafka_get_err_descs(&d, &n);
+        for (size_t i = 0; i < n; i++)
+                if (d[i].name && !strcmp(d[i].name, name)) {
+                        *out = d[i].code;
+                        return 0;
+                }
+        return -1;
+}
+
+int cw_broker_command(cw_broker_t *b, const char *line, char *errstr,
+                      size_t errstr_size) {
+        char cmd[32] = "", a[128] = "", c[128] = "";
+        long x = 0;
+        int n = sscanf(line, "%31s %127s %127s %ld", cmd, a, c, &x);
+        rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+        if (n >= 4 && !strcmp(cmd, "errors")) {
+                /* errors API ERROR COUNT: the next COUNT requests of API
+                 * (to any broker) fail with ERROR. */
+                int key = api_key(a);
+                if (key < 0 || err_code(c, &e) || x < 1 || x > 1000) {
+                        snprintf(errstr, errstr_size,
+                                 "errors API ERROR COUNT: unknown API or "
+                                 "error, or COUNT not 1..1000: %s",
+                                 line);
+                        return -1;
+                }
+                for (long i = 0; i < x; i++)
+                        rd_kafka_mock_push_request_errors(b->mc, (int16_t)key,
+                                                          1, e);
+                return 0;
+        }
+        if (n >= 2 && (!strcmp(cmd, "down") || !strcmp(cmd, "up"))) {
+                int id = atoi(a);
+                e = !strcmp(cmd, "down")
+                            ? rd_kafka_mock_broker_set_down(b->mc, id)
+                            : rd_kafka_mock_broker_set_up(b->mc, id);
+        } else if (n >= 3 && !strcmp(cmd, "create")) {
+                /* create TOPIC PARTITIONS */
+                int parts = atoi(c);
+                e = parts < 1 ? RD_KAFKA_RESP_ERR__INVALID_ARG
+                              : rd_kafka_mock_topic_create(b->mc, a, parts, 1);
+        } else if (n >= 4 && !strcmp(cmd, "coordinator")) {
+                /* coordinator transaction|group KEY BROKER */
+                e = rd_kafka_mock_coordinator_set(b->mc, a, c, (int32_t)x);
+        } else {
+                snprintf(errstr, errstr_size,
+                         "unknown command (errors API ERROR COUNT, down ID, "
+                         "up ID, create TOPIC PARTITIONS, coordinator "
+                         "transaction|group KEY ID): %s",
+                         line);
+                return -1;
+        }
+        if (e) {
+                snprintf(errstr, errstr_size, "%s: %s", line,
+                         rd_kafka_err2str(e));
+                return -1;
+        }
+        return 0;
 }

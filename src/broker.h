@@ -15,7 +15,8 @@
 typedef struct cw_broker cw_broker_t;
 
 /* Starts `brokers` brokers on 127.0.0.1 and creates the four input topics,
- * the warning topic and the dead-letter topic with `partitions` each.
+ * the warning topic, the dead-letter topic and the state changelog
+ * (<group_id>-state) with `partitions` each.
  * NULL with a sentence on error. */
 cw_broker_t *cw_broker_start(const cw_config_t *c, int partitions, int brokers,
                              char *errstr, size_t errstr_size);
@@ -25,5 +26,19 @@ const char *cw_broker_bootstraps(const cw_broker_t *b);
 
 /* NULL is a no-op. */
 void cw_broker_stop(cw_broker_t *b);
+
+/*
+ * Fault injection for tests, one command a line:
+ *   errors API ERROR COUNT   the next COUNT requests of API (a name such as
+ *                            EndTxn, Produce, TxnOffsetCommit) fail with
+ *                            ERROR (librdkafka's name, e.g. NOT_COORDINATOR)
+ *   down ID / up ID          broker ID stops or starts answering
+ *   create TOPIC PARTITIONS  creates a topic
+ *   coordinator transaction|group KEY ID
+ *                            moves that coordinator to broker ID
+ * 0, or -1 with a sentence.
+ */
+int cw_broker_command(cw_broker_t *b, const char *line, char *errstr,
+                      size_t errstr_size);
 
 #endif

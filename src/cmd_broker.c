@@ -5,6 +5,7 @@
  * of each partition (a fixed limit of librdkafka 2.0.2's mock cluster), and
  * implements transactions only partly.
  */
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 
 static const char usage[] =
         "Usage: churnwatch broker -c FILE [--partitions N] [--brokers N]\n"
+        "                         [--commands]\n"
         "\n"
         "Starts the embedded Kafka-protocol broker (librdkafka's mock "
         "cluster)\n"
@@ -32,7 +34,14 @@ static const char usage[] =
         "  -c, --config FILE        the configuration file\n"
         "  -p, --partitions N       partitions per topic (default 4)\n"
         "      --brokers N          brokers in the cluster (default "
-        "1)\n" CW_CLI_COMMON_HELP;
+        "1)\n"
+        "      --commands           read fault-injection commands on stdin, "
+        "one a\n"
+        "                           line (tests): errors API ERROR COUNT, "
+        "down ID,\n"
+        "                           up ID, create TOPIC PARTITIONS,\n"
+        "                           coordinator transaction|group KEY "
+        "ID\n" CW_CLI_COMMON_HELP;
 
 static volatile sig_atomic_t stop;
 
@@ -46,10 +55,11 @@ int cw_cmd_broker(int argc, char **argv) {
                 {"config", required_argument, NULL, 'c'},
                 {"partitions", required_argument, NULL, 'p'},
                 {"brokers", required_argument, NULL, 1},
+                {"commands", no_argument, NULL, 2},
                 CW_CLI_COMMON_OPTIONS,
                 {NULL, 0, NULL, 0}};
         const char *cfg_path = NULL;
-        int partitions = 4, brokers = 1, opt, rc;
+        int partitions = 4, brokers = 1, commands = 0, opt, rc;
         char err[512];
         cw_config_t *c;
         cw_broker_t *b;
@@ -57,6 +67,8 @@ int cw_cmd_broker(int argc, char **argv) {
         while ((opt = getopt_long(argc, argv, "c:p:h", longopts, NULL)) != -1) {
                 if (opt == 'c') {
                         cfg_path = optarg;
+                } else if (opt == 2) {
+                        commands = 1;
                 } else if (opt == 'p' || opt == 1) {
                         if (cw_cli_parse_int(
                                     "broker",
@@ -89,10 +101,28 @@ int cw_cmd_broker(int argc, char **argv) {
         cw_info("broker: %d broker%s at %s; %d topics of %d partitions; "
                 "development use only (about 5 MB kept per partition)",
                 brokers, brokers == 1 ? "" : "s", cw_broker_bootstraps(b),
-                CW_STREAM_COUNT + 2, partitions);
+                CW_STREAM_COUNT + 3, partitions);
         while (!stop) {
-                struct timespec t = {0, 100 * 1000000L};
-                nanosleep(&t, NULL);
+                struct pollfd pfd = {0, POLLIN, 0};
+                char line[512];
+                if (!commands) {
+                        struct timespec t = {0, 100 * 1000000L};
+                        nanosleep(&t, NULL);
+                        continue;
+                }
+                if (poll(&pfd, 1, 100) <= 0)
+                        continue;
+                if (!fgets(line, sizeof(line), stdin)) {
+                        commands = 0; /* end of input: keep running */
+                        continue;
+                }
+                line[strcspn(line, "\r\n")] = 0;
+                if (!*line)
+                        continue;
+                if (cw_broker_command(b, line, err, sizeof(err)))
+                        cw_error("broker: %s", err);
+                else
+                        cw_info("broker: %s", line);
         }
         cw_info("broker: stopping");
         cw_broker_stop(b);

@@ -472,7 +472,8 @@ int cw_cmd_replay(int argc, char **argv) {
                    *report = NULL;
         char **inputs = calloc((size_t)argc + 1, sizeof(char *));
         const char **sweeps = calloc((size_t)argc + 1, sizeof(char *));
-        int n_inputs = 0, n_sweeps = 0, sort = 0, has_to = 0, opt, rc = CW_EXIT_FAIL;
+        int n_inputs = 0, n_sweeps = 0, sort = 0, has_to = 0, opt,
+            rc = CW_EXIT_FAIL;
         int kafka = 0;
         int64_t to = 0;
         struct replay r = {0};

@@ -11,12 +11,19 @@
 
 static const char usage[] =
         "Usage: churnwatch run -c FILE [--output FILE.jsonl] [--exit-at-end]\n"
+        "                      [--dump-state DIR]\n"
         "\n"
         "Consumes the four input topics as a member of the consumer group\n"
         "kafka.group_id, runs the engine on each shard (one partition number\n"
         "of the four co-partitioned topics), and publishes warnings to the\n"
         "warning topic; undecodable records go to the dead-letter topic.\n"
-        "Offsets commit only once the warnings they caused are acknowledged.\n"
+        "Each shard's state goes to the changelog topic <group_id>-state and\n"
+        "is restored from it when the shard is assigned. With\n"
+        "processing_guarantee = \"exactly_once\" (the default) one "
+        "transaction\n"
+        "per commit interval holds the warnings, the changelog and the input\n"
+        "offsets; at least once, offsets commit once all they caused is\n"
+        "acknowledged.\n"
         "Runs until SIGINT or SIGTERM, then stops within 10 seconds.\n"
         "\n"
         "Options:\n"
@@ -28,7 +35,11 @@ static const char usage[] =
         "input is\n"
         "                           read to its end: for tests, benchmarks "
         "and\n"
-        "                           catching up in batch\n" CW_CLI_COMMON_HELP;
+        "                           catching up in batch\n"
+        "      --dump-state DIR     after restoring a shard, write its state "
+        "to\n"
+        "                           DIR/shard-<p>.state (tests compare "
+        "them)\n" CW_CLI_COMMON_HELP;
 
 static volatile sig_atomic_t stop;
 
@@ -43,6 +54,7 @@ int cw_cmd_run(int argc, char **argv) {
                 {"config", required_argument, NULL, 'c'},
                 {"output", required_argument, NULL, 'o'},
                 {"exit-at-end", no_argument, NULL, 1},
+                {"dump-state", required_argument, NULL, 2},
                 CW_CLI_COMMON_OPTIONS,
                 {NULL, 0, NULL, 0}};
         struct cw_pipeline_opts o = {0};
@@ -63,6 +75,9 @@ int cw_cmd_run(int argc, char **argv) {
                         break;
                 case 1:
                         o.exit_at_end = 1;
+                        break;
+                case 2:
+                        o.dump_state = optarg;
                         break;
                 default:
                         rc = cw_cli_common_option(opt, optarg, usage);

@@ -300,8 +300,8 @@ int cw_config_add_variant(cw_config_t *c, int model, double v, char *errstr,
                 return -1;
         }
         if (!(v >= 0 && v <= 1)) {
-                snprintf(errstr, errstr_size,
-                         "%s: fire = %g is outside [0, 1]", m->name, v);
+                snprintf(errstr, errstr_size, "%s: fire = %g is outside [0, 1]",
+                         m->name, v);
                 return -1;
         }
         snprintf(label, sizeof(label), "fire=%g", v);
@@ -502,7 +502,8 @@ static const char *const root_keys[] = {"features",
                                         "max_future",
                                         "commit_interval_ms",
                                         "idle_advance_ms",
-                                        "stats_interval_ms"};
+                                        "stats_interval_ms",
+                                        "processing_guarantee"};
 
 /* A whole number of milliseconds from lo to 3600000 (one hour), kept in *out
  * when the setting is present and valid. */
@@ -525,6 +526,7 @@ static void load_root(struct loader *L) {
         cw_config_t *c = L->c;
         const config_setting_t *root = config_root_setting(&L->lc);
         const config_setting_t *s;
+        const char *v;
 
         cw_cfg_check_keys(L, root, "the configuration", root_keys,
                           sizeof(root_keys) / sizeof(root_keys[0]));
@@ -563,7 +565,21 @@ static void load_root(struct loader *L) {
                      "max_future must not be negative");
         c->max_idle_ms = 1000;
         get_ms(L, root, "max_idle_ms", 0, &c->max_idle_ms);
-        c->commit_interval_ms = 1000;
+        c->exactly_once = 1;
+        if ((s = cw_cfg_get_str(L, root, "the configuration",
+                                "processing_guarantee", 0, &v))) {
+                if (!strcmp(v, "at_least_once"))
+                        c->exactly_once = 0;
+                else if (strcmp(v, "exactly_once"))
+                        DIAG(L, s,
+                             "processing_guarantee = \"%s\": use "
+                             "\"exactly_once\" (the default) or "
+                             "\"at_least_once\"",
+                             v);
+        }
+        /* As Kafka Streams: a transaction per 100 ms; without them,
+         * offsets commit less often. */
+        c->commit_interval_ms = c->exactly_once ? 100 : 1000;
         get_ms(L, root, "commit_interval_ms", 1, &c->commit_interval_ms);
         c->idle_advance_ms = 0;
         get_ms(L, root, "idle_advance_ms", 0, &c->idle_advance_ms);
@@ -718,9 +734,18 @@ int cw_config_kafka_set(cw_config_t *c, const char *name, const char *value) {
         return 0;
 }
 
-int cw_config_kafka_has(const cw_config_t *c, const char *name) {
+const char *cw_config_kafka_get(const cw_config_t *c, const char *name) {
         for (int i = 0; i < c->n_kafka; i++)
                 if (!strcmp(c->kafka[i].name, name))
-                        return 1;
-        return 0;
+                        return c->kafka[i].value;
+        return NULL;
+}
+
+int cw_config_kafka_has(const cw_config_t *c, const char *name) {
+        return cw_config_kafka_get(c, name) != NULL;
+}
+
+void cw_config_state_topic(const cw_config_t *c, char *buf, size_t size) {
+        const char *g = cw_config_kafka_get(c, "group.id");
+        snprintf(buf, size, "%s-state", g ? g : "churnwatch");
 }

@@ -112,7 +112,9 @@ struct cw_config {
         /* Kafka mode (CONTRACT.md section 6 and the README) */
         int max_idle_ms;
         int64_t max_future_ms;  /* ts beyond wall clock + this: dead letter */
-        int commit_interval_ms; /* how often acknowledged offsets commit */
+        int exactly_once;       /* processing_guarantee: transactions */
+        int commit_interval_ms; /* how often a transaction commits (or,
+                                   at least once, acknowledged offsets) */
         int idle_advance_ms;    /* 0: off; else quiet shards follow the clock */
         int stats_interval_ms;  /* 0: no periodic stats line */
         int max_window_days;
@@ -151,8 +153,8 @@ void cw_config_destroy(cw_config_t *c);
  * when bootstrap.servers is not set.
  */
 struct rd_kafka_conf_s;
-struct rd_kafka_conf_s *cw_config_kafka_conf(const cw_config_t *c,
-                                             char *errstr, size_t errstr_size);
+struct rd_kafka_conf_s *cw_config_kafka_conf(const cw_config_t *c, char *errstr,
+                                             size_t errstr_size);
 
 /* Sets librdkafka property `name` (dotted), replacing any configured
  * value (the demo points the configuration at its own broker). 0, or -1
@@ -161,6 +163,13 @@ int cw_config_kafka_set(cw_config_t *c, const char *name, const char *value);
 
 /* Whether librdkafka property `name` (dotted) is configured. */
 int cw_config_kafka_has(const cw_config_t *c, const char *name);
+
+/* The value of librdkafka property `name` (dotted), or NULL. */
+const char *cw_config_kafka_get(const cw_config_t *c, const char *name);
+
+/* The state changelog topic: "<group.id>-state" ("churnwatch-state"
+ * without a group.id). */
+void cw_config_state_topic(const cw_config_t *c, char *buf, size_t size);
 
 /* Index of the alert named `name` (as written, not a variant), or -1. */
 int cw_config_alert(const cw_config_t *c, const char *name);

@@ -115,7 +115,9 @@ cw_gen_output_t *cw_gen_output_kafka(const cw_config_t *c,
          * topic. */
         if (rd_kafka_conf_set(conf, "partitioner", "murmur2_random", errstr,
                               errstr_size) ||
-            rd_kafka_conf_set(conf, "linger.ms", linger, errstr, errstr_size)) {
+            (!cw_config_kafka_has(c, "linger.ms") &&
+             rd_kafka_conf_set(conf, "linger.ms", linger, errstr,
+                               errstr_size))) {
                 rd_kafka_conf_destroy(conf);
                 goto out_close;
         }

@@ -26,7 +26,8 @@ cw_gen_output_t *cw_gen_output_files(const char *dir, const cw_schemas_t *s,
  * (a record's timestamp is taken when it is produced), more for anything
  * that keeps a partition long: librdkafka 2.0.2's mock cluster looks
  * records up by walking a partition's batches, so many one-record batches
- * make its fetches cost O(batches) each.
+ * make its fetches cost O(batches) each. A linger.ms in the configuration's
+ * `kafka` wins.
  */
 cw_gen_output_t *cw_gen_output_kafka(const cw_config_t *c,
                                      const cw_schemas_t *s, double rate,

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "changelog.h"
 #include "consumer.h"
 #include "engine.h"
 #include "kafka_sink.h"
@@ -25,18 +27,31 @@ struct checkpoint {
         struct checkpoint *next;
 };
 
+/* What the changelog needs of a shard besides its engine. */
+struct shard {
+        struct cw_positions pos; /* next offset of each input: done below */
+        uint64_t applied_base;   /* events applied before this engine */
+        struct cw_shard_meta written; /* the last metadata written */
+};
+
 struct cw_pipeline {
         const cw_config_t *c;
         struct cw_pipeline_opts o;
         cw_consumer_t *k;
         cw_kafka_sink_t *out;
         cw_sink_t *file;
+        cw_changelog_t *changelog;
         cw_engine_t **engines; /* [partitions], by shard */
+        struct shard *shards;  /* [partitions] */
         int partitions;
+        int eos;        /* exactly once: transactions */
+        int txn_failed; /* the open transaction can only abort */
+        uint64_t txn_commits, txn_aborts, restored_customers;
+        double restore_seconds;
         struct checkpoint *head, *tail;
         int64_t cause_ms; /* Kafka timestamp of the record being processed */
         int failed;
-        char err[1024];
+        char err[1600];
         uint64_t events[CW_STREAM_COUNT], late, dead, warnings;
         uint64_t logged_bad, logged_late;
         int64_t last_commit, last_stats, last_idle_check;
@@ -48,6 +63,20 @@ static void failed(cw_pipeline_t *p, const char *what, const char *err) {
         if (!p->failed)
                 snprintf(p->err, sizeof(p->err), "%s: %s", what, err);
         p->failed = 1;
+}
+
+/*
+ * Output that could not be produced. Exactly once, when the transaction
+ * failed (a delivery failed or the producer broke), the interval is only
+ * void: the transaction will be aborted and its input processed again.
+ * Otherwise `run` stops.
+ */
+static void output_failed(cw_pipeline_t *p, const char *what, const char *err) {
+        char why[8];
+        if (p->eos && cw_kafka_sink_failed(p->out, why, sizeof(why)))
+                p->txn_failed = 1;
+        else
+                failed(p, what, err);
 }
 
 static void on_warning(void *opaque, const struct cw_warning *w) {
@@ -62,7 +91,7 @@ static void on_warning(void *opaque, const struct cw_warning *w) {
          * it too: its ts moved stream time over a day boundary. */
         if (cw_kafka_sink_warning(p->out, &out, p->cause_ms, err,
                                   sizeof(err))) {
-                failed(p, "warning", err);
+                output_failed(p, "warning", err);
                 return;
         }
         p->warnings++;
@@ -75,9 +104,53 @@ static void on_warning(void *opaque, const struct cw_warning *w) {
 /* ---- rebalance hooks ------------------------------------------------------
  */
 
-static int on_assigned(void *opaque, int shard) {
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* --dump-state: the restored state of a shard, in a form tests compare. */
+static void dump_state(cw_pipeline_t *p, int shard) {
+        const cw_engine_t *e = p->engines[shard];
+        size_t n = cw_engine_customers(e);
+        char path[4096], **lines = calloc(n + 1, sizeof(*lines));
+        uint8_t buf[65536];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/shard-%d.state", p->o.dump_state,
+                 shard);
+        if (!lines || !(f = fopen(path, "w"))) {
+                cw_warn("run: cannot write %s", path);
+                free(lines);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                size_t len = cw_engine_encode_customer(e, i, buf, sizeof(buf));
+                if (len > sizeof(buf) || !(lines[i] = malloc(2 * len + 1)))
+                        len = 0;
+                for (size_t j = 0; lines[i] && j < len; j++)
+                        sprintf(lines[i] + 2 * j, "%02x", buf[j]);
+                if (lines[i])
+                        lines[i][2 * len] = 0;
+        }
+        qsort(lines, n, sizeof(*lines), cmp_str);
+        fprintf(f, "stream_time %" PRId64 " applied %" PRIu64 "\n",
+                cw_engine_stream_time(e), p->shards[shard].written.applied);
+        for (size_t i = 0; i < n; i++) {
+                fprintf(f, "%s\n", lines[i] ? lines[i] : "?");
+                free(lines[i]);
+        }
+        free(lines);
+        fclose(f);
+}
+
+/* Shard `shard` is ours: its state is rebuilt from the changelog, as of
+ * the committed offsets its inputs are read from next. */
+static int on_assigned(void *opaque, int shard, const int64_t committed[4]) {
         cw_pipeline_t *p = opaque;
+        struct shard *sh = &p->shards[shard];
+        struct cw_restore_stats st;
         char err[512];
+        int had_offsets = 0;
 
         if (p->engines[shard])
                 return 0;
@@ -86,7 +159,153 @@ static int on_assigned(void *opaque, int shard) {
                 failed(p, "engine", err);
                 return -1;
         }
+        cw_engine_track_changes(p->engines[shard]);
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                sh->pos.next[s] = committed[s];
+                had_offsets |= committed[s] >= 0;
+        }
+        if (cw_changelog_restore(p->changelog, shard, &sh->pos,
+                                 p->engines[shard], &sh->written, &st, err,
+                                 sizeof(err))) {
+                failed(p, "restore", err);
+                return -1;
+        }
+        sh->applied_base = sh->written.applied;
+        p->restored_customers += st.customers;
+        p->restore_seconds += st.seconds;
+        cw_info("restore: shard %d: %" PRIu64 " customers from %" PRIu64
+                " records (%" PRIu64 " past the committed offsets skipped) in "
+                "%.3f s, %.0f customers/s; applied events %" PRIu64
+                ", offsets %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64,
+                shard, st.customers, st.records, st.skipped, st.seconds,
+                st.seconds > 0 ? (double)st.customers / st.seconds : 0,
+                sh->written.applied, sh->pos.next[0], sh->pos.next[1],
+                sh->pos.next[2], sh->pos.next[3]);
+        if (had_offsets && sh->written.stream_time == CW_TIME_NONE)
+                cw_warn("restore: shard %d has committed offsets but no state "
+                        "in the changelog: it starts empty from them",
+                        shard);
+        else if (memcmp(&sh->written.pos, &sh->pos, sizeof(sh->pos)))
+                cw_warn("restore: shard %d: the state is as of offsets "
+                        "%" PRId64 " %" PRId64 " %" PRId64 " %" PRId64
+                        ", not the committed ones",
+                        shard, sh->written.pos.next[0], sh->written.pos.next[1],
+                        sh->written.pos.next[2], sh->written.pos.next[3]);
+        sh->written.pos = sh->pos;
+        if (p->o.dump_state)
+                dump_state(p, shard);
         return 0;
+}
+
+/* ---- the changelog --------------------------------------------------------
+ */
+
+struct change_ctx {
+        cw_pipeline_t *p;
+        int shard;
+        uint8_t offsets[CW_CHANGELOG_OFFSETS_LEN];
+        uint64_t n;
+};
+
+static int put_change(void *opaque, const char *id, size_t id_len,
+                      const uint8_t *state, size_t state_len) {
+        struct change_ctx *x = opaque;
+        char err[512];
+
+        if (cw_kafka_sink_state(x->p->out, x->shard, id, id_len, state,
+                                state_len, x->offsets, sizeof(x->offsets), err,
+                                sizeof(err))) {
+                output_failed(x->p, "changelog", err);
+                return -1;
+        }
+        x->n++;
+        return 0;
+}
+
+/* Writes every shard's changes since the last call, then its metadata when
+ * anything moved. 0, or -1 (failed). */
+static int write_changes(cw_pipeline_t *p) {
+        char err[512];
+
+        for (int i = 0; i < p->partitions && !p->failed && !p->txn_failed;
+             i++) {
+                struct shard *sh = &p->shards[i];
+                struct change_ctx x = {p, i, {0}, 0};
+                struct cw_shard_meta m;
+                uint8_t buf[CW_CHANGELOG_META_LEN];
+
+                if (!p->engines[i])
+                        continue;
+                cw_changelog_encode_offsets(&sh->pos, x.offsets);
+                if (cw_engine_collect_changes(p->engines[i], put_change, &x)) {
+                        failed(p, "changelog", "out of memory");
+                        break;
+                }
+                m.stream_time = cw_engine_stream_time(p->engines[i]);
+                m.applied = sh->applied_base +
+                            cw_engine_stats(p->engines[i])->applied;
+                m.pos = sh->pos;
+                if (!x.n && !memcmp(&m, &sh->written, sizeof(m)))
+                        continue;
+                cw_changelog_encode_meta(&m, buf);
+                if (cw_kafka_sink_state(p->out, i, cw_changelog_meta_key,
+                                        CW_CHANGELOG_META_KEY_LEN, buf,
+                                        sizeof(buf), x.offsets,
+                                        sizeof(x.offsets), err, sizeof(err)))
+                        output_failed(p, "changelog", err);
+                else
+                        sh->written = m;
+        }
+        return p->failed ? -1 : 0;
+}
+
+/*
+ * Exactly once: one transaction holds the interval's warnings, dead
+ * letters, changelog records and input offsets. After it commits, the same
+ * offsets are committed directly too: a no-op on Kafka, where the
+ * transaction already did, but librdkafka's mock cluster does not keep a
+ * transaction's offsets. A transaction that fails is aborted and every
+ * shard starts again from the committed offsets with its state restored;
+ * a fenced producer is replaced first. 0, or -1 (failed).
+ */
+static int commit_transaction(cw_pipeline_t *p, int rewind) {
+        rd_kafka_topic_partition_list_t *offsets;
+        rd_kafka_consumer_group_metadata_t *g;
+        char err[1024];
+        int r;
+
+        if (!p->txn_failed && write_changes(p))
+                return -1;
+        offsets = cw_consumer_snapshot(p->k);
+        g = cw_consumer_group_metadata(p->k);
+        r = cw_kafka_sink_commit(p->out, offsets, g, 30000, err, sizeof(err));
+        rd_kafka_consumer_group_metadata_destroy(g);
+        p->txn_failed = 0;
+        if (r == CW_TXN_OK) {
+                p->txn_commits++;
+                if (offsets &&
+                    cw_consumer_commit(p->k, offsets, 0, err, sizeof(err)))
+                        cw_warn("run: %s", err);
+                return 0;
+        }
+        if (offsets)
+                rd_kafka_topic_partition_list_destroy(offsets);
+        p->txn_aborts++;
+        cw_warn("run: transaction aborted (%s); processing again from the "
+                "committed offsets",
+                err);
+        if (r == CW_TXN_FATAL) {
+                cw_warn("run: starting a new producer");
+                if (cw_kafka_sink_reset(p->out, err, sizeof(err))) {
+                        failed(p, "producer", err);
+                        return -1;
+                }
+        }
+        if (rewind && cw_consumer_rewind(p->k, err, sizeof(err))) {
+                failed(p, "consumer", err);
+                return -1;
+        }
+        return rewind ? 0 : -1;
 }
 
 static void drop_checkpoints(cw_pipeline_t *p) {
@@ -115,11 +334,21 @@ static void commit_acknowledged(cw_pipeline_t *p) {
         }
 }
 
-static int on_revoking(void *opaque) {
+static int on_revoking(void *opaque, int lost) {
         cw_pipeline_t *p = opaque;
         char err[512];
 
         if (p->failed) /* never commit past a failure */
+                return -1;
+        if (lost) { /* no longer ours: drop the uncommitted output */
+                if (p->eos && cw_kafka_sink_abort(p->out, err, sizeof(err)))
+                        failed(p, "producer", err);
+                drop_checkpoints(p);
+                return -1;
+        }
+        if (p->eos)
+                return commit_transaction(p, 0);
+        if (write_changes(p))
                 return -1;
         if (cw_kafka_sink_flush(p->out, STOP_FLUSH_MS)) {
                 if (!cw_kafka_sink_failed(p->out, err, sizeof(err)))
@@ -155,7 +384,7 @@ static void dead_letter(cw_pipeline_t *p, const struct cw_record *r) {
                                 ? " (further bad records are only counted)"
                                 : "");
         if (cw_kafka_sink_dead_letter(p->out, r->msg, r->bad, err, sizeof(err)))
-                failed(p, "dead letter", err);
+                output_failed(p, "dead letter", err);
         else
                 p->dead++;
 }
@@ -163,6 +392,7 @@ static void dead_letter(cw_pipeline_t *p, const struct cw_record *r) {
 static void process(cw_pipeline_t *p, const struct cw_record *r) {
         cw_engine_t *e = p->engines[r->shard];
 
+        p->shards[r->shard].pos.next[r->stream] = r->msg->offset + 1;
         if (r->bad) {
                 dead_letter(p, r);
                 return;
@@ -253,11 +483,14 @@ static void stats_line(cw_pipeline_t *p, int64_t now) {
                         ", warnings/s %.1f (%" PRIu64
                         " in all), dead letters %" PRIu64 ", late %" PRIu64
                         ", customers %" PRIu64
-                        ", shards %d, latency p50 %.1f ms p99 %.1f ms",
+                        ", shards %d, latency p50 %.1f ms p99 %.1f ms, "
+                        "transactions %" PRIu64 " committed %" PRIu64
+                        " aborted",
                         rate[0], rate[1], rate[2], rate[3], all, st.lag,
                         (double)(st.warnings - p->stats_warnings) / el,
                         st.warnings, st.dead_letters, st.late, st.customers,
-                        st.shards, st.latency_p50_ms, st.latency_p99_ms);
+                        st.shards, st.latency_p50_ms, st.latency_p99_ms,
+                        p->txn_commits, p->txn_aborts);
         p->stats_warnings = st.warnings;
         p->last_stats = now;
 }
@@ -284,14 +517,19 @@ static void housekeeping(cw_pipeline_t *p, int64_t now) {
 
         cw_kafka_sink_poll(p->out, 0);
         if (cw_kafka_sink_failed(p->out, err, sizeof(err)))
-                failed(p, "producer", err);
+                output_failed(p, "producer", err);
         if (p->failed) /* never commit past a failure */
                 return;
-        if (now - p->last_commit >= p->c->commit_interval_ms) {
-                checkpoint(p);
-                p->last_commit = now;
+        if (p->txn_failed || now - p->last_commit >= p->c->commit_interval_ms) {
+                if (p->eos) {
+                        commit_transaction(p, 1);
+                } else if (!write_changes(p)) {
+                        checkpoint(p);
+                }
+                p->last_commit = cw_mono_ms();
         }
-        commit_acknowledged(p);
+        if (!p->eos)
+                commit_acknowledged(p);
         if (p->c->idle_advance_ms && now - p->last_idle_check >= 1000) {
                 idle_advance(p, now);
                 p->last_idle_check = now;
@@ -304,10 +542,32 @@ static void housekeeping(cw_pipeline_t *p, int64_t now) {
 /* ---- the loop -------------------------------------------------------------
  */
 
+/*
+ * The producer's transactional.id: the configured one (each instance needs
+ * its own), else "<group_id>-<host>-<pid>". A new id per process is what
+ * Kafka Streams' exactly-once v2 does too: fencing a zombie relies on the
+ * consumer group's generation, not on the id.
+ */
+static void transactional_id(const cw_config_t *c, char *buf, size_t size) {
+        const char *id = cw_config_kafka_get(c, "transactional.id"),
+                   *g = cw_config_kafka_get(c, "group.id");
+        char host[256] = "host";
+
+        if (id) {
+                snprintf(buf, size, "%s", id);
+                return;
+        }
+        gethostname(host, sizeof(host) - 1);
+        host[sizeof(host) - 1] = 0;
+        snprintf(buf, size, "%s-%s-%ld", g ? g : "churnwatch", host,
+                 (long)getpid());
+}
+
 cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,
                                const struct cw_pipeline_opts *o, char *errstr,
                                size_t errstr_size) {
         cw_pipeline_t *p = calloc(1, sizeof(*p));
+        char txn_id[512];
         struct cw_consumer_hooks hooks = {.assigned = on_assigned,
                                           .revoking = on_revoking,
                                           .revoked = on_revoked};
@@ -317,23 +577,36 @@ cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,
                 return NULL;
         }
         p->c = c;
+        p->eos = c->exactly_once;
         if (o)
                 p->o = *o;
         hooks.opaque = p;
+        transactional_id(c, txn_id, sizeof(txn_id));
         if (p->o.output &&
             !(p->file = cw_sink_open(p->o.output, s, errstr, errstr_size)))
                 goto out_free;
-        if (!(p->out = cw_kafka_sink_new(c, s, errstr, errstr_size)))
-                goto out_free;
+        /* The consumer first: it checks the input topics, and fails fast
+         * when the cluster cannot be reached. */
         if (!(p->k = cw_consumer_new(c, s, &hooks, errstr, errstr_size)))
+                goto out_free;
+        if (!(p->out = cw_kafka_sink_new(c, s, p->eos ? txn_id : NULL, errstr,
+                                         errstr_size)))
                 goto out_free;
         /* Assignments (and so on_assigned) come only during polls. */
         p->partitions = cw_consumer_partitions(p->k);
         if (!(p->engines =
-                      calloc((size_t)p->partitions, sizeof(*p->engines)))) {
+                      calloc((size_t)p->partitions, sizeof(*p->engines))) ||
+            !(p->shards = calloc((size_t)p->partitions, sizeof(*p->shards)))) {
                 snprintf(errstr, errstr_size, "out of memory");
                 goto out_free;
         }
+        if (!(p->changelog =
+                      cw_changelog_open(c, p->partitions, errstr, errstr_size)))
+                goto out_free;
+        cw_info("run: %s, commit interval %d ms%s%s",
+                p->eos ? "exactly once" : "at least once",
+                c->commit_interval_ms, p->eos ? ", transactional.id " : "",
+                p->eos ? txn_id : "");
         return p;
 out_free:
         cw_pipeline_destroy(p);
@@ -353,7 +626,7 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
                 int64_t now = cw_mono_ms();
                 int n = 0, timeout;
 
-                while (n < 65536 && !p->failed && !*stop &&
+                while (n < 65536 && !p->failed && !p->txn_failed && !*stop &&
                        cw_consumer_next(p->k, now, &r, &wait)) {
                         process(p, &r);
                         cw_consumer_done(p->k, &r);
@@ -378,7 +651,13 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
          * (records still buffered are simply not done: they are fetched
          * again after a restart). Flush, commit, leave the group. */
         stop_at = cw_mono_ms();
-        if (!p->failed) {
+        if (!p->failed && p->eos) {
+                if (commit_transaction(p, 0) && !p->failed)
+                        failed(p, "commit",
+                               "the last transaction was "
+                               "aborted: its input will be "
+                               "processed again after a restart");
+        } else if (!p->failed && !write_changes(p)) {
                 if (cw_kafka_sink_flush(p->out, STOP_FLUSH_MS)) {
                         if (!cw_kafka_sink_failed(p->out, err, sizeof(err)))
                                 snprintf(err, sizeof(err),
@@ -416,6 +695,7 @@ void cw_pipeline_destroy(cw_pipeline_t *p) {
         if (!p)
                 return;
         cw_consumer_destroy(p->k);
+        cw_changelog_close(p->changelog);
         drop_checkpoints(p);
         cw_kafka_sink_destroy(p->out, 0);
         if (p->file)
@@ -423,5 +703,6 @@ void cw_pipeline_destroy(cw_pipeline_t *p) {
         for (int i = 0; p->engines && i < p->partitions; i++)
                 cw_engine_destroy(p->engines[i]);
         free(p->engines);
+        free(p->shards);
         free(p);
 }

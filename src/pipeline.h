@@ -1,8 +1,12 @@
 /*
  * The live pipeline of `run` and `demo`: the consumer's shards (consumers/),
- * one engine per shard (features/), warnings and dead letters to Kafka
- * (sinks/kafka_sink.h), offsets committed once what they caused is
- * acknowledged, a periodic stats line, and a graceful stop.
+ * one engine per shard (features/) restored from and written to the state
+ * changelog (src/changelog.h), warnings and dead letters to Kafka
+ * (sinks/kafka_sink.h). Exactly once: one transaction per commit interval
+ * holds the interval's output, changelog records and input offsets; an
+ * aborted one makes every shard start again from the committed offsets. At
+ * least once: offsets commit once all they caused is acknowledged. Plus a
+ * periodic stats line and a graceful stop.
  *
  * One thread drives everything; librdkafka's own threads do the network.
  */
@@ -30,14 +34,19 @@ struct cw_pipeline_opts {
         /* Stop once every assigned input is read to its end (tests,
          * benchmarks, catching up in batch). */
         int exit_at_end;
+        /* Tests: after restoring a shard, write its state to
+         * DIR/shard-<p>.state (stream time, applied events, then every
+         * customer's encoded state in hex, sorted). */
+        const char *dump_state;
         /* Called between batches; a non-zero return stops the pipeline as
          * a signal would. */
         int (*tick)(void *opaque, const struct cw_pipeline *p);
 };
 
 /*
- * Connects: the producer, then the consumer (which checks the input
- * topics). `c` and `s` must outlive the pipeline. NULL with a sentence on
+ * Connects: the consumer (which checks the input topics), the producer
+ * (transactional when exactly once), the state changelog (created when
+ * missing). `c` and `s` must outlive the pipeline. NULL with a sentence on
  * error.
  */
 cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,

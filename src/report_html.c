@@ -12,10 +12,9 @@
 #define MAX_DAY_BARS 365
 #define MAX_LEAD_BINS 30
 
-static const char *const palette[] = {"#4e79a7", "#f28e2b", "#e15759",
-                                      "#76b7b2", "#59a14f", "#edc948",
-                                      "#b07aa1", "#ff9da7", "#9c755f",
-                                      "#bab0ac"};
+static const char *const palette[] = {
+        "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+        "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
 #define ANY_COLOR "#555555"
 #define PRECISION_COLOR "#4e79a7"
 #define RECALL_COLOR "#f28e2b"
@@ -108,8 +107,9 @@ static void y_axis(FILE *f, const struct frame *fr, double ymax, double step,
 
 static void x_label(FILE *f, double x, double y, const char *anchor,
                     const char *text) {
-        fprintf(f, "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" "
-                   "text-anchor=\"%s\">",
+        fprintf(f,
+                "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" "
+                "text-anchor=\"%s\">",
                 x, y, anchor);
         esc(f, text);
         fputs("</text>\n", f);
@@ -163,7 +163,7 @@ static void table(FILE *f, const struct cw_backtest_row *rows, int n) {
                 const struct cw_backtest_row *r = &rows[i];
                 const double lead[3] = {r->lead_p10, r->lead_p50, r->lead_p90};
                 fprintf(f, "<tr class=\"%s\" data-alert=\"",
-                        r->model < 0               ? "any"
+                        r->model < 0                 ? "any"
                         : strcmp(r->variant, "base") ? "variant"
                                                      : "base");
                 esc(f, r->alert);
@@ -186,7 +186,9 @@ static void table(FILE *f, const struct cw_backtest_row *rows, int n) {
                         r->recall);
                 for (int k = 0; k < 3; k++) {
                         fprintf(f, "<td data-field=\"lead_p%d\">",
-                                k == 0 ? 10 : k == 1 ? 50 : 90);
+                                k == 0   ? 10
+                                : k == 1 ? 50
+                                         : 90);
                         if (r->has_lead)
                                 fprintf(f, "%.1f", lead[k]);
                         else
@@ -270,7 +272,10 @@ static void chart_days(FILE *f, const cw_backtest_t *b,
                         : t == 5 ? fr.x + fr.w
                                  : fr.x + ((double)k + 0.5) * bw,
                         fr.y + fr.h + 18,
-                        t == 0 ? "start" : t == 5 ? "end" : "middle", d0);
+                        t == 0   ? "start"
+                        : t == 5 ? "end"
+                                 : "middle",
+                        d0);
                 if (nbins == 1)
                         break;
         }
@@ -279,8 +284,7 @@ static void chart_days(FILE *f, const cw_backtest_t *b,
 }
 
 /* Precision and recall of every alert as written, and of "any". */
-static void chart_pr_bars(FILE *f, const struct cw_backtest_row *rows,
-                          int nb) {
+static void chart_pr_bars(FILE *f, const struct cw_backtest_row *rows, int nb) {
         const struct frame fr = {64, 16, WIDTH - 84, 200};
         double gw = fr.w / (nb + 1);
         char tip[512], name[24];
@@ -295,8 +299,8 @@ static void chart_pr_bars(FILE *f, const struct cw_backtest_row *rows,
                         double h = v[m] * fr.h;
                         snprintf(tip, sizeof(tip), "%s: %s %.3f", r->alert,
                                  m ? "recall" : "precision", v[m]);
-                        bar(f, r->alert, m ? "recall" : "precision",
-                            x + w * m, fr.y + fr.h - h, w, h,
+                        bar(f, r->alert, m ? "recall" : "precision", x + w * m,
+                            fr.y + fr.h - h, w, h,
                             m ? RECALL_COLOR : PRECISION_COLOR, tip);
                         fprintf(f,
                                 "<text class=\"value\" x=\"%.1f\" "
@@ -469,10 +473,9 @@ static void chart_pr_curve(FILE *f, const cw_backtest_t *b,
                         lx = x;
                         ly = y;
                         fprintf(f,
-                                        "<text class=\"value\" x=\"%.1f\" "
-                                        "y=\"%.1f\">%g</text>\n",
-                                        x + 6, y - 6,
-                                        c->alerts[v[i].alert_index].fire);
+                                "<text class=\"value\" x=\"%.1f\" "
+                                "y=\"%.1f\">%g</text>\n",
+                                x + 6, y - 6, c->alerts[v[i].alert_index].fire);
                 }
         }
         for (int i = 0; i < nb; i++)
@@ -490,8 +493,7 @@ static void chart_pr_curve(FILE *f, const cw_backtest_t *b,
                 esc(f, rows[i].alert);
                 fputs(" as configured</text>\n", f);
         }
-        fprintf(f,
-                "<text class=\"key\" x=\"%.1f\" y=\"%.1f\">%s</text>\n",
+        fprintf(f, "<text class=\"key\" x=\"%.1f\" y=\"%.1f\">%s</text>\n",
                 fr.x + fr.w + 52, ky + 12,
                 any_variant ? "Filled points: sweep variants, labelled "
                               "with their fire value."
@@ -557,7 +559,8 @@ void cw_report_html(FILE *f, const cw_backtest_t *b,
         fputs("<h2 id=\"per-day\">Warnings per day</h2>\n", f);
         legend(f, rows, nb, 0);
         chart_days(f, b, rows, nb);
-        fputs("<h2 id=\"precision-recall\">Precision and recall</h2>\n<p class=\"legend\">"
+        fputs("<h2 id=\"precision-recall\">Precision and recall</h2>\n<p "
+              "class=\"legend\">"
               "<span><i style=\"background:" PRECISION_COLOR
               "\"></i>precision</span><span><i style=\"background:" RECALL_COLOR
               "\"></i>recall</span></p>\n",
@@ -566,9 +569,12 @@ void cw_report_html(FILE *f, const cw_backtest_t *b,
         fputs("<h2 id=\"lead-time\">Lead time</h2>\n", f);
         legend(f, rows, nb, 0);
         chart_lead(f, rows, nb);
-        fputs("<h2 id=\"sweep\">Precision and recall across sweep variants</h2>\n", f);
+        fputs("<h2 id=\"sweep\">Precision and recall across sweep "
+              "variants</h2>\n",
+              f);
         chart_pr_curve(f, b, rows, n, nb);
-        fputs("<h2 id=\"definitions\">Definitions</h2>\n<p class=\"defs\">The population is "
+        fputs("<h2 id=\"definitions\">Definitions</h2>\n<p class=\"defs\">The "
+              "population is "
               "every customer with at least one applied event; positives "
               "are the labelled customers in it. A customer is warned when "
               "the alert has a FIRING warning for it in the window; a true "

@@ -1,7 +1,9 @@
 # Sourced by the tests that need the embedded broker. After
 # `start_broker CHURNWATCH SOURCE_DIR PARTITIONS`: $tmp is a scratch folder
 # removed at exit, $pid the broker, $bs its bootstrap address, and
-# $tmp/cw.cfg the contract example pointed at it. `check RC MESSAGE` counts.
+# $tmp/cw.cfg the contract example pointed at it; `broker_cmd LINE` sends
+# the broker a command (churnwatch broker --help: fault injection, topic
+# creation). `check RC MESSAGE` counts.
 pass=0
 fail=0
 check() {
@@ -10,16 +12,23 @@ check() {
 
 start_broker() {
         tmp=$(mktemp -d)
+        mkfifo "$tmp/commands"
         "$1" broker -c "$2/tests/configs/good/contract.cfg" --partitions "$3" \
-                >"$tmp/out" 2>"$tmp/err" &
+                --commands <"$tmp/commands" >"$tmp/out" 2>"$tmp/err" &
         pid=$!
-        trap 'kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+        exec 9>"$tmp/commands"
+        trap 'exec 9>&-; kill -9 $pid 2>/dev/null; rm -rf "$tmp"' EXIT
         for _ in $(seq 50); do
                 grep -q '^bootstrap=' "$tmp/out" 2>/dev/null && break
                 sleep 0.1
         done
         bs=$(head -n 1 "$tmp/out" | sed 's/^bootstrap=//')
         sed "s/127.0.0.1:9092/$bs/" "$2/tests/configs/good/contract.cfg" >"$tmp/cw.cfg"
+}
+
+broker_cmd() {
+        echo "$1" >&9
+        sleep 0.2 # the broker reads its commands every 100 ms
 }
 
 # stop_run PID: SIGTERM, then up to 10 s for it to exit (SIGKILL after).

@@ -41,6 +41,7 @@ check $? "warnings without idle_advance: $(cat "$tmp/plain.jsonl")"
 
 # with it: the warning appears within seconds
 sed 's/group_id = "churnwatch"/group_id = "idle"/' "$tmp/cw.cfg" >"$tmp/idle.cfg"
+broker_cmd "create idle-state 2" # the group's state changelog
 echo "idle_advance_ms = 1000;" >>"$tmp/idle.cfg"
 "$bin" run -c "$tmp/idle.cfg" --output "$tmp/idle.jsonl" 2>"$tmp/idle.err" &
 run=$!

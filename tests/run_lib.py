@@ -16,6 +16,13 @@ usage: run_lib.py shards BOOTSTRAP OUTDIR [--group G]
            unless every key is the customer_id and murmur2-partitioned.
        run_lib.py compare GOT.jsonl WANT.jsonl [--emitted-at]
            equal as multisets of warnings, emitted_at aside unless asked.
+       run_lib.py exactly-once GOT.jsonl WANT.jsonl
+           every warning_id of GOT that appears more than once is an exact
+           copy (emitted_at aside), and GOT's distinct warnings equal WANT.
+       run_lib.py restore-counts BOOTSTRAP LOG...
+           every "restore: shard S: ... applied events A, offsets O..." line
+           of the logs: A equals the input records of shard S below O
+           (all of them applied: no bad or late records in the input).
        run_lib.py wait-committed BOOTSTRAP GROUP SECONDS [--some]
            waits until the group has committed the end offset of every
            input partition (with --some: any offset above 0).
@@ -220,6 +227,64 @@ def cmd_compare(got_path, want_path, emitted_at=False):
     sys.exit(1)
 
 
+def cmd_exactly_once(got_path, want_path):
+    by_id, copies = {}, 0
+    with open(got_path) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            w = json.loads(line)
+            c = canonical(w, False)
+            if w["warning_id"] in by_id:
+                copies += 1
+                if by_id[w["warning_id"]] != c:
+                    sys.exit(f"warning_id {w['warning_id']} twice with "
+                             f"different content:\n  {by_id[w['warning_id']]}"
+                             f"\n  {c}")
+            by_id[w["warning_id"]] = c
+    with open(want_path) as f:
+        want = collections.Counter(canonical(json.loads(l), False)
+                                   for l in f if l.strip())
+    got = collections.Counter(by_id.values())
+    print(f"{sum(got.values())} distinct warnings, {copies} exact copies; "
+          f"{sum(want.values())} in the uninterrupted run")
+    if got != want:
+        extra, missing = got - want, want - got
+        for tag, diff in (("extra", extra), ("missing", missing)):
+            for line in sorted(diff)[:5]:
+                print(f"  {tag}: {line}")
+        sys.exit(1)
+
+
+def cmd_restore_counts(bootstrap, logs):
+    import re
+    pat = re.compile(r"restore: shard (\d+): .* applied events (\d+), "
+                     r"offsets (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
+    c = consumer(bootstrap)
+    checked = 0
+    for log in logs:
+        with open(log, errors="replace") as f:
+            for line in f:
+                m = pat.search(line)
+                if not m:
+                    continue
+                shard, applied = int(m.group(1)), int(m.group(2))
+                offsets = [int(m.group(i)) for i in range(3, 7)]
+                tps = [TopicPartition(INPUTS[s][0], shard) for s in STREAMS]
+                low = c.beginning_offsets(tps)
+                want = sum(max(0, o - low[tp]) for o, tp in zip(offsets, tps))
+                if applied != want:
+                    sys.exit(f"{log}: shard {shard} restored with {applied} "
+                             f"events applied, but offsets {offsets} hold "
+                             f"{want} records")
+                checked += 1
+    c.close()
+    if not checked:
+        sys.exit("no restore lines in " + " ".join(logs))
+    print(f"{checked} restores: events applied equal the records below "
+          "their offsets")
+
+
 def cmd_wait_committed(bootstrap, group, seconds, some=False):
     c = consumer(bootstrap, group)
     tps = [TopicPartition(INPUTS[s][0], p) for s in STREAMS
@@ -252,6 +317,10 @@ def main(argv):
         cmd_warnings(argv[1], argv[2])
     elif len(argv) >= 3 and argv[0] == "compare":
         cmd_compare(argv[1], argv[2], "--emitted-at" in argv[3:])
+    elif len(argv) == 3 and argv[0] == "exactly-once":
+        cmd_exactly_once(argv[1], argv[2])
+    elif len(argv) >= 3 and argv[0] == "restore-counts":
+        cmd_restore_counts(argv[1], argv[2:])
     elif len(argv) >= 4 and argv[0] == "wait-committed":
         cmd_wait_committed(argv[1], argv[2], float(argv[3]),
                            "--some" in argv[4:])

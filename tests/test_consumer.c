@@ -100,9 +100,10 @@ static void produce_event(cw_stream_t s, int partition, const char *id,
         cw_event_encoder_destroy(enc);
 }
 
-static int on_assigned(void *opaque, int shard) {
+static int on_assigned(void *opaque, int shard, const int64_t committed[4]) {
         (void)opaque;
         (void)shard;
+        (void)committed;
         assigned++;
         return 0;
 }

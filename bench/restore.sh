@@ -1,0 +1,55 @@
+#!/bin/sh
+# Restore speed (issue 6): how fast a shard's state comes back from the
+# changelog topic. A first `run --exit-at-end` processes a population and
+# writes every customer's state to <group_id>-state; a second one, same
+# group, finds the input done and only restores every shard. Reported:
+# customers restored, the sum of the shards' restore times, customers/s.
+# The embedded broker keeps only about the latest 5 MB of each partition,
+# so the state is spread over PARTITIONS partitions (default 64: about
+# 1.7 MB of state each for a million customers).
+#
+#   bench/restore.sh [CUSTOMERS [PARTITIONS [RUNS]]]   default 1000000 64 3
+set -eu
+cd "$(dirname "$0")/.."
+customers=${1:-1000000}
+partitions=${2:-64}
+runs=${3:-3}
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j2 >/dev/null
+bin=$PWD/build/churnwatch
+tmp=$(mktemp -d)
+bpid=
+trap '[ -n "$bpid" ] && kill $bpid 2>/dev/null; rm -rf "$tmp"' EXIT
+
+"$bin" broker -c tests/configs/good/contract.cfg --partitions "$partitions" \
+        >"$tmp/broker.out" 2>"$tmp/broker.err" &
+bpid=$!
+for _ in $(seq 50); do
+        grep -q '^bootstrap=' "$tmp/broker.out" 2>/dev/null && break
+        sleep 0.1
+done
+bs=$(head -n 1 "$tmp/broker.out" | sed 's/^bootstrap=//')
+sed "s/127.0.0.1:9092/$bs/" tests/configs/good/contract.cfg >"$tmp/cw.cfg"
+
+echo "# $(nproc) cores, $(date -u +%Y-%m-%d), librdkafka $(pkg-config --modversion rdkafka), embedded broker, $partitions partitions"
+# Two days of events: every customer has state, the input stays small.
+"$bin" gen -c "$tmp/cw.cfg" --customers "$customers" --days 2 2>"$tmp/gen.err"
+tail -n 1 "$tmp/gen.err"
+"$bin" run -c "$tmp/cw.cfg" --exit-at-end 2>"$tmp/first.err"
+grep 'stats:' "$tmp/first.err" | tail -n 1
+: >"$tmp/rates"
+for i in $(seq "$runs"); do
+        "$bin" run -c "$tmp/cw.cfg" --exit-at-end 2>"$tmp/restore.err"
+        /usr/bin/python3 - "$tmp/restore.err" >>"$tmp/rates" <<'PY'
+import re, sys
+n = s = 0.0
+for line in open(sys.argv[1]):
+    m = re.search(r"restore: shard \d+: (\d+) customers from \d+ records .* in ([0-9.]+) s", line)
+    if m:
+        n += int(m.group(1))
+        s += float(m.group(2))
+print(f"{n / s:.0f} {n:.0f} {s:.3f}")
+PY
+        tail -n 1 "$tmp/rates" | awk '{printf "run %s: %d customers restored in %.3f s: %d customers/s\n", "'"$i"'", $2, $3, $1}'
+done
+sort -n "$tmp/rates" | awk '{a[NR]=$1} END {printf "median: %d customers/s\n", a[int((NR+1)/2)]}'
