@@ -5,14 +5,15 @@
 # group, finds the input done and only restores every shard. Reported:
 # customers restored, the sum of the shards' restore times, customers/s.
 # The embedded broker keeps only about the latest 5 MB of each partition,
-# so the state is spread over PARTITIONS partitions (default 64: about
-# 1.7 MB of state each for a million customers).
+# so the state is spread over PARTITIONS partitions (default 128): every
+# customer is written once per commit interval it changed in, and the
+# restore must find the same number of customers the first run held.
 #
-#   bench/restore.sh [CUSTOMERS [PARTITIONS [RUNS]]]   default 1000000 64 3
+#   bench/restore.sh [CUSTOMERS [PARTITIONS [RUNS]]]   default 1000000 128 3
 set -eu
 cd "$(dirname "$0")/.."
 customers=${1:-1000000}
-partitions=${2:-64}
+partitions=${2:-128}
 runs=${3:-3}
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j2 >/dev/null
@@ -29,14 +30,20 @@ for _ in $(seq 50); do
         sleep 0.1
 done
 bs=$(head -n 1 "$tmp/broker.out" | sed 's/^bootstrap=//')
-sed "s/127.0.0.1:9092/$bs/" tests/configs/good/contract.cfg >"$tmp/cw.cfg"
+# Short sessions: the mock cluster lets a departed member's session run out
+# before the next run's join completes.
+sed -e "s/127.0.0.1:9092/$bs/" \
+    -e 's/group_id = "churnwatch";/group_id = "churnwatch"; session_timeout_ms = 6000; heartbeat_interval_ms = 500;/' \
+    tests/configs/good/contract.cfg >"$tmp/cw.cfg"
 
 echo "# $(nproc) cores, $(date -u +%Y-%m-%d), librdkafka $(pkg-config --modversion rdkafka), embedded broker, $partitions partitions"
-# Two days of events: every customer has state, the input stays small.
-"$bin" gen -c "$tmp/cw.cfg" --customers "$customers" --days 2 2>"$tmp/gen.err"
+# Four days of events: nearly every customer has state, the input stays
+# small.
+"$bin" gen -c "$tmp/cw.cfg" --customers "$customers" --days 4 2>"$tmp/gen.err"
 tail -n 1 "$tmp/gen.err"
 "$bin" run -c "$tmp/cw.cfg" --exit-at-end 2>"$tmp/first.err"
-grep 'stats:' "$tmp/first.err" | tail -n 1
+held=$(grep 'stats:' "$tmp/first.err" | tail -n 1 | sed -n 's/.*customers \([0-9]*\),.*/\1/p')
+echo "first run: $held customers held"
 : >"$tmp/rates"
 for i in $(seq "$runs"); do
         "$bin" run -c "$tmp/cw.cfg" --exit-at-end 2>"$tmp/restore.err"
@@ -53,3 +60,7 @@ PY
         tail -n 1 "$tmp/rates" | awk '{printf "run %s: %d customers restored in %.3f s: %d customers/s\n", "'"$i"'", $2, $3, $1}'
 done
 sort -n "$tmp/rates" | awk '{a[NR]=$1} END {printf "median: %d customers/s\n", a[int((NR+1)/2)]}'
+if awk -v h="$held" '$2 != h {bad=1} END {exit !bad}' "$tmp/rates"; then
+        echo "restored customers differ from the $held held: the broker dropped changelog records (more partitions)" >&2
+        exit 1
+fi

@@ -367,6 +367,11 @@ int cw_kafka_sink_commit(cw_kafka_sink_t *k,
 
         if (!k->txn_id)
                 return CW_TXN_OK;
+        if (!k->in_txn && k->failed) { /* e.g. a transaction never began */
+                snprintf(errstr, errstr_size, "%s", k->fail_err);
+                forget_output(k);
+                return CW_TXN_FATAL;
+        }
         if (!k->in_txn) {
                 /* Nothing produced: offsets alone still commit. */
                 if (!offsets || !offsets->cnt)

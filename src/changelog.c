@@ -258,8 +258,8 @@ static int apply(cw_changelog_t *cl, const rd_kafka_message_t *m,
 }
 
 int cw_changelog_restore(cw_changelog_t *cl, int partition,
-                         const struct cw_positions *committed, cw_engine_t *e,
-                         struct cw_shard_meta *meta,
+                         const struct cw_positions *committed, int filter,
+                         cw_engine_t *e, struct cw_shard_meta *meta,
                          struct cw_restore_stats *st, char *errstr,
                          size_t errstr_size) {
         rd_kafka_topic_partition_list_t *l;
@@ -315,6 +315,11 @@ int cw_changelog_restore(cw_changelog_t *cl, int partition,
                 }
                 if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                         done = 1;
+                } else if (m->err && !m->rkt) {
+                        /* The client's, not the partition's (a broker
+                         * down): librdkafka retries; so does this loop. */
+                        cw_warn("restore: shard %d: %s", partition,
+                                rd_kafka_message_errstr(m));
                 } else if (m->err) {
                         snprintf(errstr, errstr_size,
                                  "reading topic %s [%d]: %s", cl->topic,
@@ -322,6 +327,8 @@ int cw_changelog_restore(cw_changelog_t *cl, int partition,
                         rc = -1;
                 } else {
                         int ok = committed_record(m, committed);
+                        if (ok >= 0 && !filter)
+                                ok = 1;
                         st->records++;
                         if (ok < 0) {
                                 snprintf(errstr, errstr_size,

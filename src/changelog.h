@@ -76,15 +76,22 @@ struct cw_restore_stats {
 
 /*
  * Rebuilds shard `partition` into `e` (an engine just made): reads the
- * partition from its beginning to its end, applies the records at or
- * below `committed`, and ends with cw_engine_restored(). *meta is the
- * latest metadata applied (stream_time CW_TIME_NONE, applied 0 and the
- * committed positions when there was none). Logs its progress. 0, or -1
- * with a sentence (a record that does not decode names its offset).
+ * partition from its beginning to its end, applies its records (with
+ * `filter`, exactly once, only those at or below `committed`), and ends
+ * with cw_engine_restored(). *meta is the latest metadata applied
+ * (stream_time CW_TIME_NONE, applied 0 and the committed positions when
+ * there was none). Logs its progress. 0, or -1 with a sentence (a record
+ * that does not decode names its offset).
+ *
+ * At least once (no filter), as Kafka Streams: the changelog is written
+ * ahead of the offset commit, so after a crash the state may include
+ * events that are then processed again; on a compacted topic skipping
+ * those records could lose a customer whose older record was compacted
+ * away.
  */
 int cw_changelog_restore(cw_changelog_t *cl, int partition,
-                         const struct cw_positions *committed, cw_engine_t *e,
-                         struct cw_shard_meta *meta,
+                         const struct cw_positions *committed, int filter,
+                         cw_engine_t *e, struct cw_shard_meta *meta,
                          struct cw_restore_stats *st, char *errstr,
                          size_t errstr_size);
 

@@ -17,6 +17,8 @@
 
 /* Bad or late records beyond this many are counted, not logged one by one. */
 #define LOG_MAX 20
+/* Transactions aborted in a row before `run` gives up. */
+#define MAX_ABORTS_IN_ROW 10
 /* Of the 10 s a stop may take, what flushing may use. */
 #define STOP_FLUSH_MS 7000
 
@@ -44,8 +46,9 @@ struct cw_pipeline {
         cw_engine_t **engines; /* [partitions], by shard */
         struct shard *shards;  /* [partitions] */
         int partitions;
-        int eos;        /* exactly once: transactions */
-        int txn_failed; /* the open transaction can only abort */
+        int eos;           /* exactly once: transactions */
+        int txn_failed;    /* the open transaction can only abort */
+        int aborts_in_row; /* transactions aborted since one committed */
         uint64_t txn_commits, txn_aborts, restored_customers;
         double restore_seconds;
         struct checkpoint *head, *tail;
@@ -164,7 +167,7 @@ static int on_assigned(void *opaque, int shard, const int64_t committed[4]) {
                 sh->pos.next[s] = committed[s];
                 had_offsets |= committed[s] >= 0;
         }
-        if (cw_changelog_restore(p->changelog, shard, &sh->pos,
+        if (cw_changelog_restore(p->changelog, shard, &sh->pos, p->eos,
                                  p->engines[shard], &sh->written, &st, err,
                                  sizeof(err))) {
                 failed(p, "restore", err);
@@ -185,7 +188,7 @@ static int on_assigned(void *opaque, int shard, const int64_t committed[4]) {
                 cw_warn("restore: shard %d has committed offsets but no state "
                         "in the changelog: it starts empty from them",
                         shard);
-        else if (memcmp(&sh->written.pos, &sh->pos, sizeof(sh->pos)))
+        else if (p->eos && memcmp(&sh->written.pos, &sh->pos, sizeof(sh->pos)))
                 cw_warn("restore: shard %d: the state is as of offsets "
                         "%" PRId64 " %" PRId64 " %" PRId64 " %" PRId64
                         ", not the committed ones",
@@ -238,7 +241,10 @@ static int write_changes(cw_pipeline_t *p) {
                         continue;
                 cw_changelog_encode_offsets(&sh->pos, x.offsets);
                 if (cw_engine_collect_changes(p->engines[i], put_change, &x)) {
-                        failed(p, "changelog", "out of memory");
+                        /* Exactly once, a change that could not be
+                         * produced only voids the transaction. */
+                        if (!p->txn_failed && !p->failed)
+                                failed(p, "changelog", "out of memory");
                         break;
                 }
                 m.stream_time = cw_engine_stream_time(p->engines[i]);
@@ -259,6 +265,26 @@ static int write_changes(cw_pipeline_t *p) {
         return p->failed ? -1 : 0;
 }
 
+/* Every assigned shard's input positions: what a transaction commits
+ * (whole, each time, so that a commit that failed is made good by the
+ * next). NULL when there is none. */
+static rd_kafka_topic_partition_list_t *positions(cw_pipeline_t *p) {
+        rd_kafka_topic_partition_list_t *l = NULL;
+
+        for (int i = 0; i < p->partitions; i++)
+                for (int st = 0; p->engines[i] && st < CW_STREAM_COUNT; st++) {
+                        if (p->shards[i].pos.next[st] < 0)
+                                continue;
+                        if (!l)
+                                l = rd_kafka_topic_partition_list_new(
+                                        4 * p->partitions);
+                        rd_kafka_topic_partition_list_add(l, p->c->topics[st],
+                                                          i)
+                                ->offset = p->shards[i].pos.next[st];
+                }
+        return l;
+}
+
 /*
  * Exactly once: one transaction holds the interval's warnings, dead
  * letters, changelog records and input offsets. After it commits, the same
@@ -274,23 +300,35 @@ static int commit_transaction(cw_pipeline_t *p, int rewind) {
         char err[1024];
         int r;
 
-        if (!p->txn_failed && write_changes(p))
+        if (write_changes(p))
                 return -1;
-        offsets = cw_consumer_snapshot(p->k);
+        /* The consumer's own snapshot is not needed: the positions go
+         * whole. Taking it keeps a revocation from committing it again. */
+        if ((offsets = cw_consumer_snapshot(p->k)))
+                rd_kafka_topic_partition_list_destroy(offsets);
+        offsets = positions(p);
         g = cw_consumer_group_metadata(p->k);
         r = cw_kafka_sink_commit(p->out, offsets, g, 30000, err, sizeof(err));
         rd_kafka_consumer_group_metadata_destroy(g);
         p->txn_failed = 0;
         if (r == CW_TXN_OK) {
                 p->txn_commits++;
+                p->aborts_in_row = 0;
+                /* Synchronously: a restore reads these offsets back. */
                 if (offsets &&
-                    cw_consumer_commit(p->k, offsets, 0, err, sizeof(err)))
+                    cw_consumer_commit(p->k, offsets, 1, err, sizeof(err)))
                         cw_warn("run: %s", err);
                 return 0;
         }
         if (offsets)
                 rd_kafka_topic_partition_list_destroy(offsets);
         p->txn_aborts++;
+        /* A fault that every retry meets again (output that cannot be
+         * produced at all) must not loop for ever. */
+        if (++p->aborts_in_row >= MAX_ABORTS_IN_ROW) {
+                failed(p, "transaction", err);
+                return -1;
+        }
         cw_warn("run: transaction aborted (%s); processing again from the "
                 "committed offsets",
                 err);
@@ -589,9 +627,6 @@ cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,
          * when the cluster cannot be reached. */
         if (!(p->k = cw_consumer_new(c, s, &hooks, errstr, errstr_size)))
                 goto out_free;
-        if (!(p->out = cw_kafka_sink_new(c, s, p->eos ? txn_id : NULL, errstr,
-                                         errstr_size)))
-                goto out_free;
         /* Assignments (and so on_assigned) come only during polls. */
         p->partitions = cw_consumer_partitions(p->k);
         if (!(p->engines =
@@ -602,6 +637,11 @@ cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,
         }
         if (!(p->changelog =
                       cw_changelog_open(c, p->partitions, errstr, errstr_size)))
+                goto out_free;
+        /* After the changelog exists: the producer's metadata requests
+         * could otherwise create it with the cluster's defaults. */
+        if (!(p->out = cw_kafka_sink_new(c, s, p->eos ? txn_id : NULL, errstr,
+                                         errstr_size)))
                 goto out_free;
         cw_info("run: %s, commit interval %d ms%s%s",
                 p->eos ? "exactly once" : "at least once",
