@@ -1,7 +1,7 @@
 #!/bin/sh
 # `churnwatch run` refuses input topics it cannot shard, at once (exit 1, a
 # sentence naming the topics and their partition counts), before joining
-# the group.
+# the group; and a state changelog that is not co-partitioned with them.
 #
 # The embedded broker (librdkafka 2.0.2's mock cluster) answers Metadata only
 # up to v2, which has no AllowAutoTopicCreation flag, so any topic a client
@@ -53,6 +53,16 @@ run_with "$tmp/missing.cfg"
 check $? "missing input topic: exit $rc after $ms ms: $(cat "$tmp/run.err")"
 grep -Eq 'input topic no-such-surveys .*does not exist|no-such-surveys 4' "$tmp/run.err"
 check $? "the error does not name the missing topic: $(cat "$tmp/run.err")"
+
+# The state changelog of another group, which the mock creates with its
+# default 4 partitions when run looks it up, against 3-partition inputs:
+# run refuses it, naming both counts.
+sed 's/group_id = "churnwatch"/group_id = "other"/' "$tmp/cw.cfg" >"$tmp/other.cfg"
+run_with "$tmp/other.cfg"
+[ $rc -eq 1 ]
+check $? "state changelog of another count: exit $rc: $(cat "$tmp/run.err")"
+grep -q 'the state changelog topic other-state has 4 partitions and the input topics 3' "$tmp/run.err"
+check $? "the error does not name the changelog counts: $(cat "$tmp/run.err")"
 
 # No broker at all: the metadata request times out (10 s), and run says so.
 sed "s/$bs/127.0.0.1:1/" "$tmp/cw.cfg" >"$tmp/nobroker.cfg"
