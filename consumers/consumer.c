@@ -379,27 +379,21 @@ static int64_t start_offset(int64_t committed) {
         return committed >= 0 ? committed : RD_KAFKA_OFFSET_INVALID;
 }
 
-/* Shard p is ours (once; later calls do nothing); a group member reads
- * it from the committed offsets, kept in its start[] (-1: none).
- * 0, or -1 failed. */
-static int add_shard(cw_consumer_t *k, int p, int64_t now) {
+/* Shard p is ours (once; later calls do nothing), its inputs read from
+ * start[] (committed offsets, -1: none). 0, or -1 failed. */
+static int add_shard(cw_consumer_t *k, int p, int64_t now,
+                     const int64_t start[CW_STREAM_COUNT]) {
         struct shard *sh;
-        int64_t start[CW_STREAM_COUNT] = {-1, -1, -1, -1};
-        char err[512];
 
         if (k->shards[p])
                 return 0;
-        if (k->group && cw_consumer_committed(k, p, start, err, sizeof(err))) {
-                fail(k, "%s", err);
-                return -1;
-        }
         if (!(sh = calloc(1, sizeof(*sh)))) {
                 fail(k, "%s", "out of memory");
                 return -1;
         }
         sh->partition = p;
         sh->last_rx = now;
-        memcpy(sh->start, start, sizeof(start));
+        memcpy(sh->start, start, sizeof(sh->start));
         for (int s = 0; s < CW_STREAM_COUNT; s++) {
                 sh->in[s].next_offset = sh->in[s].snapshot =
                         sh->in[s].received = -1;
@@ -416,33 +410,66 @@ static int add_shard(cw_consumer_t *k, int p, int64_t now) {
         return 0;
 }
 
+/*
+ * Makes the shards of assignment `l` ours and assigns it, every input at
+ * exactly the committed offset its shard's state is restored for (read
+ * once for the whole assignment, so a commit landing meanwhile cannot
+ * part them), or where auto.offset.reset says when there is none.
+ * 0, or -1 (failed).
+ */
+static int assign_shards(cw_consumer_t *k, rd_kafka_topic_partition_list_t *l) {
+        int64_t now = cw_mono_ms(), (*start)[CW_STREAM_COUNT];
+        rd_kafka_topic_partition_list_t *c;
+        rd_kafka_resp_err_t e;
+
+        if (!(start = malloc((size_t)k->partitions * sizeof(*start))) ||
+            !(c = rd_kafka_topic_partition_list_copy(l))) {
+                free(start);
+                fail(k, "%s", "out of memory");
+                return -1;
+        }
+        for (int p = 0; p < k->partitions; p++)
+                for (int s = 0; s < CW_STREAM_COUNT; s++)
+                        start[p][s] = -1;
+        e = rd_kafka_committed(k->rk, c, 15000);
+        for (int i = 0; !e && i < c->cnt; i++) {
+                int st = stream_of(k, c->elems[i].topic);
+                if ((e = c->elems[i].err))
+                        break;
+                if (st >= 0 && c->elems[i].offset >= 0)
+                        start[c->elems[i].partition][st] = c->elems[i].offset;
+        }
+        rd_kafka_topic_partition_list_destroy(c);
+        if (e)
+                fail(k, "cannot read the committed offsets: %s",
+                     rd_kafka_err2str(e));
+        for (int i = 0; !k->fatal && i < l->cnt; i++) {
+                int p = l->elems[i].partition,
+                    st = stream_of(k, l->elems[i].topic);
+                if (!add_shard(k, p, now, start[p]) && st >= 0)
+                        l->elems[i].offset = start_offset(start[p][st]);
+        }
+        free(start);
+        if (k->fatal)
+                return -1;
+        if ((e = rd_kafka_assign(k->rk, l))) {
+                fail(k, "cannot assign the partitions: %s",
+                     rd_kafka_err2str(e));
+                return -1;
+        }
+        /* librdkafka keeps an application pause through unassign and
+         * assign, and the shard that paused is gone. */
+        rd_kafka_resume_partitions(k->rk, l);
+        return 0;
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
         cw_consumer_t *k = opaque;
-        int64_t now = cw_mono_ms();
 
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-                if (!check_copartitioned(k, parts)) {
+                if (!check_copartitioned(k, parts) || assign_shards(k, parts))
                         rd_kafka_assign(rk, NULL);
-                        return;
-                }
-                for (int i = 0; i < parts->cnt; i++) {
-                        rd_kafka_topic_partition_t *tp = &parts->elems[i];
-                        int st = stream_of(k, tp->topic);
-                        if (add_shard(k, tp->partition, now)) {
-                                rd_kafka_assign(rk, NULL);
-                                return;
-                        }
-                        /* Exactly where the shard's state was restored
-                         * for, even if a commit lands meanwhile. */
-                        if (st >= 0)
-                                tp->offset = start_offset(
-                                        k->shards[tp->partition]->start[st]);
-                }
-                rd_kafka_assign(rk, parts);
-                /* librdkafka keeps an application pause through unassign
-                 * and assign, and the shard that paused is gone. */
-                rd_kafka_resume_partitions(rk, parts);
         } else {
                 if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
                         cw_error("consumer: rebalance failed: %s",
@@ -661,7 +688,8 @@ cw_consumer_t *cw_consumer_new_reader(const cw_config_t *c,
                 cw_consumer_destroy(k);
                 return NULL;
         }
-        if (add_shard(k, partition, cw_mono_ms())) {
+        static const int64_t none[CW_STREAM_COUNT] = {-1, -1, -1, -1};
+        if (add_shard(k, partition, cw_mono_ms(), none)) {
                 snprintf(errstr, errstr_size, "%s", k->fatal_err);
                 cw_consumer_destroy(k);
                 return NULL;
@@ -942,29 +970,6 @@ int cw_consumer_at_end(cw_consumer_t *k) {
         return shards > 0;
 }
 
-int cw_consumer_committed(cw_consumer_t *k, int shard, int64_t next[4],
-                          char *errstr, size_t errstr_size) {
-        rd_kafka_topic_partition_list_t *l =
-                rd_kafka_topic_partition_list_new(CW_STREAM_COUNT);
-        rd_kafka_resp_err_t e;
-
-        for (int s = 0; s < CW_STREAM_COUNT; s++)
-                rd_kafka_topic_partition_list_add(l, k->c->topics[s], shard);
-        e = rd_kafka_committed(k->rk, l, 15000);
-        for (int s = 0; !e && s < CW_STREAM_COUNT; s++) {
-                e = l->elems[s].err;
-                next[s] = l->elems[s].offset >= 0 ? l->elems[s].offset : -1;
-        }
-        rd_kafka_topic_partition_list_destroy(l);
-        if (e) {
-                snprintf(errstr, errstr_size,
-                         "cannot read the committed offsets of shard %d: %s",
-                         shard, rd_kafka_err2str(e));
-                return -1;
-        }
-        return 0;
-}
-
 rd_kafka_consumer_group_metadata_t *
 cw_consumer_group_metadata(cw_consumer_t *k) {
         return rd_kafka_consumer_group_metadata(k->rk);
@@ -973,7 +978,7 @@ cw_consumer_group_metadata(cw_consumer_t *k) {
 int cw_consumer_rewind(cw_consumer_t *k, char *errstr, size_t errstr_size) {
         rd_kafka_topic_partition_list_t *l;
         rd_kafka_resp_err_t e;
-        int64_t now = cw_mono_ms();
+        int rc;
 
         if ((e = rd_kafka_assignment(k->rk, &l))) {
                 snprintf(errstr, errstr_size, "cannot rewind: %s",
@@ -982,24 +987,13 @@ int cw_consumer_rewind(cw_consumer_t *k, char *errstr, size_t errstr_size) {
         }
         rd_kafka_assign(k->rk, NULL);
         drop_shards(k);
-        for (int i = 0; i < l->cnt && !k->fatal; i++) {
-                int p = l->elems[i].partition,
-                    st = stream_of(k, l->elems[i].topic);
+        for (int i = 0; i < l->cnt; i++)
                 l->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
-                if (!add_shard(k, p, now) && st >= 0)
-                        l->elems[i].offset =
-                                start_offset(k->shards[p]->start[st]);
-        }
-        e = k->fatal ? RD_KAFKA_RESP_ERR__FAIL : rd_kafka_assign(k->rk, l);
-        if (!e)
-                rd_kafka_resume_partitions(k->rk, l);
-        rd_kafka_topic_partition_list_destroy(l);
-        if (e) {
+        if ((rc = assign_shards(k, l)))
                 snprintf(errstr, errstr_size, "cannot rewind: %s",
-                         k->fatal ? k->fatal_err : rd_kafka_err2str(e));
-                return -1;
-        }
-        return 0;
+                         k->fatal_err);
+        rd_kafka_topic_partition_list_destroy(l);
+        return rc;
 }
 
 int64_t cw_consumer_last_received(const cw_consumer_t *k, int shard) {

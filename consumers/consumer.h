@@ -148,14 +148,6 @@ int64_t cw_consumer_records_on_broker(const cw_consumer_t *k);
  * the end the broker had at the last fetch, and processed. */
 int cw_consumer_at_end(cw_consumer_t *k);
 
-/*
- * The group's committed offsets of shard `shard`'s four input partitions
- * (-1 where none is committed). Asks the group coordinator. 0, or -1 with a
- * sentence.
- */
-int cw_consumer_committed(cw_consumer_t *k, int shard, int64_t next[4],
-                          char *errstr, size_t errstr_size);
-
 /* The consumer group's metadata for transactions (the caller destroys it
  * with rd_kafka_consumer_group_metadata_destroy()). */
 rd_kafka_consumer_group_metadata_t *

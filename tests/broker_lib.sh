@@ -59,3 +59,19 @@ replay_shards() {
         done
         n=$(wc -l <"$tmp/replay.jsonl")
 }
+
+# topic_vs_replay CHURNWATCH CFG LABEL [GROUP]: the records of the input
+# topics (with GROUP, only those below its committed offsets), replayed
+# shard by shard, give exactly the warnings on the warning topic, as a
+# multiset, emitted_at aside; $n is their count. Needs lib() (run_lib.py).
+topic_vs_replay() {
+        lib shards "$bs" "$tmp/shards" ${4:+--group "$4"} >"$tmp/shards.out"
+        check $? "${3}reading the input topics: $(cat "$tmp/shards.out")"
+        replay_shards "$1" "$2" "$3"
+        [ "$n" -gt 0 ]
+        check $? "${3}the replays give no warning; the test proves nothing ($(cat "$tmp/shards.out"))"
+        lib warnings "$bs" "$tmp/topic.jsonl" >"$tmp/warnings.out"
+        check $? "${3}warning topic: $(cat "$tmp/warnings.out")"
+        lib compare "$tmp/topic.jsonl" "$tmp/replay.jsonl" >"$tmp/cmp.out"
+        check $? "${3}warning topic vs replay: $(head -n 8 "$tmp/cmp.out")"
+}

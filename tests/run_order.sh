@@ -64,15 +64,9 @@ kill -TERM $run
 wait $run
 check $? "run exit status after SIGTERM: $(tail -n 5 "$tmp/run.err")"
 
-lib shards "$bs" "$tmp/shards" >"$tmp/shards.out"
-check $? "reading the input topics: $(cat "$tmp/shards.out")"
-replay_shards "$bin" "$tmp/flip.cfg" ""
+topic_vs_replay "$bin" "$tmp/flip.cfg" ""
 [ "$n" -eq 8000 ]
 check $? "the replays give $n warnings, not one an event"
-lib warnings "$bs" "$tmp/topic.jsonl" >"$tmp/warnings.out"
-check $? "warning topic: $(cat "$tmp/warnings.out")"
-lib compare "$tmp/topic.jsonl" "$tmp/replay.jsonl" >"$tmp/cmp.out"
-check $? "warning topic vs replay: $(head -n 3 "$tmp/cmp.out")"
 
 kill -TERM $pid
 wait $pid

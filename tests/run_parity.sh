@@ -76,16 +76,7 @@ PY
         grep -q 'dead letters 0, late 0' "$tmp/run.err"
         check $? "$name: dead letters or late events in the stats: $(grep stats: "$tmp/run.err")"
 
-        lib shards "$bs" "$tmp/shards" >"$tmp/shards.out"
-        check $? "$name: reading the input topics: $(cat "$tmp/shards.out")"
-        replay_shards "$bin" "$cfg" "$name: "
-        [ "$n" -gt 0 ]
-        check $? "$name: the replays give no warning; the test proves nothing ($(cat "$tmp/shards.out"))"
-
-        lib warnings "$bs" "$tmp/topic.jsonl" >"$tmp/warnings.out"
-        check $? "$name: warning topic: $(cat "$tmp/warnings.out")"
-        lib compare "$tmp/topic.jsonl" "$tmp/replay.jsonl" >"$tmp/cmp.out"
-        check $? "$name: warning topic vs replay: $(cat "$tmp/cmp.out")"
+        topic_vs_replay "$bin" "$cfg" "$name: "
         lib compare "$tmp/run.jsonl" "$tmp/topic.jsonl" --emitted-at >"$tmp/cmp.out"
         check $? "$name: --output vs warning topic: $(cat "$tmp/cmp.out")"
 

@@ -51,15 +51,7 @@ wait $gen 2>/dev/null
 ! grep -q ' error ' "$tmp/run.err"
 check $? "run logged errors: $(grep ' error ' "$tmp/run.err" | head -5)"
 
-lib shards "$bs" "$tmp/shards" --group churnwatch >"$tmp/shards.out"
-check $? "reading the committed input: $(cat "$tmp/shards.out")"
-replay_shards "$bin" "$tmp/cw.cfg" ""
-[ "$n" -gt 0 ]
-check $? "the committed records give no warning; the test proves nothing ($(cat "$tmp/shards.out"))"
-lib warnings "$bs" "$tmp/topic.jsonl" >"$tmp/warnings.out"
-check $? "warning topic: $(cat "$tmp/warnings.out")"
-lib compare "$tmp/topic.jsonl" "$tmp/replay.jsonl" >"$tmp/cmp.out"
-check $? "warning topic vs replay of the committed records: $(cat "$tmp/cmp.out")"
+topic_vs_replay "$bin" "$tmp/cw.cfg" "committed records: " churnwatch
 
 kill -TERM $pid
 wait $pid
