@@ -14,12 +14,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
-#include "duration.h"
-#include "engine.h"
-#include "file_merge.h"
-#include "log.h"
-#include "schemas.h"
+#include "common/duration.h"
+#include "common/log.h"
+#include "config/config.h"
+#include "features/engine.h"
+#include "pipeline/file_merge.h"
+#include "schemas/schemas.h"
 
 struct arena {
         char *buf;
@@ -127,7 +127,7 @@ static size_t feed_from_files(const cw_config_t *c, char **inputs, int n,
         size_t count = 0;
         double start = now_s();
 
-        if (!m || !(*e = cw_engine_new(c, count_warning, warnings, err,
+        if (!m || !(*e = cw_engine_new(&c->engine, count_warning, warnings, err,
                                        sizeof(err)))) {
                 fprintf(stderr, "%s\n", err);
                 exit(1);
@@ -191,7 +191,7 @@ int main(int argc, char **argv) {
         for (int r = 0; !stream && r < runs; r++) {
                 cw_engine_destroy(e);
                 warnings = 0;
-                e = cw_engine_new(c, count_warning, &warnings, err,
+                e = cw_engine_new(&c->engine, count_warning, &warnings, err,
                                   sizeof(err));
                 double start = now_s();
                 uint32_t ring[16];

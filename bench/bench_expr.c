@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "expr.h"
+#include "features/expr.h"
 
 #define BENCH_ROWS 1024 /* power of two: the row is i & (BENCH_ROWS - 1) */
 #define BENCH_RUNS 5

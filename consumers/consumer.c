@@ -6,10 +6,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "decode.h"
-#include "fastread.h"
-#include "clock.h"
-#include "log.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "kafka/client.h"
+#include "schemas/decode.h"
+#include "schemas/fastread.h"
 
 /* Messages taken from librdkafka per poll. */
 #define BATCH 2048
@@ -512,37 +513,24 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* Every input topic exists with the same number of partitions. */
 static int check_topics(cw_consumer_t *k, char *errstr, size_t errstr_size) {
-        const struct rd_kafka_metadata *md;
         int counts[CW_STREAM_COUNT], same = 1;
         rd_kafka_resp_err_t e;
 
         for (int s = 0; s < CW_STREAM_COUNT; s++) {
-                rd_kafka_topic_t *t =
-                        rd_kafka_topic_new(k->rk, k->c->topics[s], NULL);
-                e = rd_kafka_metadata(k->rk, 0, t, &md, 10000);
-                rd_kafka_topic_destroy(t);
-                if (e) {
-                        snprintf(errstr, errstr_size,
-                                 "cannot read the metadata of topic %s: %s",
-                                 k->c->topics[s], rd_kafka_err2str(e));
+                counts[s] = cw_kafka_partitions(k->rk, k->c->topics[s], 10000,
+                                                &e, errstr, errstr_size);
+                if (counts[s] < 0)
                         return -1;
-                }
-                if (md->topic_cnt != 1 || md->topics[0].err ||
-                    md->topics[0].partition_cnt < 1) {
+                if (counts[s] == 0) {
                         snprintf(errstr, errstr_size,
                                  "input topic %s (%s) does not exist: create "
                                  "the four input topics with the same number "
                                  "of partitions",
                                  k->c->topics[s],
-                                 md->topic_cnt == 1 && md->topics[0].err
-                                         ? rd_kafka_err2str(md->topics[0].err)
-                                         : "no partitions");
-                        rd_kafka_metadata_destroy(md);
+                                 e ? rd_kafka_err2str(e) : "no partitions");
                         return -1;
                 }
-                counts[s] = md->topics[0].partition_cnt;
                 same &= counts[s] == counts[0];
-                rd_kafka_metadata_destroy(md);
         }
         if (!same) {
                 snprintf(errstr, errstr_size,
@@ -564,13 +552,26 @@ static cw_consumer_t *open_consumer(const cw_config_t *c, const cw_schemas_t *s,
                                     int group, char *errstr,
                                     size_t errstr_size) {
         cw_consumer_t *k = calloc(1, sizeof(*k));
-        rd_kafka_conf_t *conf = NULL;
-        static const char *const fixed[][2] = {
-                {"enable.auto.commit", "false"},
-                {"enable.auto.offset.store", "false"},
-                {"enable.partition.eof", "true"},
-                {"partition.assignment.strategy", "range"},
-        };
+        /* A new group starts at the beginning of the topics, so that no
+         * event already there is missed; the user may say otherwise.
+         * librdkafka compares queued.min.messages with the length of the
+         * queue a partition's messages go to, here the consumer queue that
+         * all partitions share: at the default (100000) a few fetches of
+         * many partitions stop every fetch until a one-second timer looks
+         * again, which cut throughput to a third in bench/kafka.sh. Memory
+         * stays bounded by queued.max.messages.kbytes and HIGH_MARK. */
+        static const struct cw_kafka_setting settings[] = {
+                {"enable.auto.commit", "false", CW_KAFKA_ALWAYS},
+                {"enable.auto.offset.store", "false", CW_KAFKA_ALWAYS},
+                {"enable.partition.eof", "true", CW_KAFKA_ALWAYS},
+                {"partition.assignment.strategy", "range", CW_KAFKA_ALWAYS},
+                {"auto.offset.reset", "earliest", CW_KAFKA_DEFAULT},
+                {"queued.min.messages", "2000000", CW_KAFKA_DEFAULT},
+                {NULL, NULL, CW_KAFKA_ALWAYS}};
+        struct cw_kafka_callbacks cb = {.opaque = k,
+                                        .rebalance = on_rebalance,
+                                        .error = on_error,
+                                        .offset_commit = on_commit};
 
         if (!k) {
                 snprintf(errstr, errstr_size, "out of memory");
@@ -585,8 +586,6 @@ static cw_consumer_t *open_consumer(const cw_config_t *c, const cw_schemas_t *s,
                               cw_schemas_get(s, (cw_schema_id_t)st), errstr,
                               errstr_size)))
                         goto out_free;
-        if (!(conf = cw_config_kafka_conf(c, errstr, errstr_size)))
-                goto out_free;
         if (group && !cw_config_kafka_has(c, "group.id")) {
                 snprintf(errstr, errstr_size,
                          "%s: no consumer group: set kafka = { group_id = "
@@ -594,34 +593,9 @@ static cw_consumer_t *open_consumer(const cw_config_t *c, const cw_schemas_t *s,
                          c->path);
                 goto out_free;
         }
-        for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-                if (rd_kafka_conf_set(conf, fixed[i][0], fixed[i][1], errstr,
-                                      errstr_size) != RD_KAFKA_CONF_OK)
-                        goto out_free;
-        /* A new group starts at the beginning of the topics, so that no
-         * event already there is missed; the user may say otherwise. */
-        if (!cw_config_kafka_has(c, "auto.offset.reset") &&
-            rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr,
-                              errstr_size) != RD_KAFKA_CONF_OK)
-                goto out_free;
-        /* librdkafka compares queued.min.messages with the length of the
-         * queue a partition's messages go to, here the consumer queue that
-         * all partitions share: at the default (100000) a few fetches of
-         * many partitions stop every fetch until a one-second timer looks
-         * again, which cut throughput to a third in bench/kafka.sh. Memory
-         * stays bounded by queued.max.messages.kbytes and HIGH_MARK. */
-        if (!cw_config_kafka_has(c, "queued.min.messages") &&
-            rd_kafka_conf_set(conf, "queued.min.messages", "2000000", errstr,
-                              errstr_size) != RD_KAFKA_CONF_OK)
-                goto out_free;
-        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-        rd_kafka_conf_set_error_cb(conf, on_error);
-        rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
-        rd_kafka_conf_set_opaque(conf, k);
-        if (!(k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr,
+        if (!(k->rk = cw_kafka_new(c, RD_KAFKA_CONSUMER, settings, &cb, errstr,
                                    errstr_size)))
                 goto out_free;
-        conf = NULL; /* rd_kafka_new took it */
         for (int st = 0; st < CW_STREAM_COUNT; st++)
                 if (!(k->rkt[st] =
                               rd_kafka_topic_new(k->rk, c->topics[st], NULL))) {
@@ -640,8 +614,6 @@ static cw_consumer_t *open_consumer(const cw_config_t *c, const cw_schemas_t *s,
         k->q = rd_kafka_queue_get_consumer(k->rk);
         return k;
 out_free:
-        if (conf)
-                rd_kafka_conf_destroy(conf);
         cw_consumer_destroy(k);
         return NULL;
 }

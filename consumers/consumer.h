@@ -31,9 +31,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "event.h"
-#include "schemas.h"
+#include "config/config.h"
+#include "features/event.h"
+#include "schemas/schemas.h"
 
 typedef struct cw_consumer cw_consumer_t;
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "customer.h"
-#include "hash.h"
+#include "common/hash.h"
+#include "engine_int.h"
 
 /* ---- customers and the hash table ---------------------------------------
  * Open addressing with linear probing over (hash, index) pairs: 8 bytes a

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "customer.h"
-#include "duration.h"
+#include "common/duration.h"
+#include "engine_int.h"
 
 #define CW_MAX_CUSTOMER_ID 256
 /* How many customers ahead a sweep prefetches (bench/run.sh measures). */
@@ -260,7 +260,7 @@ static void add_to_windows(cw_engine_t *e, size_t k,
 
 /* Every feature's value at time t (windows already at day(t)). */
 static void compute_features(cw_engine_t *e, struct cw_customer *c, int64_t t) {
-        const cw_config_t *cfg = e->config;
+        const cw_engine_conf_t *cfg = e->config;
         const struct cw_plan *p = e->plan;
         const int64_t *runs = cw_cust_runs(p, c);
         const int64_t *tr_ts = cw_cust_tr_ts(p, c);
@@ -329,7 +329,7 @@ static double model_score(const struct cw_alert *a, const double *values,
 
 /* Up to 3 features with the largest positive contribution, largest first,
  * ties by name; a feature named by two inputs is listed once. */
-static int model_reasons(const cw_config_t *cfg, const struct cw_alert *a,
+static int model_reasons(const cw_engine_conf_t *cfg, const struct cw_alert *a,
                          const double *contrib, const char **out) {
         int n = 0;
         while (n < CW_WARNING_MAX_REASONS) {
@@ -389,7 +389,7 @@ static int push_pending(cw_engine_t *e, const struct cw_warning *w, int alert) {
 static void emit(cw_engine_t *e, struct cw_customer *c, int ai, int state,
                  int64_t t, cw_trigger_t trigger, double score,
                  const double *contrib) {
-        const cw_config_t *cfg = e->config;
+        const cw_engine_conf_t *cfg = e->config;
         const struct cw_alert *a = &cfg->alerts[ai];
         struct cw_warning w;
         int n = 0;
@@ -439,7 +439,7 @@ static void emit(cw_engine_t *e, struct cw_customer *c, int ai, int state,
  * expressions and the models need not be computed at all.
  */
 static int alerts_stay(const cw_engine_t *e, struct cw_customer *c, int64_t t) {
-        const cw_config_t *cfg = e->config;
+        const cw_engine_conf_t *cfg = e->config;
         const struct cw_alert_time *at = cw_cust_alerts(e->plan, c);
         const uint8_t *st = cw_cust_states(e->plan, c);
 
@@ -473,7 +473,7 @@ static int alerts_stay(const cw_engine_t *e, struct cw_customer *c, int64_t t) {
  */
 static int evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
                     cw_trigger_t trigger, int unchanged) {
-        const cw_config_t *cfg = e->config;
+        const cw_engine_conf_t *cfg = e->config;
         struct cw_alert_time *at = cw_cust_alerts(e->plan, c);
         uint8_t *st = cw_cust_states(e->plan, c);
         double contrib[64];
@@ -822,12 +822,12 @@ size_t cw_engine_memory(const cw_engine_t *e) {
  */
 
 static int ref_cmp(const void *a, const void *b, void *cfg) {
-        const cw_config_t *c = cfg;
+        const cw_engine_conf_t *c = cfg;
         return strcmp(c->features[*(const int *)a].name,
                       c->features[*(const int *)b].name);
 }
 
-cw_engine_t *cw_engine_new(const cw_config_t *c, cw_warning_cb *cb,
+cw_engine_t *cw_engine_new(const cw_engine_conf_t *c, cw_warning_cb *cb,
                            void *opaque, char *errstr, size_t errstr_size) {
         cw_engine_t *e = calloc(1, sizeof(*e));
         int max_refs = 1;

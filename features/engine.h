@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "engine_conf.h"
 #include "event.h"
 #include "warning.h"
 
@@ -46,7 +46,7 @@ typedef enum cw_process_result {
 } cw_process_result_t;
 
 /* The config must outlive the engine. */
-cw_engine_t *cw_engine_new(const cw_config_t *c, cw_warning_cb *cb,
+cw_engine_t *cw_engine_new(const cw_engine_conf_t *c, cw_warning_cb *cb,
                            void *opaque, char *errstr, size_t errstr_size);
 void cw_engine_destroy(cw_engine_t *e);
 

@@ -1,6 +1,6 @@
 #include "plan.h"
 
-#include "hash.h"
+#include "common/hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,7 +151,7 @@ static void layout_buckets(struct cw_stream_plan *sp) {
 
 /* Marks the features alerts read, and the features those read, in turn. */
 static int mark_used(struct cw_plan *p) {
-        const cw_config_t *c = p->config;
+        const cw_engine_conf_t *c = p->config;
         int *stack = malloc(((size_t)c->n_features + 1) * sizeof(int)), n = 0;
 
         if (!stack)
@@ -175,7 +175,7 @@ static int mark_used(struct cw_plan *p) {
         return 0;
 }
 
-struct cw_plan *cw_plan_new(const cw_config_t *c, char *errstr,
+struct cw_plan *cw_plan_new(const cw_engine_conf_t *c, char *errstr,
                             size_t errstr_size) {
         struct cw_plan *p = calloc(1, sizeof(*p));
         if (!p || !(p->features = calloc((size_t)c->n_features + 1,
@@ -256,7 +256,7 @@ out_destroy:
 }
 
 uint64_t cw_plan_fingerprint(const struct cw_plan *p) {
-        const cw_config_t *c = p->config;
+        const cw_engine_conf_t *c = p->config;
         char *text = NULL;
         size_t len = 0;
         uint64_t h[2] = {0, 0};

@@ -1,6 +1,6 @@
 /*
  * The engine's plan: the configuration compiled into the few arrays the hot
- * path walks. Built once per engine from a validated struct cw_config.
+ * path walks. Built once per engine from a validated struct cw_engine_conf.
  *
  * Per stream, events are filtered by the distinct `where` expressions of the
  * features on it. Windowed aggregates share ONE sorted list of day buckets
@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#include "config.h"
+#include "engine_conf.h"
 
 #define CW_PLAN_MAX_FILTERS 32
 /* Most running totals one window length of one stream may have. */
@@ -94,7 +94,7 @@ struct cw_feature_plan {
 };
 
 struct cw_plan {
-        const cw_config_t *config;
+        const cw_engine_conf_t *config;
         struct cw_stream_plan streams[CW_STREAM_COUNT];
         struct cw_run *runs;
         int n_runs;
@@ -115,7 +115,7 @@ struct cw_plan {
         int fixed_size; /* the customer id, then the bucket areas, follow */
 };
 
-struct cw_plan *cw_plan_new(const cw_config_t *c, char *errstr,
+struct cw_plan *cw_plan_new(const cw_engine_conf_t *c, char *errstr,
                             size_t errstr_size);
 void cw_plan_destroy(struct cw_plan *p);
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "customer.h"
+#include "engine_int.h"
 
 /* 2: the flags after cur_day. */
 #define STATE_VERSION 2

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "hash.h"
+#include "common/hash.h"
 
 const char *const cw_warning_kind_names[2] = {"RULE", "MODEL"};
 const char *const cw_warning_state_names[2] = {"FIRING", "RESOLVED"};

@@ -45,7 +45,8 @@ struct cw_warning {
         int n_reasons;
         int64_t emitted_at;
         /* Not in the schema: the configuration's alert (an index of
-         * cw_config.alerts) that emitted it; -1 when not from an engine. */
+         * cw_engine_conf.alerts) that emitted it; -1 when not from an engine.
+         */
         int alert_index;
 };
 

@@ -20,7 +20,7 @@
 #include <avro.h>
 #include <stddef.h>
 
-#include "event.h"
+#include "features/event.h"
 #include "schemas.h"
 
 /* Longest customer_id accepted, in bytes (UTF-8). */

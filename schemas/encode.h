@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "event.h"
+#include "features/event.h"
 #include "schemas.h"
 
 typedef struct cw_event_encoder cw_event_encoder_t;

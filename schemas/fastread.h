@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "event.h"
+#include "features/event.h"
 
 typedef struct cw_fast_file cw_fast_file_t;
 

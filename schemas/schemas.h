@@ -8,7 +8,7 @@
 #include <avro.h>
 #include <stddef.h>
 
-#include "event.h"
+#include "features/event.h"
 
 /* The four input schemas use the cw_stream_t numbering. */
 typedef enum cw_schema_id {
@@ -19,24 +19,6 @@ typedef enum cw_schema_id {
         CW_SCHEMA_WARNING,
         CW_SCHEMA_COUNT
 } cw_schema_id_t;
-
-/* Fields of ChurnWarning, in schema order (the JSONL key order too);
- * the warning encoder (sinks/sink.c) checks the schema against them. */
-enum cw_warning_field {
-        CW_WF_WARNING_ID,
-        CW_WF_CUSTOMER_ID,
-        CW_WF_ALERT,
-        CW_WF_KIND,
-        CW_WF_STATE,
-        CW_WF_SEVERITY,
-        CW_WF_EVAL_TS,
-        CW_WF_TRIGGER,
-        CW_WF_SCORE,
-        CW_WF_FEATURES,
-        CW_WF_REASONS,
-        CW_WF_EMITTED_AT,
-        CW_WF_COUNT
-};
 
 typedef struct cw_schemas cw_schemas_t;
 

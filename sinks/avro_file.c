@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hash.h"
+#include "common/hash.h"
 
 #define SYNC_SIZE 16
 /* A zig-zag varint long takes at most 10 bytes. */

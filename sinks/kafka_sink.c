@@ -7,8 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
-#include "sink.h"
+#include "common/clock.h"
+#include "kafka/client.h"
+#include "schemas/warning_codec.h"
 
 /*
  * In-flight messages are tracked in a ring indexed by sequence number: a
@@ -29,7 +30,7 @@ struct cw_kafka_sink {
         rd_kafka_topic_t *warnings, *dead_letter, *state;
         char *txn_id; /* transactional.id, or NULL: at least once */
         int in_txn;   /* a transaction is open */
-        cw_avro_warning_encoder_t *enc;
+        cw_warning_encoder_t *enc;
         uint64_t produced, acked;
         uint8_t *done;    /* [RING] acknowledged, not yet passed */
         int64_t *cause;   /* [RING] µs from the cause to produce(), or
@@ -96,40 +97,30 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
  * error). 0, or -1 with a sentence. */
 static int open_producer(cw_kafka_sink_t *k, char *errstr, size_t errstr_size) {
         const cw_config_t *c = k->c;
-        rd_kafka_conf_t *conf;
-        char state[512];
-
-        if (!(conf = cw_config_kafka_conf(c, errstr, errstr_size)))
-                return -1;
+        const struct cw_kafka_callbacks cb = {.opaque = k,
+                                              .delivery = on_delivery};
         /* Idempotence implies acks=all and retries without duplicates or
          * reordering. A linger of 0 (unless configured) keeps the
-         * event-to-warning latency low; under load batches fill anyway. */
-        if (rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr,
-                              errstr_size) != RD_KAFKA_CONF_OK ||
-            rd_kafka_conf_set(conf, "partitioner", "murmur2_random", errstr,
-                              errstr_size) != RD_KAFKA_CONF_OK ||
-            (!cw_config_kafka_has(c, "linger.ms") &&
-             !cw_config_kafka_has(c, "queue.buffering.max.ms") &&
-             rd_kafka_conf_set(conf, "linger.ms", "0", errstr, errstr_size) !=
-                     RD_KAFKA_CONF_OK) ||
-            (k->txn_id &&
-             rd_kafka_conf_set(conf, "transactional.id", k->txn_id, errstr,
-                               errstr_size) != RD_KAFKA_CONF_OK) ||
-            /* A crashed instance's open transaction holds read_committed
-             * readers back until it times out: 10 s, as Kafka Streams. */
-            (k->txn_id && !cw_config_kafka_has(c, "transaction.timeout.ms") &&
-             rd_kafka_conf_set(conf, "transaction.timeout.ms", "10000", errstr,
-                               errstr_size) != RD_KAFKA_CONF_OK)) {
-                rd_kafka_conf_destroy(conf);
+         * event-to-warning latency low; under load batches fill anyway. A
+         * crashed instance's open transaction holds read_committed readers
+         * back until it times out: 10 s, as Kafka Streams. */
+        const struct cw_kafka_setting settings[] = {
+                {"enable.idempotence", "true", CW_KAFKA_ALWAYS},
+                {"partitioner", "murmur2_random", CW_KAFKA_ALWAYS},
+                {"linger.ms", "0",
+                 cw_config_kafka_has(c, "queue.buffering.max.ms")
+                         ? CW_KAFKA_SKIP
+                         : CW_KAFKA_DEFAULT},
+                {"transactional.id", k->txn_id,
+                 k->txn_id ? CW_KAFKA_ALWAYS : CW_KAFKA_SKIP},
+                {"transaction.timeout.ms", "10000",
+                 k->txn_id ? CW_KAFKA_DEFAULT : CW_KAFKA_SKIP},
+                {NULL, NULL, CW_KAFKA_ALWAYS}};
+        char state[512];
+
+        if (!(k->rk = cw_kafka_new(c, RD_KAFKA_PRODUCER, settings, &cb, errstr,
+                                   errstr_size)))
                 return -1;
-        }
-        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-        rd_kafka_conf_set_opaque(conf, k);
-        if (!(k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr,
-                                   errstr_size))) {
-                rd_kafka_conf_destroy(conf);
-                return -1;
-        }
         cw_config_state_topic(c, state, sizeof(state));
         k->warnings = rd_kafka_topic_new(k->rk, c->warnings_topic, NULL);
         k->dead_letter = rd_kafka_topic_new(k->rk, c->dead_letter_topic, NULL);
@@ -186,7 +177,7 @@ cw_kafka_sink_t *cw_kafka_sink_new(const cw_config_t *c, const cw_schemas_t *s,
                 goto out_free;
         }
         k->c = c;
-        if (!(k->enc = cw_avro_warning_encoder_new(s, errstr, errstr_size)) ||
+        if (!(k->enc = cw_warning_encoder_new(s, errstr, errstr_size)) ||
             open_producer(k, errstr, errstr_size))
                 goto out_free;
         return k;
@@ -199,7 +190,7 @@ void cw_kafka_sink_destroy(cw_kafka_sink_t *k, int timeout_ms) {
         if (!k)
                 return;
         close_producer(k, timeout_ms);
-        cw_avro_warning_encoder_destroy(k->enc);
+        cw_warning_encoder_destroy(k->enc);
         free(k->txn_id);
         free(k->done);
         free(k->is_dead);
@@ -286,7 +277,7 @@ int cw_kafka_sink_warning(cw_kafka_sink_t *k, const struct cw_warning *w,
 
         if (wait_room(k, errstr, errstr_size))
                 return -1;
-        if (cw_warning_to_avro(k->enc, w, &buf, &len, errstr, errstr_size))
+        if (cw_warning_encode(k->enc, w, &buf, &len, errstr, errstr_size))
                 return fail(k, errstr, errstr, errstr_size);
         seq = next_seq(k, 0, cause_ms);
         PRODUCE_RETRYING(k, err, RD_KAFKA_V_RKT(k->warnings),

@@ -21,9 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "schemas.h"
-#include "warning.h"
+#include "config/config.h"
+#include "features/warning.h"
+#include "schemas/schemas.h"
 
 typedef struct cw_kafka_sink cw_kafka_sink_t;
 

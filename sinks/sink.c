@@ -8,55 +8,7 @@
 #include <string.h>
 
 #include "avro_file.h"
-
-static const char *const field_names[CW_WF_COUNT] = {
-        "warning_id", "customer_id", "alert",   "kind",
-        "state",      "severity",    "eval_ts", "trigger",
-        "score",      "features",    "reasons", "emitted_at",
-};
-
-/*
- * Sinks index the enum-name tables with the warning's enums and read its
- * borrowed strings, so a malformed warning is refused here rather than
- * turned into a crash or a file no reader accepts.
- */
-static int check_warning(const struct cw_warning *w, char *errstr,
-                         size_t errstr_size) {
-        const char *what = NULL;
-
-        if (memchr(w->warning_id, '\0', sizeof(w->warning_id)) == NULL)
-                what = "an unterminated warning_id";
-        else if (!w->alert || !w->severity)
-                what = "no alert name or severity";
-        else if (!w->customer_id.p && w->customer_id.len)
-                what = "a customer_id without bytes";
-        else if ((unsigned)w->kind > CW_KIND_MODEL ||
-                 (unsigned)w->state > CW_STATE_RESOLVED ||
-                 (unsigned)w->trigger > CW_TRIGGER_TIMER)
-                what = "an unknown kind, state or trigger";
-        else if (w->n_features < 0 || (w->n_features && !w->features))
-                what = "a bad feature list";
-        else if (w->n_reasons < 0 || w->n_reasons > CW_WARNING_MAX_REASONS)
-                what = "a bad reasons list";
-        for (int i = 0; !what && i < w->n_features; i++)
-                if (!w->features[i].name)
-                        what = "a feature without a name";
-        for (int i = 0; !what && i < w->n_reasons; i++)
-                if (!w->reasons[i])
-                        what = "a missing reason";
-        if (!what)
-                return 0;
-        snprintf(errstr, errstr_size,
-                 "cannot write a warning with %s (alert %s); this is a bug "
-                 "in churnwatch",
-                 what, w->alert ? w->alert : "unnamed");
-        return -1;
-}
-
-/* A non-finite score has no JSON form; the contract's "null" fits best. */
-static int score_is_null(const struct cw_warning *w) {
-        return !w->has_score || !isfinite(w->score);
-}
+#include "schemas/warning_codec.h"
 
 /* ---- JSON lines ---------------------------------------------------- */
 
@@ -158,7 +110,7 @@ static void buf_long(struct cw_buf *b, int64_t v) {
 
 static void buf_key(struct cw_buf *b, int field) {
         buf_put(b, field == 0 ? "{\"" : ",\"", 2);
-        buf_puts(b, field_names[field]);
+        buf_puts(b, cw_warning_field_names[field]);
         buf_put(b, "\":", 2);
 }
 
@@ -187,7 +139,7 @@ static void json_warning(struct cw_buf *b, const struct cw_warning *w) {
         buf_key(b, CW_WF_TRIGGER);
         buf_json_cstr(b, cw_trigger_names[w->trigger]);
         buf_key(b, CW_WF_SCORE);
-        if (score_is_null(w))
+        if (cw_warning_score_is_null(w))
                 buf_puts(b, "null");
         else
                 buf_double(b, w->score);
@@ -217,202 +169,6 @@ static void json_warning(struct cw_buf *b, const struct cw_warning *w) {
         buf_put(b, "}\n", 2);
 }
 
-/* ---- Avro binary encoding of one warning --------------------------- */
-
-struct cw_avro_warning_encoder {
-        struct cw_avro_out o; /* the record, refilled for every warning */
-        char *str;            /* customer_id plus the NUL avro-c wants */
-        size_t str_cap;
-};
-
-/*
- * The encoder addresses fields by their F_* position, enum symbols by the
- * C enum value and the score union by branch (0 null, 1 double), so that
- * encoding never looks a name up. Checked once here against the schema.
- */
-static int check_schema(avro_schema_t s, char *errstr, size_t errstr_size) {
-        const char *const *symbols[CW_WF_COUNT] = {
-                [CW_WF_KIND] = cw_warning_kind_names,
-                [CW_WF_STATE] = cw_warning_state_names,
-                [CW_WF_TRIGGER] = cw_trigger_names,
-        };
-        avro_schema_t t;
-        int f = 0;
-
-        if (!is_avro_record(s) || avro_schema_record_size(s) != CW_WF_COUNT)
-                goto out_mismatch;
-        for (f = 0; f < CW_WF_COUNT; f++) {
-                t = avro_schema_record_field_get_by_index(s, f);
-                if (strcmp(avro_schema_record_field_name(s, f), field_names[f]))
-                        goto out_mismatch;
-                for (int i = 0; symbols[f] && i < 2; i++) {
-                        const char *sym = is_avro_enum(t)
-                                                  ? avro_schema_enum_get(t, i)
-                                                  : NULL;
-                        if (!sym || strcmp(sym, symbols[f][i]))
-                                goto out_mismatch;
-                }
-        }
-        f = CW_WF_SCORE;
-        t = avro_schema_record_field_get_by_index(s, f);
-        if (!is_avro_union(t) || avro_schema_union_size(t) != 2 ||
-            !is_avro_null(avro_schema_union_branch(t, 0)) ||
-            !is_avro_double(avro_schema_union_branch(t, 1)))
-                goto out_mismatch;
-        return 0;
-
-out_mismatch:
-        snprintf(errstr, errstr_size,
-                 "churn_warning.avsc does not match the warning encoder "
-                 "(at field %s)",
-                 f < CW_WF_COUNT ? field_names[f] : "count");
-        return -1;
-}
-
-cw_avro_warning_encoder_t *cw_avro_warning_encoder_new(const cw_schemas_t *s,
-                                                       char *errstr,
-                                                       size_t errstr_size) {
-        avro_schema_t schema = cw_schemas_get(s, CW_SCHEMA_WARNING);
-        cw_avro_warning_encoder_t *enc = calloc(1, sizeof(*enc));
-
-        if (!enc)
-                goto out_oom;
-        if (check_schema(schema, errstr, errstr_size))
-                goto out_destroy;
-        /* Most warnings fit in 1 KiB; a bigger one grows it once. */
-        if (cw_avro_out_init(&enc->o, schema, 1024)) {
-                snprintf(errstr, errstr_size,
-                         "cannot build the ChurnWarning encoder: %s",
-                         avro_strerror());
-                goto out_destroy;
-        }
-        return enc;
-
-out_oom:
-        snprintf(errstr, errstr_size,
-                 "out of memory building the ChurnWarning encoder");
-out_destroy:
-        cw_avro_warning_encoder_destroy(enc);
-        return NULL;
-}
-
-void cw_avro_warning_encoder_destroy(cw_avro_warning_encoder_t *enc) {
-        if (!enc)
-                return;
-        cw_avro_out_free(&enc->o);
-        free(enc->str);
-        free(enc);
-}
-
-static int set_string(cw_avro_warning_encoder_t *enc, int f, const char *s) {
-        avro_value_t v;
-        return avro_value_get_by_index(&enc->o.rec, (size_t)f, &v, NULL) ||
-               avro_value_set_string(&v, s);
-}
-
-static int set_long(cw_avro_warning_encoder_t *enc, int f, int64_t n) {
-        avro_value_t v;
-        return avro_value_get_by_index(&enc->o.rec, (size_t)f, &v, NULL) ||
-               avro_value_set_long(&v, n);
-}
-
-static int set_enum(cw_avro_warning_encoder_t *enc, int f, int sym) {
-        avro_value_t v;
-        return avro_value_get_by_index(&enc->o.rec, (size_t)f, &v, NULL) ||
-               avro_value_set_enum(&v, sym);
-}
-
-/*
- * customer_id is not NUL-terminated, and avro-c's set_string_len copies
- * `size` bytes counting a NUL; copy it into a reused buffer first, which
- * also keeps any NUL bytes inside the id.
- */
-static int set_customer_id(cw_avro_warning_encoder_t *enc, cw_str_t id) {
-        avro_value_t v;
-
-        if (id.len + 1 > enc->str_cap) {
-                char *p = realloc(enc->str, id.len + 1);
-                if (!p) {
-                        avro_set_error("out of memory");
-                        return -1;
-                }
-                enc->str = p;
-                enc->str_cap = id.len + 1;
-        }
-        if (id.len)
-                memcpy(enc->str, id.p, id.len);
-        enc->str[id.len] = '\0';
-        return avro_value_get_by_index(&enc->o.rec, CW_WF_CUSTOMER_ID, &v,
-                                       NULL) ||
-               avro_value_set_string_len(&v, enc->str, id.len + 1);
-}
-
-static int set_score(cw_avro_warning_encoder_t *enc,
-                     const struct cw_warning *w) {
-        avro_value_t v, branch;
-
-        if (avro_value_get_by_index(&enc->o.rec, CW_WF_SCORE, &v, NULL))
-                return -1;
-        if (score_is_null(w))
-                return avro_value_set_branch(&v, 0, &branch) ||
-                       avro_value_set_null(&branch);
-        return avro_value_set_branch(&v, 1, &branch) ||
-               avro_value_set_double(&branch, w->score);
-}
-
-static int set_lists(cw_avro_warning_encoder_t *enc,
-                     const struct cw_warning *w) {
-        avro_value_t map, arr, child;
-
-        if (avro_value_get_by_index(&enc->o.rec, CW_WF_FEATURES, &map, NULL) ||
-            avro_value_get_by_index(&enc->o.rec, CW_WF_REASONS, &arr, NULL))
-                return -1;
-        /* avro-c's generic map keeps insertion order, as JSONL does. */
-        for (int i = 0; i < w->n_features; i++) {
-                if (!isfinite(w->features[i].value))
-                        continue;
-                if (avro_value_add(&map, w->features[i].name, &child, NULL,
-                                   NULL) ||
-                    avro_value_set_double(&child, w->features[i].value))
-                        return -1;
-        }
-        for (int i = 0; i < w->n_reasons; i++)
-                if (avro_value_append(&arr, &child, NULL) ||
-                    avro_value_set_string(&child, w->reasons[i]))
-                        return -1;
-        return 0;
-}
-
-static int fill_record(cw_avro_warning_encoder_t *enc,
-                       const struct cw_warning *w) {
-        avro_value_reset(&enc->o.rec);
-        return set_string(enc, CW_WF_WARNING_ID, w->warning_id) ||
-               set_customer_id(enc, w->customer_id) ||
-               set_string(enc, CW_WF_ALERT, w->alert) ||
-               set_enum(enc, CW_WF_KIND, (int)w->kind) ||
-               set_enum(enc, CW_WF_STATE, (int)w->state) ||
-               set_string(enc, CW_WF_SEVERITY, w->severity) ||
-               set_long(enc, CW_WF_EVAL_TS, w->eval_ts) ||
-               set_enum(enc, CW_WF_TRIGGER, (int)w->trigger) ||
-               set_score(enc, w) || set_lists(enc, w) ||
-               set_long(enc, CW_WF_EMITTED_AT, w->emitted_at);
-}
-
-int cw_warning_to_avro(cw_avro_warning_encoder_t *enc,
-                       const struct cw_warning *w, const void **buf,
-                       size_t *len, char *errstr, size_t errstr_size) {
-        if (check_warning(w, errstr, errstr_size))
-                return -1;
-        if (fill_record(enc, w) || cw_avro_out_write(&enc->o, len)) {
-                snprintf(errstr, errstr_size,
-                         "cannot encode the warning of alert %s as Avro: %s",
-                         w->alert, avro_strerror());
-                return -1;
-        }
-        *buf = enc->o.out;
-        return 0;
-}
-
 /* ---- the sink ------------------------------------------------------ */
 
 enum cw_sink_format { CW_SINK_JSONL, CW_SINK_AVRO };
@@ -426,7 +182,7 @@ struct cw_sink {
         int write_errno; /* first write error, 0 if none */
         struct cw_buf line;
         /* Avro */
-        cw_avro_warning_encoder_t *enc;
+        cw_warning_encoder_t *enc;
         cw_avro_file_t *file;
 };
 
@@ -452,7 +208,7 @@ static int open_jsonl(cw_sink_t *sink, const char *path, char *errstr,
 
 static int open_avro(cw_sink_t *sink, const char *path, const cw_schemas_t *s,
                      char *errstr, size_t errstr_size) {
-        sink->enc = cw_avro_warning_encoder_new(s, errstr, errstr_size);
+        sink->enc = cw_warning_encoder_new(s, errstr, errstr_size);
         if (!sink->enc)
                 return -1;
         sink->file = cw_avro_file_open(path, cw_schemas_text(CW_SCHEMA_WARNING),
@@ -491,7 +247,7 @@ cw_sink_t *cw_sink_open(const char *path, const cw_schemas_t *s, char *errstr,
 
 out_free_sink:
         if (sink) {
-                cw_avro_warning_encoder_destroy(sink->enc);
+                cw_warning_encoder_destroy(sink->enc);
                 free(sink->name);
                 free(sink);
         }
@@ -500,7 +256,7 @@ out_free_sink:
 
 static int write_jsonl(cw_sink_t *sink, const struct cw_warning *w,
                        char *errstr, size_t errstr_size) {
-        if (check_warning(w, errstr, errstr_size))
+        if (cw_warning_check(w, errstr, errstr_size))
                 return -1;
         json_warning(&sink->line, w);
         if (sink->line.oom) {
@@ -529,8 +285,8 @@ int cw_sink_write(cw_sink_t *sink, const struct cw_warning *w, char *errstr,
         if (sink->format == CW_SINK_JSONL) {
                 if (write_jsonl(sink, w, errstr, errstr_size))
                         return -1;
-        } else if (cw_warning_to_avro(sink->enc, w, &buf, &len, errstr,
-                                      errstr_size) ||
+        } else if (cw_warning_encode(sink->enc, w, &buf, &len, errstr,
+                                     errstr_size) ||
                    cw_avro_file_append(sink->file, buf, len, errstr,
                                        errstr_size)) {
                 return -1;
@@ -565,7 +321,7 @@ int cw_sink_close(cw_sink_t *sink, char *errstr, size_t errstr_size) {
                 rc = close_jsonl(sink, errstr, errstr_size);
         else
                 rc = cw_avro_file_close(sink->file, errstr, errstr_size);
-        cw_avro_warning_encoder_destroy(sink->enc);
+        cw_warning_encoder_destroy(sink->enc);
         free(sink->line.p);
         free(sink->name);
         free(sink);

@@ -1,8 +1,6 @@
 /*
  * Warning output files (CONTRACT.md sections 4 and 5): JSON lines or an
- * Avro object container file, chosen by the output name, plus the Avro
- * binary encoding of one warning that the Kafka producer sends as the
- * message value.
+ * Avro object container file, chosen by the output name.
  *
  * Both formats carry the fields of schemas/churn_warning.avsc, with the
  * same names, in schema order. Neither depends on anything but the
@@ -13,8 +11,8 @@
 
 #include <stddef.h>
 
-#include "schemas.h"
-#include "warning.h"
+#include "features/warning.h"
+#include "schemas/schemas.h"
 
 typedef struct cw_sink cw_sink_t;
 
@@ -44,25 +42,5 @@ int cw_sink_close(cw_sink_t *sink, char *errstr, size_t errstr_size);
 
 /* Warnings written so far. */
 long long cw_sink_count(const cw_sink_t *sink);
-
-/*
- * Avro binary encoding of single warnings (no framing), built once on the
- * ChurnWarning schema of `s` and reused for every record.
- */
-typedef struct cw_avro_warning_encoder cw_avro_warning_encoder_t;
-
-cw_avro_warning_encoder_t *cw_avro_warning_encoder_new(const cw_schemas_t *s,
-                                                       char *errstr,
-                                                       size_t errstr_size);
-void cw_avro_warning_encoder_destroy(cw_avro_warning_encoder_t *enc);
-
-/*
- * Encodes `w`. On success *buf and *len hold the record's bytes, borrowed from
- * the encoder until its next call or destroy. Returns 0, or -1 and fills
- * errstr.
- */
-int cw_warning_to_avro(cw_avro_warning_encoder_t *enc,
-                       const struct cw_warning *w, const void **buf,
-                       size_t *len, char *errstr, size_t errstr_size);
 
 #endif

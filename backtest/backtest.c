@@ -1,0 +1,487 @@
+#include "backtest.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/timeparse.h"
+#include "report_html.h"
+
+#define NONE INT64_MIN
+#define DAY_MS 86400000.0
+
+struct cust {
+        char *id;
+        size_t len;
+        int applied;  /* in the population */
+        int labelled; /* in the labels: a churner */
+        int64_t churned_at;
+};
+
+struct cw_backtest {
+        const cw_config_t *c;
+        const cw_engine_conf_t *e; /* &c->engine */
+        char *labels;
+        int64_t from, to;
+        int64_t *days;    /* ascending, days since the epoch */
+        uint32_t *counts; /* [day * n_base + alert]: FIRING warnings */
+        size_t n_days, cap_days;
+        int oom; /* memory ran out while counting: no report */
+        struct cust *cust;
+        int64_t *first; /* [customer * n_alerts + alert]: first FIRING */
+        size_t n, cap;
+        uint32_t *slots; /* index + 1, 0 empty */
+        size_t n_slots;
+};
+
+static uint32_t hash(const char *s, size_t len) {
+        uint32_t h = 2166136261u;
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ (unsigned char)s[i]) * 16777619u;
+        return h;
+}
+
+static int grow_slots(cw_backtest_t *b) {
+        size_t n = b->n_slots ? b->n_slots * 2 : 1024;
+        uint32_t *s = calloc(n, sizeof(*s));
+        if (!s)
+                return -1;
+        for (size_t i = 0; i < b->n; i++) {
+                size_t j = hash(b->cust[i].id, b->cust[i].len) & (n - 1);
+                while (s[j])
+                        j = (j + 1) & (n - 1);
+                s[j] = (uint32_t)i + 1;
+        }
+        free(b->slots);
+        b->slots = s;
+        b->n_slots = n;
+        return 0;
+}
+
+/* The customer's index, added when new; -1 when memory runs out. */
+static long find(cw_backtest_t *b, const char *id, size_t len) {
+        size_t j, na = (size_t)b->e->n_alerts;
+
+        if ((b->n + 1) * 2 > b->n_slots && grow_slots(b))
+                return -1;
+        for (j = hash(id, len) & (b->n_slots - 1); b->slots[j];
+             j = (j + 1) & (b->n_slots - 1)) {
+                struct cust *c = &b->cust[b->slots[j] - 1];
+                if (c->len == len && !memcmp(c->id, id, len))
+                        return (long)b->slots[j] - 1;
+        }
+        if (b->n == b->cap) {
+                size_t cap = b->cap ? b->cap * 2 : 1024;
+                struct cust *nc = realloc(b->cust, cap * sizeof(*nc));
+                if (!nc)
+                        return -1;
+                b->cust = nc;
+                int64_t *nf =
+                        realloc(b->first, cap * (na ? na : 1) * sizeof(*nf));
+                if (!nf)
+                        return -1;
+                b->first = nf;
+                b->cap = cap;
+        }
+        if (!(b->cust[b->n].id = malloc(len + 1)))
+                return -1;
+        memcpy(b->cust[b->n].id, id, len);
+        b->cust[b->n].id[len] = 0;
+        b->cust[b->n].len = len;
+        b->cust[b->n].applied = b->cust[b->n].labelled = 0;
+        b->cust[b->n].churned_at = NONE;
+        for (size_t a = 0; a < na; a++)
+                b->first[b->n * na + a] = NONE;
+        b->slots[j] = (uint32_t)b->n + 1;
+        return (long)b->n++;
+}
+
+static int read_labels(cw_backtest_t *b, const char *path, char *errstr,
+                       size_t errstr_size) {
+        FILE *f = fopen(path, "r");
+        char line[1024], err[256];
+        int ln = 0, rc = 0;
+
+        if (!f) {
+                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+                return -1;
+        }
+        while (!rc && fgets(line, sizeof(line), f)) {
+                char *comma, *end = line + strcspn(line, "\r\n");
+                int64_t at;
+                long i;
+
+                ln++;
+                *end = 0;
+                if (ln == 1) {
+                        if (strcmp(line, "customer_id,churned_at")) {
+                                snprintf(errstr, errstr_size,
+                                         "%s:1: the header must be "
+                                         "customer_id,churned_at",
+                                         path);
+                                rc = -1;
+                        }
+                        continue;
+                }
+                if (!*line)
+                        continue;
+                if (!(comma = strrchr(line, ',')) || comma == line) {
+                        snprintf(errstr, errstr_size,
+                                 "%s:%d: expected customer_id,churned_at", path,
+                                 ln);
+                        rc = -1;
+                } else if (cw_time_parse(comma + 1, &at, err, sizeof(err))) {
+                        snprintf(errstr, errstr_size, "%s:%d: churned_at: %s",
+                                 path, ln, err);
+                        rc = -1;
+                } else if ((i = find(b, line, (size_t)(comma - line))) < 0) {
+                        snprintf(errstr, errstr_size, "out of memory");
+                        rc = -1;
+                } else {
+                        b->cust[i].labelled = 1;
+                        b->cust[i].churned_at = at;
+                }
+        }
+        if (!rc && ln == 0) {
+                snprintf(errstr, errstr_size,
+                         "%s: empty; the first line must be "
+                         "customer_id,churned_at",
+                         path);
+                rc = -1;
+        }
+        fclose(f);
+        return rc;
+}
+
+cw_backtest_t *cw_backtest_new(const cw_config_t *c, const char *labels,
+                               int64_t from, int64_t to, char *errstr,
+                               size_t errstr_size) {
+        cw_backtest_t *b = calloc(1, sizeof(*b));
+
+        if (!b) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        b->c = c;
+        b->e = &c->engine;
+        b->from = from;
+        b->to = to;
+        if (!(b->labels = strdup(labels))) {
+                snprintf(errstr, errstr_size, "out of memory");
+                cw_backtest_destroy(b);
+                return NULL;
+        }
+        if (read_labels(b, labels, errstr, errstr_size)) {
+                cw_backtest_destroy(b);
+                return NULL;
+        }
+        return b;
+}
+
+void cw_backtest_destroy(cw_backtest_t *b) {
+        if (!b)
+                return;
+        for (size_t i = 0; i < b->n; i++)
+                free(b->cust[i].id);
+        free(b->cust);
+        free(b->first);
+        free(b->slots);
+        free(b->days);
+        free(b->counts);
+        free(b->labels);
+        free(b);
+}
+
+int cw_backtest_applied(cw_backtest_t *b, const char *id, size_t len) {
+        long i = find(b, id, len);
+        if (i < 0) {
+                b->oom = 1;
+                return -1;
+        }
+        b->cust[i].applied = 1;
+        return 0;
+}
+
+static size_t n_base(const cw_backtest_t *b) {
+        return (size_t)(b->e->n_alerts - b->e->n_variants);
+}
+
+/* Counts a FIRING warning of alert a (as written) on its day. */
+static int count_day(cw_backtest_t *b, int64_t ts, size_t a) {
+        size_t na = n_base(b), lo = 0, hi = b->n_days;
+        int64_t day = ts / 86400000;
+
+        while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (b->days[mid] < day)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (lo == b->n_days || b->days[lo] != day) {
+                if (b->n_days == b->cap_days) {
+                        size_t cap = b->cap_days ? b->cap_days * 2 : 64;
+                        int64_t *d = realloc(b->days, cap * sizeof(*d));
+                        if (!d)
+                                return -1;
+                        b->days = d;
+                        uint32_t *n = realloc(b->counts, cap * na * sizeof(*n));
+                        if (!n)
+                                return -1;
+                        b->counts = n;
+                        b->cap_days = cap;
+                }
+                memmove(b->days + lo + 1, b->days + lo,
+                        (b->n_days - lo) * sizeof(*b->days));
+                memmove(b->counts + (lo + 1) * na, b->counts + lo * na,
+                        (b->n_days - lo) * na * sizeof(*b->counts));
+                b->days[lo] = day;
+                memset(b->counts + lo * na, 0, na * sizeof(*b->counts));
+                b->n_days++;
+        }
+        b->counts[lo * na + a]++;
+        return 0;
+}
+
+int cw_backtest_warning(cw_backtest_t *b, const struct cw_warning *w) {
+        long i;
+        int a = w->alert_index;
+        int64_t *first;
+
+        if (w->state != CW_STATE_FIRING || w->eval_ts < b->from ||
+            w->eval_ts > b->to || a < 0 || a >= b->e->n_alerts)
+                return 0;
+        if ((i = find(b, w->customer_id.p, w->customer_id.len)) < 0) {
+                b->oom = 1;
+                return -1;
+        }
+        first = &b->first[(size_t)i * (size_t)b->e->n_alerts + (size_t)a];
+        if (*first == NONE || w->eval_ts < *first)
+                *first = w->eval_ts;
+        if ((size_t)a < n_base(b) && count_day(b, w->eval_ts, (size_t)a)) {
+                b->oom = 1;
+                return -1;
+        }
+        return 0;
+}
+
+static int cmp_double(const void *x, const void *y) {
+        double a = *(const double *)x, b = *(const double *)y;
+        return (a > b) - (a < b);
+}
+
+/* Nearest rank: the smallest value with at least q of them at or below. */
+static double nearest_rank(const double *v, size_t n, double q) {
+        size_t r = (size_t)(q * (double)n);
+        if ((double)r < q * (double)n)
+                r++;
+        return v[r ? r - 1 : 0];
+}
+
+int cw_backtest_rows(const cw_backtest_t *b) {
+        return b->e->n_alerts + 1;
+}
+
+int cw_backtest_row(const cw_backtest_t *b, int row,
+                    struct cw_backtest_row *r) {
+        size_t na = (size_t)b->e->n_alerts, nb = n_base(b), tp = 0;
+        int a = row < (int)nb ? row : row == (int)nb ? -1 : row - 1;
+
+        memset(r, 0, sizeof(*r));
+        r->alert_index = a;
+        r->model = -1;
+        r->alert = a < 0 ? "any" : b->e->alerts[a].name;
+        r->variant = "base";
+        if (a >= 0 && b->e->alerts[a].variant) {
+                r->variant = b->e->alerts[a].variant;
+                r->model = b->e->alerts[a].base;
+        } else if (a >= 0) {
+                r->model = a;
+        }
+        if (!(r->lead = malloc((b->n ? b->n : 1) * sizeof(*r->lead))))
+                return -1;
+        for (size_t i = 0; i < b->n; i++) {
+                const struct cust *c = &b->cust[i];
+                int64_t first = NONE;
+                if (!c->applied)
+                        continue;
+                r->positives += c->labelled;
+                for (size_t k = a < 0 ? 0 : (size_t)a;
+                     k < (a < 0 ? nb : (size_t)a + 1); k++) {
+                        int64_t f = b->first[i * na + k];
+                        if (f != NONE && (first == NONE || f < first))
+                                first = f;
+                }
+                if (first == NONE)
+                        continue;
+                r->warned++;
+                if (c->labelled && first <= c->churned_at)
+                        r->lead[tp++] =
+                                (double)(c->churned_at - first) / DAY_MS;
+        }
+        r->true_positives = tp;
+        r->precision = r->warned ? (double)tp / (double)r->warned : 0;
+        r->recall = r->positives ? (double)tp / (double)r->positives : 0;
+        if (tp) {
+                qsort(r->lead, tp, sizeof(*r->lead), cmp_double);
+                r->has_lead = 1;
+                r->lead_p10 = nearest_rank(r->lead, tp, 0.1);
+                r->lead_p50 = nearest_rank(r->lead, tp, 0.5);
+                r->lead_p90 = nearest_rank(r->lead, tp, 0.9);
+        }
+        return 0;
+}
+
+void cw_backtest_row_free(struct cw_backtest_row *r) {
+        free(r->lead);
+        r->lead = NULL;
+}
+
+size_t cw_backtest_days(const cw_backtest_t *b, const int64_t **days,
+                        const uint32_t **counts) {
+        *days = b->days;
+        *counts = b->counts;
+        return b->n_days;
+}
+
+const cw_config_t *cw_backtest_config(const cw_backtest_t *b) {
+        return b->c;
+}
+
+uint64_t cw_backtest_population(const cw_backtest_t *b) {
+        uint64_t n = 0;
+        for (size_t i = 0; i < b->n; i++)
+                n += b->cust[i].applied != 0;
+        return n;
+}
+
+const char *cw_backtest_labels(const cw_backtest_t *b) {
+        return b->labels;
+}
+
+void cw_backtest_window(const cw_backtest_t *b, int64_t *from, int64_t *to) {
+        *from = b->from;
+        *to = b->to;
+}
+
+static void json_str(FILE *f, const char *s) {
+        fputc('"', f);
+        for (; *s; s++) {
+                if (*s == '"' || *s == '\\')
+                        fprintf(f, "\\%c", *s);
+                else if ((unsigned char)*s < 0x20)
+                        fprintf(f, "\\u%04x", *s);
+                else
+                        fputc(*s, f);
+        }
+        fputc('"', f);
+}
+
+static void write_json(FILE *f, const struct cw_backtest_row *rows, int n) {
+        fputs("{\"rows\": [", f);
+        for (int i = 0; i < n; i++) {
+                const struct cw_backtest_row *r = &rows[i];
+                fputs(i ? ",\n  {\"alert\": " : "\n  {\"alert\": ", f);
+                json_str(f, r->alert);
+                fputs(", \"variant\": ", f);
+                json_str(f, r->variant);
+                fprintf(f,
+                        ", \"warned\": %llu, \"true_positives\": %llu, "
+                        "\"positives\": %llu, \"precision\": %.17g, "
+                        "\"recall\": %.17g, \"lead_time_days\": ",
+                        (unsigned long long)r->warned,
+                        (unsigned long long)r->true_positives,
+                        (unsigned long long)r->positives, r->precision,
+                        r->recall);
+                if (r->has_lead)
+                        fprintf(f,
+                                "{\"p10\": %.17g, \"p50\": %.17g, "
+                                "\"p90\": %.17g}}",
+                                r->lead_p10, r->lead_p50, r->lead_p90);
+                else
+                        fputs("{\"p10\": null, \"p50\": null, \"p90\": "
+                              "null}}",
+                              f);
+        }
+        fputs("\n]}\n", f);
+}
+
+/* Writes DIR/NAME with `write`; 0, or -1 with a sentence. */
+static int write_file(const char *dir, const char *name,
+                      void (*write)(FILE *f, const void *arg), const void *arg,
+                      char *errstr, size_t errstr_size) {
+        char path[4096];
+        FILE *f;
+        int failed;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        if (!(f = fopen(path, "w"))) {
+                snprintf(errstr, errstr_size, "cannot create %s: %s", path,
+                         strerror(errno));
+                return -1;
+        }
+        write(f, arg);
+        failed = ferror(f);
+        if (fclose(f) || failed) {
+                snprintf(errstr, errstr_size, "cannot write %s", path);
+                return -1;
+        }
+        return 0;
+}
+
+struct report {
+        const cw_backtest_t *b;
+        struct cw_backtest_row *rows;
+        int n;
+};
+
+static void report_json(FILE *f, const void *arg) {
+        const struct report *r = arg;
+        write_json(f, r->rows, r->n);
+}
+
+static void report_html(FILE *f, const void *arg) {
+        const struct report *r = arg;
+        cw_report_html(f, r->b, r->rows, r->n);
+}
+
+int cw_backtest_write(const cw_backtest_t *b, const char *dir, char *errstr,
+                      size_t errstr_size) {
+        struct report rep = {b, NULL, cw_backtest_rows(b)};
+        struct stat st;
+        int rc = -1, made = 0;
+
+        if (b->oom) {
+                snprintf(errstr, errstr_size,
+                         "memory ran out while scoring: no report");
+                return -1;
+        }
+
+        if (mkdir(dir, 0777) &&
+            !(errno == EEXIST && !stat(dir, &st) && S_ISDIR(st.st_mode))) {
+                snprintf(errstr, errstr_size, "cannot create the folder %s: %s",
+                         dir, strerror(errno));
+                return -1;
+        }
+        if (!(rep.rows = calloc((size_t)rep.n, sizeof(*rep.rows))))
+                goto oom;
+        for (; made < rep.n; made++)
+                if (cw_backtest_row(b, made, &rep.rows[made]))
+                        goto oom;
+        rc = write_file(dir, "report.json", report_json, &rep, errstr,
+                        errstr_size) ||
+                             write_file(dir, "report.html", report_html, &rep,
+                                        errstr, errstr_size)
+                     ? -1
+                     : 0;
+        goto out;
+oom:
+        snprintf(errstr, errstr_size, "out of memory");
+out:
+        for (int i = 0; rep.rows && i < rep.n; i++)
+                cw_backtest_row_free(&rep.rows[i]);
+        free(rep.rows);
+        return rc;
+}

@@ -1,0 +1,70 @@
+/* What every command shares: the common options and loading the config. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "common/log.h"
+
+int cw_cli_common_option(int opt, const char *arg, const char *usage) {
+        cw_log_level_t level;
+        cw_log_format_t format;
+
+        switch (opt) {
+        case 'h':
+                fputs(usage, stdout);
+                return CW_EXIT_OK;
+        case 'L':
+                if (cw_log_level_parse(arg, &level)) {
+                        fprintf(stderr,
+                                "churnwatch: --log-level '%s': use "
+                                "debug, info, warn or error\n",
+                                arg);
+                        return CW_EXIT_USAGE;
+                }
+                cw_log_setup(level, cw_log_format_current(), NULL);
+                return CW_CLI_CONTINUE;
+        case 'F':
+                if (cw_log_format_parse(arg, &format)) {
+                        fprintf(stderr,
+                                "churnwatch: --log-format '%s': use "
+                                "text or json\n",
+                                arg);
+                        return CW_EXIT_USAGE;
+                }
+                cw_log_setup(cw_log_level_current(), format, NULL);
+                return CW_CLI_CONTINUE;
+        default:
+                return -1;
+        }
+}
+
+cw_config_t *cw_cli_load_config(const char *path) {
+        struct cw_diags diags;
+        cw_config_t *c;
+
+        cw_diags_init(&diags);
+        c = cw_config_load(path, &diags);
+        for (int i = 0; i < diags.n; i++)
+                cw_error("%s", diags.msgs[i]);
+        cw_diags_free(&diags);
+        return c;
+}
+
+int cw_cli_parse_int(const char *cmd, const char *opt, const char *s, long lo,
+                     long hi, int *out) {
+        char *end;
+        long v;
+
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno || end == s || *end || v < lo || v > hi) {
+                fprintf(stderr,
+                        "churnwatch %s: %s '%s': use a whole number from "
+                        "%ld to %ld\n",
+                        cmd, opt, s, lo, hi);
+                return -1;
+        }
+        *out = (int)v;
+        return 0;
+}

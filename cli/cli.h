@@ -1,0 +1,52 @@
+/* The command line: one function per command, shared option handling. */
+#ifndef CW_CLI_H
+#define CW_CLI_H
+
+#include <getopt.h>
+
+#include "config/config.h"
+
+/* Exit codes: only main() and the commands decide them. */
+#define CW_EXIT_OK 0
+#define CW_EXIT_FAIL 1
+#define CW_EXIT_USAGE 2
+
+/* Options every command accepts, to splice into its getopt_long table. */
+#define CW_CLI_COMMON_OPTIONS                                                  \
+        {"help", no_argument, NULL, 'h'},                                      \
+                {"log-level", required_argument, NULL, 'L'}, {                 \
+                "log-format", required_argument, NULL, 'F'                     \
+        }
+
+#define CW_CLI_COMMON_HELP                                                     \
+        "  -h, --help               show this help and exit\n"                 \
+        "      --log-level LEVEL    debug, info (default), warn or error\n"    \
+        "      --log-format FORMAT  text (default) or json: one line per "     \
+        "event on stderr\n"
+
+/*
+ * Handles an option of CW_CLI_COMMON_OPTIONS. Returns -1 when `opt` is not
+ * one of them, otherwise an exit code for the command to return at once
+ * (after --help or a bad value), or CW_CLI_CONTINUE.
+ */
+#define CW_CLI_CONTINUE (-2)
+int cw_cli_common_option(int opt, const char *arg, const char *usage);
+
+/* Parses a whole number in [lo, hi] into *out; -1 after saying on stderr
+ * what `opt` of command `cmd` takes. */
+int cw_cli_parse_int(const char *cmd, const char *opt, const char *s, long lo,
+                     long hi, int *out);
+
+/* Loads and validates a configuration, logging every problem as an error;
+ * NULL when there was one. */
+cw_config_t *cw_cli_load_config(const char *path);
+
+int cw_cmd_check_config(int argc, char **argv);
+int cw_cmd_replay(int argc, char **argv);
+int cw_cmd_run(int argc, char **argv);
+int cw_cmd_demo(int argc, char **argv);
+int cw_cmd_broker(int argc, char **argv);
+int cw_cmd_tail(int argc, char **argv);
+int cw_cmd_gen(int argc, char **argv);
+
+#endif

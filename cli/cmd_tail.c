@@ -1,0 +1,214 @@
+/*
+ * churnwatch tail: decodes and prints the warning topic, for the people
+ * building retention systems. It assigns every partition itself, joins no
+ * consumer group and commits nothing, so it never disturbs a deployment.
+ */
+#include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "common/dedup.h"
+#include "common/log.h"
+#include "common/timeparse.h"
+#include "kafka/client.h"
+#include "schemas/schemas.h"
+#include "schemas/warning_codec.h"
+#include "sinks/sink.h"
+
+static const char usage[] =
+        "Usage: churnwatch tail -c FILE [--follow] [--json] [--dedup]\n"
+        "\n"
+        "Prints the warning topic (topics.warnings) from its beginning: one\n"
+        "readable line per warning, or with --json the JSONL of replay.\n"
+        "Without --follow it stops at the end of every partition.\n"
+        "It joins no consumer group and commits nothing.\n"
+        "\n"
+        "Options:\n"
+        "  -c, --config FILE        the configuration file (kafka, topics)\n"
+        "  -f, --follow             keep waiting for new warnings (Ctrl-C "
+        "stops)\n"
+        "      --json               print JSON lines instead of a table\n"
+        "      --dedup              drop warnings whose warning_id was seen "
+        "among the\n"
+        "                           last 500,000 (what an at-least-once "
+        "subscriber\n"
+        "                           does; memory stays under 24 "
+        "MB)\n" CW_CLI_COMMON_HELP;
+
+/* Ids remembered by --dedup; see dedup.h for the bound. */
+#define DEDUP_CAPACITY 1000000
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig) {
+        (void)sig;
+        stop = 1;
+}
+
+static void print_line(const struct cw_warning *w) {
+        char when[40];
+        cw_time_format(w->eval_ts, when, sizeof(when));
+        printf("%s  %-18.*s %-20s %-8s %-5s %-8s", when,
+               (int)w->customer_id.len, w->customer_id.p, w->alert,
+               cw_warning_state_names[w->state], cw_trigger_names[w->trigger],
+               w->severity);
+        if (w->has_score)
+                printf(" score=%.3f", w->score);
+        for (int i = 0; i < w->n_reasons; i++)
+                printf("%s%s", i ? "," : " reasons=", w->reasons[i]);
+        for (int i = 0; i < w->n_features; i++)
+                printf(" %s=%g", w->features[i].name, w->features[i].value);
+        putchar('\n');
+}
+
+/* A consumer with the configured properties, no group, no commits, that
+ * assigns every partition of `topic` from its beginning. NULL with a
+ * sentence; else *n_parts is their count. */
+static rd_kafka_t *open_reader(const cw_config_t *c, const char *topic,
+                               int *n_parts, char *err, size_t size) {
+        static const struct cw_kafka_setting settings[] = {
+                {"enable.partition.eof", "true", CW_KAFKA_ALWAYS},
+                {"enable.auto.commit", "false", CW_KAFKA_ALWAYS},
+                {"enable.auto.offset.store", "false", CW_KAFKA_ALWAYS},
+                {NULL, NULL, CW_KAFKA_ALWAYS}};
+        rd_kafka_topic_partition_list_t *parts;
+        rd_kafka_resp_err_t e;
+        rd_kafka_t *rk;
+        int n;
+
+        if (!(rk = cw_kafka_new(c, RD_KAFKA_CONSUMER, settings, NULL, err,
+                                size)))
+                return NULL;
+        if ((n = cw_kafka_partitions(rk, topic, 10000, &e, err, size)) <= 0) {
+                if (n == 0)
+                        snprintf(err, size, "topic %s: %s", topic,
+                                 rd_kafka_err2str(e));
+                rd_kafka_destroy(rk);
+                return NULL;
+        }
+        parts = rd_kafka_topic_partition_list_new(n);
+        for (int p = 0; p < n; p++)
+                rd_kafka_topic_partition_list_add(parts, topic, p)->offset =
+                        RD_KAFKA_OFFSET_BEGINNING;
+        e = rd_kafka_assign(rk, parts);
+        rd_kafka_topic_partition_list_destroy(parts);
+        if (e) {
+                snprintf(err, size, "topic %s: %s", topic, rd_kafka_err2str(e));
+                rd_kafka_destroy(rk);
+                return NULL;
+        }
+        *n_parts = n;
+        return rk;
+}
+
+/* Prints messages until stopped (or, without follow, every partition's end).
+ * Returns the number of records that could not be decoded. */
+static long run(rd_kafka_t *rk, cw_warning_decoder_t *d, cw_sink_t *json,
+                cw_dedup_t *dedup, int follow, int n_parts) {
+        char err[512];
+        long bad = 0, dups = 0;
+        int at_end = 0;
+
+        while (!stop && (follow || at_end < n_parts)) {
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+                struct cw_warning w;
+                if (!m)
+                        continue;
+                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                        at_end++;
+                } else if (m->err) {
+                        cw_warn("tail: %s", rd_kafka_message_errstr(m));
+                } else if (cw_warning_decode(d, m->payload, m->len, &w, err,
+                                             sizeof(err))) {
+                        bad++;
+                        cw_warn("tail: %s [%d] at offset %lld: %s",
+                                rd_kafka_topic_name(m->rkt), m->partition,
+                                (long long)m->offset, err);
+                } else if (dedup && cw_dedup_seen(dedup, w.warning_id)) {
+                        dups++;
+                } else if (json) {
+                        if (cw_sink_write(json, &w, err, sizeof(err)))
+                                cw_error("tail: %s", err);
+                } else {
+                        print_line(&w);
+                }
+                rd_kafka_message_destroy(m);
+                fflush(stdout);
+        }
+        if (dedup)
+                cw_info("tail: %ld duplicate warning%s dropped", dups,
+                        dups == 1 ? "" : "s");
+        return bad;
+}
+
+int cw_cmd_tail(int argc, char **argv) {
+        static const struct option longopts[] = {
+                {"config", required_argument, NULL, 'c'},
+                {"follow", no_argument, NULL, 'f'},
+                {"json", no_argument, NULL, 1},
+                {"dedup", no_argument, NULL, 2},
+                CW_CLI_COMMON_OPTIONS,
+                {NULL, 0, NULL, 0}};
+        const char *cfg_path = NULL;
+        int follow = 0, as_json = 0, dedup = 0, opt, rc, n;
+        char err[512];
+        cw_config_t *c;
+        cw_schemas_t *s = NULL;
+        cw_warning_decoder_t *d = NULL;
+        cw_sink_t *json = NULL;
+        cw_dedup_t *seen = NULL;
+        rd_kafka_t *rk = NULL;
+
+        while ((opt = getopt_long(argc, argv, "c:fh", longopts, NULL)) != -1) {
+                if (opt == 'c')
+                        cfg_path = optarg;
+                else if (opt == 'f')
+                        follow = 1;
+                else if (opt == 1)
+                        as_json = 1;
+                else if (opt == 2)
+                        dedup = 1;
+                else if ((rc = cw_cli_common_option(opt, optarg, usage)) !=
+                         CW_CLI_CONTINUE)
+                        return rc < 0 ? (fputs(usage, stderr), CW_EXIT_USAGE)
+                                      : rc;
+        }
+        if (!cfg_path || optind != argc) {
+                fputs(usage, stderr);
+                return CW_EXIT_USAGE;
+        }
+        if (!(c = cw_cli_load_config(cfg_path)))
+                return CW_EXIT_FAIL;
+        rc = CW_EXIT_FAIL;
+        if (!(s = cw_schemas_load(err, sizeof(err))) ||
+            !(d = cw_warning_decoder_new(s, err, sizeof(err))) ||
+            (as_json && !(json = cw_sink_open("-", s, err, sizeof(err)))) ||
+            (dedup && !(seen = cw_dedup_new(DEDUP_CAPACITY)) &&
+             snprintf(err, sizeof(err), "out of memory")) ||
+            !(rk = open_reader(c, c->warnings_topic, &n, err, sizeof(err)))) {
+                cw_error("tail: %s", err);
+                goto out_free;
+        }
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        if (run(rk, d, json, seen, follow, n) == 0)
+                rc = CW_EXIT_OK;
+        else
+                cw_error("tail: some records could not be decoded");
+
+out_free:
+        if (json && cw_sink_close(json, err, sizeof(err)))
+                cw_error("tail: %s", err);
+        if (rk) {
+                rd_kafka_consumer_close(rk);
+                rd_kafka_destroy(rk);
+        }
+        cw_warning_decoder_destroy(d);
+        cw_dedup_destroy(seen);
+        cw_schemas_destroy(s);
+        cw_config_destroy(c);
+        return rc;
+}

@@ -1,0 +1,632 @@
+#include "config.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <librdkafka/rdkafka.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/duration.h"
+#include "common/log.h"
+#include "loader_int.h"
+
+/* ---- diagnostics --------------------------------------------------------- */
+
+void cw_diags_init(struct cw_diags *d) {
+        memset(d, 0, sizeof(*d));
+}
+
+void cw_diags_free(struct cw_diags *d) {
+        for (int i = 0; i < d->n; i++)
+                free(d->msgs[i]);
+        free(d->msgs);
+        free(d->lines);
+        memset(d, 0, sizeof(*d));
+}
+
+void cw_diags_add(struct cw_diags *d, const char *file, int line,
+                  const char *fmt, ...) {
+        char msg[1024], *full;
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (d->n == d->cap) {
+                int cap = d->cap ? d->cap * 2 : 16;
+                char **m = realloc(d->msgs, (size_t)cap * sizeof(*m));
+                int *l;
+                if (!m)
+                        return;
+                d->msgs = m;
+                if (!(l = realloc(d->lines, (size_t)cap * sizeof(*l))))
+                        return;
+                d->lines = l;
+                d->cap = cap;
+        }
+        /* Line 0: the problem is with the file as a whole. */
+        if ((line > 0 ? asprintf(&full, "%s:%d: %s", file, line, msg)
+                      : asprintf(&full, "%s: %s", file, msg)) < 0)
+                return;
+        d->lines[d->n] = line;
+        d->msgs[d->n++] = full;
+}
+
+/* Orders messages from index `from` on by line, stably: checks run in
+ * passes, but a user reads the file top to bottom. */
+static void diags_sort(struct cw_diags *d, int from) {
+        for (int i = from + 1; i < d->n; i++) {
+                char *m = d->msgs[i];
+                int line = d->lines[i], j = i;
+                for (; j > from && d->lines[j - 1] > line; j--) {
+                        d->msgs[j] = d->msgs[j - 1];
+                        d->lines[j] = d->lines[j - 1];
+                }
+                d->msgs[j] = m;
+                d->lines[j] = line;
+        }
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+const char *cw_cfg_src_file(const struct loader *L, const config_setting_t *s) {
+        const char *f = s ? config_setting_source_file(s) : NULL;
+        return f ? f : L->path;
+}
+
+int cw_cfg_src_line(const config_setting_t *s) {
+        return s ? (int)config_setting_source_line(s) : 0;
+}
+
+/* Levenshtein distance, capped: names are short, so O(n*m) is nothing. */
+static int edit_distance(const char *a, const char *b) {
+        size_t la = strlen(a), lb = strlen(b);
+        int row[64];
+
+        if (la >= 63 || lb >= 63)
+                return 99;
+        for (size_t j = 0; j <= lb; j++)
+                row[j] = (int)j;
+        for (size_t i = 1; i <= la; i++) {
+                int prev = row[0];
+                row[0] = (int)i;
+                for (size_t j = 1; j <= lb; j++) {
+                        int cur = row[j];
+                        int best = prev + (a[i - 1] != b[j - 1]);
+                        if (row[j] + 1 < best)
+                                best = row[j] + 1;
+                        if (row[j - 1] + 1 < best)
+                                best = row[j - 1] + 1;
+                        row[j] = best;
+                        prev = cur;
+                }
+        }
+        return row[lb];
+}
+
+/* Writes "; did you mean 'x'?" for the closest of `names`, or "". */
+const char *cw_cfg_suggest(char *buf, size_t size, const char *name,
+                           const char *const *names, int n) {
+        int best = -1, best_d = 3;
+        for (int i = 0; i < n; i++) {
+                int dist = edit_distance(name, names[i]);
+                if (dist < best_d) {
+                        best_d = dist;
+                        best = i;
+                }
+        }
+        if (best < 0)
+                buf[0] = '\0';
+        else
+                snprintf(buf, size, "; did you mean '%s'?", names[best]);
+        return buf;
+}
+
+/* Writes "a, b, c" into buf. */
+const char *cw_cfg_join(char *buf, size_t size, const char *const *names,
+                        int n) {
+        size_t pos = 0;
+        buf[0] = '\0';
+        for (int i = 0; i < n && pos < size; i++)
+                pos += (size_t)snprintf(buf + pos, size - pos, "%s%s",
+                                        i ? ", " : "", names[i]);
+        return buf;
+}
+
+/* Reports every member of `group` whose name is not in `known`. */
+void cw_cfg_check_keys(struct loader *L, const config_setting_t *group,
+                       const char *what, const char *const *known, int n) {
+        char hint[96], list[256];
+        for (int i = 0; i < config_setting_length(group); i++) {
+                const config_setting_t *s = config_setting_get_elem(group, i);
+                const char *name = config_setting_name(s);
+                int found = 0;
+                if (!name)
+                        continue;
+                for (int k = 0; k < n && !found; k++)
+                        found = !strcmp(name, known[k]);
+                if (!found)
+                        DIAG(L, s, "unknown setting '%s' in %s%s (known: %s)",
+                             name, what,
+                             cw_cfg_suggest(hint, sizeof(hint), name, known, n),
+                             cw_cfg_join(list, sizeof(list), known, n));
+        }
+}
+
+int cw_cfg_is_number(const config_setting_t *s) {
+        int t = config_setting_type(s);
+        return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 ||
+               t == CONFIG_TYPE_FLOAT;
+}
+
+double cw_cfg_number_of(const config_setting_t *s) {
+        switch (config_setting_type(s)) {
+        case CONFIG_TYPE_INT:
+                return config_setting_get_int(s);
+        case CONFIG_TYPE_INT64:
+                return (double)config_setting_get_int64(s);
+        default:
+                return config_setting_get_float(s);
+        }
+}
+
+/*
+ * Looks up `key` in `group` as a string. Returns the setting (NULL when
+ * absent or of another type; both reported when `required`/mistyped).
+ */
+const config_setting_t *cw_cfg_get_str(struct loader *L,
+                                       const config_setting_t *group,
+                                       const char *what, const char *key,
+                                       int required, const char **out) {
+        const config_setting_t *s = config_setting_get_member(group, key);
+        *out = NULL;
+        if (!s) {
+                if (required)
+                        DIAG(L, group, "%s has no '%s'; add %s = \"...\";",
+                             what, key, key);
+                return NULL;
+        }
+        if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+                DIAG(L, s, "%s: '%s' must be a string in double quotes", what,
+                     key);
+                return NULL;
+        }
+        *out = config_setting_get_string(s);
+        return s;
+}
+
+/* Like cw_cfg_get_str for numbers; returns 1 when found and valid. */
+int cw_cfg_get_num(struct loader *L, const config_setting_t *group,
+                   const char *what, const char *key, int required,
+                   double *out) {
+        const config_setting_t *s = config_setting_get_member(group, key);
+        if (!s) {
+                if (required)
+                        DIAG(L, group, "%s has no '%s'; add %s = <number>;",
+                             what, key, key);
+                return 0;
+        }
+        if (!cw_cfg_is_number(s)) {
+                DIAG(L, s, "%s: '%s' must be a number", what, key);
+                return 0;
+        }
+        *out = cw_cfg_number_of(s);
+        return 1;
+}
+
+/* A duration setting; keeps *ms when absent. Returns 0 unless invalid. */
+int cw_cfg_get_duration(struct loader *L, const config_setting_t *group,
+                        const char *what, const char *key, int64_t *ms) {
+        char err[256];
+        const char *v;
+        const config_setting_t *s = cw_cfg_get_str(L, group, what, key, 0, &v);
+        if (!s)
+                return config_setting_get_member(group, key) ? -1 : 0;
+        if (cw_duration_parse(v, ms, err, sizeof(err))) {
+                DIAG(L, s, "%s: %s: %s", what, key, err);
+                return -1;
+        }
+        return 0;
+}
+
+int cw_cfg_valid_identifier(const char *s) {
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              *s == '_'))
+                return 0;
+        for (s++; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                      (*s >= '0' && *s <= '9') || *s == '_'))
+                        return 0;
+        return 1;
+}
+
+/* ---- expression scopes --------------------------------------------------- */
+
+int cw_cfg_feature_lookup(void *opaque, const char *name, size_t len,
+                          struct cw_expr_var *out) {
+        int i = cw_engine_conf_feature(opaque, name, len);
+        if (i < 0)
+                return -1;
+        out->kind = CW_EXPR_VAR_NUM;
+        out->slot = i;
+        out->symbols = NULL;
+        return 0;
+}
+
+/* Compiles the expression in setting s; reports and returns NULL on error. */
+cw_expr_t *cw_cfg_compile(struct loader *L, const config_setting_t *s,
+                          const char *what, const char *key,
+                          const struct cw_expr_scope *scope) {
+        char err[512];
+        cw_expr_t *e = cw_expr_compile(config_setting_get_string(s), scope, err,
+                                       sizeof(err));
+        if (!e)
+                DIAG(L, s, "%s: %s: %s", what, key, err);
+        return e;
+}
+
+/* Names every entry of a list of groups; reports missing and duplicates. */
+char **cw_cfg_load_names(struct loader *L, const config_setting_t *list,
+                         const char *kind, char **seen, int n_seen,
+                         const int *seen_lines) {
+        int n = config_setting_length(list);
+        char **names = calloc((size_t)n + 1, sizeof(*names));
+
+        for (int i = 0; names && i < n; i++) {
+                const config_setting_t *g = config_setting_get_elem(list, i);
+                const char *name;
+                char what[64];
+
+                snprintf(what, sizeof(what), "%s #%d", kind, i + 1);
+                if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+                        DIAG(L, g, "%s must be a group { name = ...; ... }",
+                             what);
+                        continue;
+                }
+                if (!cw_cfg_get_str(L, g, what, "name", 1, &name))
+                        continue;
+                if (!cw_cfg_valid_identifier(name)) {
+                        DIAG(L, config_setting_get_member(g, "name"),
+                             "%s name '%s' is not an identifier: use letters, "
+                             "digits and '_', not starting with a digit",
+                             kind, name);
+                        continue;
+                }
+                for (int j = 0; j < i + n_seen; j++) {
+                        const char *other =
+                                j < n_seen ? seen[j] : names[j - n_seen];
+                        if (other && !strcmp(other, name)) {
+                                DIAG(L, config_setting_get_member(g, "name"),
+                                     "duplicate %s name '%s' (first defined "
+                                     "at line %d); names must be unique",
+                                     kind, name,
+                                     j < n_seen
+                                             ? seen_lines[j]
+                                             : cw_cfg_src_line(
+                                                       config_setting_get_elem(
+                                                               list,
+                                                               j - n_seen)));
+                                name = NULL;
+                                break;
+                        }
+                }
+                if (name)
+                        names[i] = strdup(name);
+        }
+        return names;
+}
+
+/* ---- Kafka settings ------------------------------------------------------ */
+
+static const char *const topic_keys[] = {"purchase", "login",    "ticket",
+                                         "survey",   "warnings", "dead_letter"};
+static const char *const topic_defaults[] = {
+        "purchases", "logins",         "support-tickets",
+        "surveys",   "churn-warnings", "churnwatch-dlq"};
+
+/*
+ * Every member of `kafka` is a librdkafka property with '_' for '.'. Each is
+ * tried on a scratch configuration so that a misspelt or invalid property is
+ * reported here, with its line, rather than when a client starts.
+ */
+static void load_kafka(struct loader *L, const config_setting_t *k) {
+        cw_config_t *c = L->c;
+        rd_kafka_conf_t *scratch;
+        int n;
+
+        if (config_setting_type(k) != CONFIG_TYPE_GROUP) {
+                DIAG(L, k,
+                     "'kafka' must be a group: kafka = { "
+                     "bootstrap_servers = \"host:9092\"; };");
+                return;
+        }
+        n = config_setting_length(k);
+        c->kafka = calloc((size_t)n + 1, sizeof(*c->kafka));
+        scratch = rd_kafka_conf_new();
+        for (int i = 0; c->kafka && i < n; i++) {
+                const config_setting_t *s =
+                        config_setting_get_elem(k, (unsigned)i);
+                struct cw_kafka_prop *p = &c->kafka[c->n_kafka];
+                char value[64], err[512];
+                const char *v = value;
+
+                switch (config_setting_type(s)) {
+                case CONFIG_TYPE_STRING:
+                        v = config_setting_get_string(s);
+                        break;
+                case CONFIG_TYPE_INT:
+                case CONFIG_TYPE_INT64:
+                        snprintf(value, sizeof(value), "%lld",
+                                 (long long)config_setting_get_int64(s));
+                        break;
+                case CONFIG_TYPE_BOOL:
+                        snprintf(value, sizeof(value), "%s",
+                                 config_setting_get_bool(s) ? "true" : "false");
+                        break;
+                case CONFIG_TYPE_FLOAT:
+                        snprintf(value, sizeof(value), "%.17g",
+                                 config_setting_get_float(s));
+                        break;
+                default:
+                        DIAG(L, s,
+                             "kafka.%s must be a string, number or "
+                             "boolean",
+                             config_setting_name(s));
+                        continue;
+                }
+                p->name = strdup(config_setting_name(s));
+                for (char *q = p->name; q && *q; q++)
+                        if (*q == '_')
+                                *q = '.';
+                p->value = strdup(v);
+                p->line = cw_cfg_src_line(s);
+                c->n_kafka++;
+                if (p->name &&
+                    rd_kafka_conf_set(scratch, p->name, v, err, sizeof(err)) !=
+                            RD_KAFKA_CONF_OK)
+                        DIAG(L, s, "kafka.%s: %s", config_setting_name(s), err);
+        }
+        rd_kafka_conf_destroy(scratch);
+}
+
+static void load_topics(struct loader *L, const config_setting_t *t) {
+        cw_config_t *c = L->c;
+        char *names[6] = {NULL};
+
+        if (t && config_setting_type(t) != CONFIG_TYPE_GROUP) {
+                DIAG(L, t,
+                     "'topics' must be a group: topics = { purchase = "
+                     "\"purchases\"; ... };");
+                t = NULL;
+        }
+        if (t)
+                cw_cfg_check_keys(L, t, "topics", topic_keys, 6);
+        for (int i = 0; i < 6; i++) {
+                const char *v = NULL;
+                const config_setting_t *s =
+                        t ? cw_cfg_get_str(L, t, "topics", topic_keys[i], 0, &v)
+                          : NULL;
+                if (s && !*v)
+                        DIAG(L, s, "topics.%s must not be empty",
+                             topic_keys[i]);
+                names[i] = strdup(v && *v ? v : topic_defaults[i]);
+        }
+        for (int i = 0; i < 6; i++)
+                for (int j = 0; j < i; j++)
+                        if (!strcmp(names[i], names[j]))
+                                DIAG(L, t,
+                                     "topics.%s and topics.%s are both "
+                                     "\"%s\"; every stream needs its own topic",
+                                     topic_keys[j], topic_keys[i], names[i]);
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                c->topics[s] = names[s];
+        c->warnings_topic = names[4];
+        c->dead_letter_topic = names[5];
+}
+
+/* ---- the whole file ------------------------------------------------------ */
+
+static const char *const root_keys[] = {"features",
+                                        "rules",
+                                        "models",
+                                        "lateness",
+                                        "state_ttl",
+                                        "warmup",
+                                        "kafka",
+                                        "topics",
+                                        "max_idle_ms",
+                                        "max_future",
+                                        "commit_interval_ms",
+                                        "idle_advance_ms",
+                                        "stats_interval_ms",
+                                        "processing_guarantee"};
+
+/* A whole number of milliseconds from lo to 3600000 (one hour), kept in *out
+ * when the setting is present and valid. */
+static void get_ms(struct loader *L, const config_setting_t *root,
+                   const char *name, int lo, int *out) {
+        double v;
+
+        if (!cw_cfg_get_num(L, root, "the configuration", name, 0, &v))
+                return;
+        if (v < lo || v > 3600000 || v != (int)v)
+                DIAG(L, config_setting_get_member(root, name),
+                     "%s = %g must be a whole number of milliseconds from %d "
+                     "to 3600000",
+                     name, v, lo);
+        else
+                *out = (int)v;
+}
+
+static void load_root(struct loader *L) {
+        cw_config_t *c = L->c;
+        cw_engine_conf_t *e = L->e;
+        const config_setting_t *root = config_root_setting(&L->lc);
+        const config_setting_t *s;
+        const char *v;
+
+        cw_cfg_check_keys(L, root, "the configuration", root_keys,
+                          sizeof(root_keys) / sizeof(root_keys[0]));
+        s = config_setting_get_member(root, "features");
+        if (s)
+                cw_cfg_load_features(L, s);
+        else
+                DIAG(L, root,
+                     "no 'features': add features = ( { name = ...; "
+                     "stream = ...; agg = ...; } );");
+        cw_cfg_load_alerts(L, config_setting_get_member(root, "rules"),
+                           config_setting_get_member(root, "models"));
+
+        e->lateness_ms = 7 * CW_MS_PER_DAY;
+        e->state_ttl_ms = 365 * CW_MS_PER_DAY;
+        cw_cfg_get_duration(L, root, "the configuration", "lateness",
+                            &e->lateness_ms);
+        if (!cw_cfg_get_duration(L, root, "the configuration", "state_ttl",
+                                 &e->state_ttl_ms) &&
+            e->state_ttl_ms <= 0)
+                DIAG(L, config_setting_get_member(root, "state_ttl"),
+                     "state_ttl must be longer than 0; it is how long an "
+                     "inactive customer is kept");
+        for (int i = 0; i < e->n_features; i++)
+                if (e->features[i].window_days > e->max_window_days)
+                        e->max_window_days = e->features[i].window_days;
+        c->warmup_ms = e->max_window_days * CW_MS_PER_DAY + e->lateness_ms;
+        cw_cfg_get_duration(L, root, "the configuration", "warmup",
+                            &c->warmup_ms);
+
+        c->max_future_ms = CW_MS_PER_DAY;
+        if (!cw_cfg_get_duration(L, root, "the configuration", "max_future",
+                                 &c->max_future_ms) &&
+            c->max_future_ms < 0)
+                DIAG(L, config_setting_get_member(root, "max_future"),
+                     "max_future must not be negative");
+        c->max_idle_ms = 1000;
+        get_ms(L, root, "max_idle_ms", 0, &c->max_idle_ms);
+        c->exactly_once = 1;
+        if ((s = cw_cfg_get_str(L, root, "the configuration",
+                                "processing_guarantee", 0, &v))) {
+                if (!strcmp(v, "at_least_once"))
+                        c->exactly_once = 0;
+                else if (strcmp(v, "exactly_once"))
+                        DIAG(L, s,
+                             "processing_guarantee = \"%s\": use "
+                             "\"exactly_once\" (the default) or "
+                             "\"at_least_once\"",
+                             v);
+        }
+        /* As Kafka Streams: a transaction per 100 ms; without them,
+         * offsets commit less often. */
+        c->commit_interval_ms = c->exactly_once ? 100 : 1000;
+        get_ms(L, root, "commit_interval_ms", 1, &c->commit_interval_ms);
+        c->idle_advance_ms = 0;
+        get_ms(L, root, "idle_advance_ms", 0, &c->idle_advance_ms);
+        c->stats_interval_ms = 10000;
+        get_ms(L, root, "stats_interval_ms", 0, &c->stats_interval_ms);
+        if ((s = config_setting_get_member(root, "kafka")))
+                load_kafka(L, s);
+        load_topics(L, config_setting_get_member(root, "topics"));
+}
+
+cw_config_t *cw_config_load(const char *path, struct cw_diags *diags) {
+        struct loader L = {.d = diags, .path = path};
+        int before = diags->n;
+
+        config_init(&L.lc);
+        if (config_read_file(&L.lc, path) != CONFIG_TRUE) {
+                if (config_error_type(&L.lc) == CONFIG_ERR_FILE_IO)
+                        cw_diags_add(diags, path, 0, "cannot read the file: %s",
+                                     strerror(errno));
+                else
+                        cw_diags_add(
+                                diags,
+                                config_error_file(&L.lc)
+                                        ? config_error_file(&L.lc)
+                                        : path,
+                                config_error_line(&L.lc), "syntax error: %s%s",
+                                config_error_text(&L.lc),
+                                strstr(config_error_text(&L.lc), "include")
+                                        ? ""
+                                        : "; settings look like name = value; "
+                                          "lists ( ... ), groups { ... }");
+                config_destroy(&L.lc);
+                return NULL;
+        }
+        L.c = calloc(1, sizeof(*L.c));
+        if (!L.c) {
+                cw_diags_add(diags, path, 0, "out of memory");
+                config_destroy(&L.lc);
+                return NULL;
+        }
+        L.c->path = strdup(path);
+        L.e = &L.c->engine;
+        load_root(&L);
+        config_destroy(&L.lc);
+        diags_sort(diags, before);
+        if (diags->n > before) {
+                cw_config_destroy(L.c);
+                return NULL;
+        }
+        return L.c;
+}
+
+void cw_config_destroy(cw_config_t *c) {
+        if (!c)
+                return;
+        cw_engine_conf_free(&c->engine);
+        for (int i = 0; i < c->n_kafka; i++) {
+                free(c->kafka[i].name);
+                free(c->kafka[i].value);
+        }
+        free(c->kafka);
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                free(c->topics[s]);
+        free(c->warnings_topic);
+        free(c->dead_letter_topic);
+        free(c->path);
+        free(c);
+}
+
+int cw_config_kafka_set(cw_config_t *c, const char *name, const char *value) {
+        struct cw_kafka_prop *p = NULL, *grown;
+        char *v = strdup(value), *n;
+
+        if (!v)
+                return -1;
+        for (int i = 0; i < c->n_kafka; i++)
+                if (!strcmp(c->kafka[i].name, name))
+                        p = &c->kafka[i]; /* the last one counts */
+        if (p) {
+                free(p->value);
+                p->value = v;
+                return 0;
+        }
+        if (!(n = strdup(name)) ||
+            !(grown = realloc(c->kafka,
+                              (size_t)(c->n_kafka + 1) * sizeof(*grown)))) {
+                free(n);
+                free(v);
+                return -1;
+        }
+        c->kafka = grown;
+        c->kafka[c->n_kafka++] = (struct cw_kafka_prop){n, v, 0};
+        return 0;
+}
+
+const char *cw_config_kafka_get(const cw_config_t *c, const char *name) {
+        for (int i = 0; i < c->n_kafka; i++)
+                if (!strcmp(c->kafka[i].name, name))
+                        return c->kafka[i].value;
+        return NULL;
+}
+
+int cw_config_kafka_has(const cw_config_t *c, const char *name) {
+        return cw_config_kafka_get(c, name) != NULL;
+}
+
+void cw_config_state_topic(const cw_config_t *c, char *buf, size_t size) {
+        const char *g = cw_config_kafka_get(c, "group.id");
+        snprintf(buf, size, "%s-state", g ? g : "churnwatch");
+}

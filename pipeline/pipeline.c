@@ -1,0 +1,748 @@
+#include "pipeline.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "changelog.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "consumers/consumer.h"
+#include "features/engine.h"
+#include "sinks/kafka_sink.h"
+#include "sinks/sink.h"
+
+/* Bad or late records beyond this many are counted, not logged one by one. */
+#define LOG_MAX 20
+/* Transactions aborted in a row before `run` gives up. */
+#define MAX_ABORTS_IN_ROW 10
+/* Of the 10 s a stop may take, what flushing may use. */
+#define STOP_FLUSH_MS 7000
+
+/* Offsets waiting for the output they caused to be acknowledged. */
+struct checkpoint {
+        rd_kafka_topic_partition_list_t *offsets;
+        uint64_t mark; /* output sequence numbers below it */
+        struct checkpoint *next;
+};
+
+/* What the changelog needs of a shard besides its engine. */
+struct shard {
+        struct cw_positions pos; /* next offset of each input: done below */
+        uint64_t applied_base;   /* events applied before this engine */
+        struct cw_shard_meta written; /* the last metadata written */
+};
+
+struct cw_pipeline {
+        const cw_config_t *c;
+        struct cw_pipeline_opts o;
+        cw_consumer_t *k;
+        cw_kafka_sink_t *out;
+        cw_sink_t *file;
+        cw_changelog_t *changelog;
+        cw_engine_t **engines; /* [partitions], by shard */
+        struct shard *shards;  /* [partitions] */
+        int partitions;
+        int eos;           /* exactly once: transactions */
+        int txn_failed;    /* the open transaction can only abort */
+        int aborts_in_row; /* transactions aborted since one committed */
+        uint64_t txn_commits, txn_aborts, restored_customers;
+        double restore_seconds;
+        struct checkpoint *head, *tail;
+        int64_t cause_ms; /* Kafka timestamp of the record being processed */
+        int failed;
+        char err[1600];
+        uint64_t events[CW_STREAM_COUNT], late, dead, warnings;
+        uint64_t logged_bad, logged_late;
+        int64_t last_commit, last_stats, last_idle_check;
+        uint64_t stats_events[CW_STREAM_COUNT], stats_warnings; /* at the
+                                                                   last line */
+};
+
+static void failed(cw_pipeline_t *p, const char *what, const char *err) {
+        if (!p->failed)
+                snprintf(p->err, sizeof(p->err), "%s: %s", what, err);
+        p->failed = 1;
+}
+
+/*
+ * Output that could not be produced. Exactly once, when the transaction
+ * failed (a delivery failed or the producer broke), the interval is only
+ * void: the transaction will be aborted and its input processed again.
+ * Otherwise `run` stops.
+ */
+static void output_failed(cw_pipeline_t *p, const char *what, const char *err) {
+        char why[8];
+        if (p->eos && cw_kafka_sink_failed(p->out, why, sizeof(why)))
+                p->txn_failed = 1;
+        else
+                failed(p, what, err);
+}
+
+static void on_warning(void *opaque, const struct cw_warning *w) {
+        cw_pipeline_t *p = opaque;
+        struct cw_warning out = *w;
+        char err[512];
+
+        out.emitted_at = cw_wall_ms();
+        if (p->failed)
+                return;
+        /* A TIMER warning emitted while processing a record was caused by
+         * it too: its ts moved stream time over a day boundary. */
+        if (cw_kafka_sink_warning(p->out, &out, p->cause_ms, err,
+                                  sizeof(err))) {
+                output_failed(p, "warning", err);
+                return;
+        }
+        p->warnings++;
+        if (p->file && cw_sink_write(p->file, &out, err, sizeof(err)))
+                failed(p, p->o.output, err);
+        if (p->o.on_warning)
+                p->o.on_warning(p->o.opaque, &out);
+}
+
+/* ---- rebalance hooks ------------------------------------------------------
+ */
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* --dump-state: the restored state of a shard, in a form tests compare. */
+static void dump_state(cw_pipeline_t *p, int shard) {
+        const cw_engine_t *e = p->engines[shard];
+        size_t n = cw_engine_customers(e);
+        char path[4096], **lines = calloc(n + 1, sizeof(*lines));
+        uint8_t buf[65536];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/shard-%d.state", p->o.dump_state,
+                 shard);
+        if (!lines || !(f = fopen(path, "w"))) {
+                cw_warn("run: cannot write %s", path);
+                free(lines);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                size_t len = cw_engine_encode_customer(e, i, buf, sizeof(buf));
+                if (len > sizeof(buf) || !(lines[i] = malloc(2 * len + 1)))
+                        len = 0;
+                for (size_t j = 0; lines[i] && j < len; j++)
+                        sprintf(lines[i] + 2 * j, "%02x", buf[j]);
+                if (lines[i])
+                        lines[i][2 * len] = 0;
+        }
+        qsort(lines, n, sizeof(*lines), cmp_str);
+        fprintf(f, "stream_time %" PRId64 " applied %" PRIu64 "\n",
+                cw_engine_stream_time(e), p->shards[shard].written.applied);
+        for (size_t i = 0; i < n; i++) {
+                fprintf(f, "%s\n", lines[i] ? lines[i] : "?");
+                free(lines[i]);
+        }
+        free(lines);
+        fclose(f);
+}
+
+/* Shard `shard` is ours: its state is rebuilt from the changelog, as of
+ * the committed offsets its inputs are read from next. */
+static int on_assigned(void *opaque, int shard, const int64_t committed[4]) {
+        cw_pipeline_t *p = opaque;
+        struct shard *sh = &p->shards[shard];
+        struct cw_restore_stats st;
+        char err[512];
+        int had_offsets = 0;
+
+        if (p->engines[shard])
+                return 0;
+        if (!(p->engines[shard] = cw_engine_new(&p->c->engine, on_warning, p,
+                                                err, sizeof(err)))) {
+                failed(p, "engine", err);
+                return -1;
+        }
+        cw_engine_track_changes(p->engines[shard]);
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                sh->pos.next[s] = committed[s];
+                had_offsets |= committed[s] >= 0;
+        }
+        if (cw_changelog_restore(p->changelog, shard, &sh->pos, p->eos,
+                                 p->engines[shard], &sh->written, &st, err,
+                                 sizeof(err))) {
+                failed(p, "restore", err);
+                return -1;
+        }
+        sh->applied_base = sh->written.applied;
+        p->restored_customers += st.customers;
+        p->restore_seconds += st.seconds;
+        cw_info("restore: shard %d: %" PRIu64 " customers from %" PRIu64
+                " records (%" PRIu64 " past the committed offsets skipped) in "
+                "%.3f s, %.0f customers/s; applied events %" PRIu64
+                ", offsets %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64,
+                shard, st.customers, st.records, st.skipped, st.seconds,
+                st.seconds > 0 ? (double)st.customers / st.seconds : 0,
+                sh->written.applied, sh->pos.next[0], sh->pos.next[1],
+                sh->pos.next[2], sh->pos.next[3]);
+        if (had_offsets && sh->written.stream_time == CW_TIME_NONE)
+                cw_warn("restore: shard %d has committed offsets but no state "
+                        "in the changelog: it starts empty from them",
+                        shard);
+        else if (p->eos && memcmp(&sh->written.pos, &sh->pos, sizeof(sh->pos)))
+                cw_warn("restore: shard %d: the state is as of offsets "
+                        "%" PRId64 " %" PRId64 " %" PRId64 " %" PRId64
+                        ", not the committed ones",
+                        shard, sh->written.pos.next[0], sh->written.pos.next[1],
+                        sh->written.pos.next[2], sh->written.pos.next[3]);
+        sh->written.pos = sh->pos;
+        if (p->o.dump_state)
+                dump_state(p, shard);
+        return 0;
+}
+
+/* ---- the changelog --------------------------------------------------------
+ */
+
+struct change_ctx {
+        cw_pipeline_t *p;
+        int shard;
+        uint8_t offsets[CW_CHANGELOG_OFFSETS_LEN];
+        uint64_t n;
+};
+
+static int put_change(void *opaque, const char *id, size_t id_len,
+                      const uint8_t *state, size_t state_len) {
+        struct change_ctx *x = opaque;
+        char err[512];
+
+        if (cw_kafka_sink_state(x->p->out, x->shard, id, id_len, state,
+                                state_len, x->offsets, sizeof(x->offsets), err,
+                                sizeof(err))) {
+                output_failed(x->p, "changelog", err);
+                return -1;
+        }
+        x->n++;
+        return 0;
+}
+
+/* Writes every shard's changes since the last call, then its metadata when
+ * anything moved. 0, or -1 (failed). */
+static int write_changes(cw_pipeline_t *p) {
+        char err[512];
+
+        for (int i = 0; i < p->partitions && !p->failed && !p->txn_failed;
+             i++) {
+                struct shard *sh = &p->shards[i];
+                struct change_ctx x = {p, i, {0}, 0};
+                struct cw_shard_meta m;
+                uint8_t buf[CW_CHANGELOG_META_LEN];
+
+                if (!p->engines[i])
+                        continue;
+                cw_changelog_encode_offsets(&sh->pos, x.offsets);
+                if (cw_engine_collect_changes(p->engines[i], put_change, &x)) {
+                        /* Exactly once, a change that could not be
+                         * produced only voids the transaction. */
+                        if (!p->txn_failed && !p->failed)
+                                failed(p, "changelog", "out of memory");
+                        break;
+                }
+                m.stream_time = cw_engine_stream_time(p->engines[i]);
+                m.applied = sh->applied_base +
+                            cw_engine_stats(p->engines[i])->applied;
+                m.pos = sh->pos;
+                if (!x.n && !memcmp(&m, &sh->written, sizeof(m)))
+                        continue;
+                cw_changelog_encode_meta(&m, buf);
+                if (cw_kafka_sink_state(p->out, i, cw_changelog_meta_key,
+                                        CW_CHANGELOG_META_KEY_LEN, buf,
+                                        sizeof(buf), x.offsets,
+                                        sizeof(x.offsets), err, sizeof(err)))
+                        output_failed(p, "changelog", err);
+                else
+                        sh->written = m;
+        }
+        return p->failed ? -1 : 0;
+}
+
+/* Every assigned shard's input positions: what a transaction commits
+ * (whole, each time, so that a commit that failed is made good by the
+ * next). NULL when there is none. */
+static rd_kafka_topic_partition_list_t *positions(cw_pipeline_t *p) {
+        rd_kafka_topic_partition_list_t *l = NULL;
+
+        for (int i = 0; i < p->partitions; i++)
+                for (int st = 0; p->engines[i] && st < CW_STREAM_COUNT; st++) {
+                        if (p->shards[i].pos.next[st] < 0)
+                                continue;
+                        if (!l)
+                                l = rd_kafka_topic_partition_list_new(
+                                        4 * p->partitions);
+                        rd_kafka_topic_partition_list_add(l, p->c->topics[st],
+                                                          i)
+                                ->offset = p->shards[i].pos.next[st];
+                }
+        return l;
+}
+
+/*
+ * Exactly once: one transaction holds the interval's warnings, dead
+ * letters, changelog records and input offsets. After it commits, the same
+ * offsets are committed directly too: a no-op on Kafka, where the
+ * transaction already did, but librdkafka's mock cluster does not keep a
+ * transaction's offsets. A transaction that fails is aborted and every
+ * shard starts again from the committed offsets with its state restored;
+ * a fenced producer is replaced first. 0, or -1 (failed).
+ */
+static int commit_transaction(cw_pipeline_t *p, int rewind) {
+        rd_kafka_topic_partition_list_t *offsets;
+        rd_kafka_consumer_group_metadata_t *g;
+        char err[1024];
+        int r;
+
+        if (write_changes(p))
+                return -1;
+        /* The consumer's own snapshot is not needed: the positions go
+         * whole. Taking it keeps a revocation from committing it again. */
+        if ((offsets = cw_consumer_snapshot(p->k)))
+                rd_kafka_topic_partition_list_destroy(offsets);
+        offsets = positions(p);
+        g = cw_consumer_group_metadata(p->k);
+        r = cw_kafka_sink_commit(p->out, offsets, g, 30000, err, sizeof(err));
+        rd_kafka_consumer_group_metadata_destroy(g);
+        p->txn_failed = 0;
+        if (r == CW_TXN_OK) {
+                p->txn_commits++;
+                p->aborts_in_row = 0;
+                /* Synchronously: a restore reads these offsets back. */
+                if (offsets &&
+                    cw_consumer_commit(p->k, offsets, 1, err, sizeof(err)))
+                        cw_warn("run: %s", err);
+                return 0;
+        }
+        if (offsets)
+                rd_kafka_topic_partition_list_destroy(offsets);
+        p->txn_aborts++;
+        /* A fault that every retry meets again (output that cannot be
+         * produced at all) must not loop for ever. */
+        if (++p->aborts_in_row >= MAX_ABORTS_IN_ROW) {
+                failed(p, "transaction", err);
+                return -1;
+        }
+        cw_warn("run: transaction aborted (%s); processing again from the "
+                "committed offsets",
+                err);
+        if (r == CW_TXN_FATAL) {
+                cw_warn("run: starting a new producer");
+                if (cw_kafka_sink_reset(p->out, err, sizeof(err))) {
+                        failed(p, "producer", err);
+                        return -1;
+                }
+        }
+        if (rewind && cw_consumer_rewind(p->k, err, sizeof(err))) {
+                failed(p, "consumer", err);
+                return -1;
+        }
+        return rewind ? 0 : -1;
+}
+
+static void drop_checkpoints(cw_pipeline_t *p) {
+        while (p->head) {
+                struct checkpoint *cp = p->head;
+                p->head = cp->next;
+                rd_kafka_topic_partition_list_destroy(cp->offsets);
+                free(cp);
+        }
+        p->tail = NULL;
+}
+
+/* Commits every checkpoint whose output is acknowledged, oldest first. */
+static void commit_acknowledged(cw_pipeline_t *p) {
+        char err[512];
+        uint64_t acked = cw_kafka_sink_acked(p->out);
+
+        while (p->head && p->head->mark <= acked) {
+                struct checkpoint *cp = p->head;
+                p->head = cp->next;
+                if (!p->head)
+                        p->tail = NULL;
+                if (cw_consumer_commit(p->k, cp->offsets, 0, err, sizeof(err)))
+                        cw_warn("run: %s", err);
+                free(cp);
+        }
+}
+
+static int on_revoking(void *opaque, int lost) {
+        cw_pipeline_t *p = opaque;
+        char err[512];
+
+        if (p->failed) /* never commit past a failure */
+                return -1;
+        if (lost) { /* no longer ours: drop the uncommitted output */
+                if (p->eos && cw_kafka_sink_abort(p->out, err, sizeof(err)))
+                        failed(p, "producer", err);
+                drop_checkpoints(p);
+                return -1;
+        }
+        if (p->eos)
+                return commit_transaction(p, 0);
+        if (write_changes(p))
+                return -1;
+        if (cw_kafka_sink_flush(p->out, STOP_FLUSH_MS)) {
+                if (!cw_kafka_sink_failed(p->out, err, sizeof(err)))
+                        snprintf(err, sizeof(err),
+                                 "output not acknowledged within %d ms",
+                                 STOP_FLUSH_MS);
+                failed(p, "producer", err);
+                drop_checkpoints(p);
+                return -1;
+        }
+        commit_acknowledged(p);
+        return 0;
+}
+
+static void on_revoked(void *opaque, int shard) {
+        cw_pipeline_t *p = opaque;
+        cw_engine_destroy(p->engines[shard]);
+        p->engines[shard] = NULL;
+}
+
+/* ---- records --------------------------------------------------------------
+ */
+
+static void dead_letter(cw_pipeline_t *p, const struct cw_record *r) {
+        char err[512];
+
+        if (++p->logged_bad <= LOG_MAX)
+                cw_warn("run: topic %s [%d] offset %" PRId64
+                        ": %s; sent to the dead-letter topic%s",
+                        rd_kafka_topic_name(r->msg->rkt), r->shard,
+                        r->msg->offset, r->bad,
+                        p->logged_bad == LOG_MAX
+                                ? " (further bad records are only counted)"
+                                : "");
+        if (cw_kafka_sink_dead_letter(p->out, r->msg, r->bad, err, sizeof(err)))
+                output_failed(p, "dead letter", err);
+        else
+                p->dead++;
+}
+
+static void process(cw_pipeline_t *p, const struct cw_record *r) {
+        cw_engine_t *e = p->engines[r->shard];
+
+        p->shards[r->shard].pos.next[r->stream] = r->msg->offset + 1;
+        if (r->bad) {
+                dead_letter(p, r);
+                return;
+        }
+        p->cause_ms = rd_kafka_message_timestamp(r->msg, NULL);
+        p->events[r->stream]++;
+        if (cw_engine_process(e, &r->ev) == CW_PROCESS_LATE) {
+                p->late++;
+                if (++p->logged_late <= LOG_MAX)
+                        cw_warn("run: topic %s [%d] offset %" PRId64
+                                ": late event (ts %" PRId64
+                                " is more than lateness before stream time "
+                                "%" PRId64 "); skipped%s",
+                                rd_kafka_topic_name(r->msg->rkt), r->shard,
+                                r->msg->offset, r->ev.ts,
+                                cw_engine_stream_time(e),
+                                p->logged_late == LOG_MAX
+                                        ? " (further late events are only "
+                                          "counted)"
+                                        : "");
+        }
+}
+
+/* ---- housekeeping ---------------------------------------------------------
+ */
+
+static void checkpoint(cw_pipeline_t *p) {
+        rd_kafka_topic_partition_list_t *l = cw_consumer_snapshot(p->k);
+        struct checkpoint *cp;
+
+        if (!l)
+                return;
+        if (!(cp = calloc(1, sizeof(*cp)))) {
+                rd_kafka_topic_partition_list_destroy(l);
+                failed(p, "checkpoint", "out of memory");
+                return;
+        }
+        cp->offsets = l;
+        cp->mark = cw_kafka_sink_produced(p->out);
+        if (p->tail)
+                p->tail->next = cp;
+        else
+                p->head = cp;
+        p->tail = cp;
+}
+
+void cw_pipeline_stats(const cw_pipeline_t *p, struct cw_pipeline_stats *out) {
+        struct cw_consumer_stats cs;
+        struct cw_kafka_sink_stats ks;
+
+        memset(out, 0, sizeof(*out));
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                out->events[s] = p->events[s];
+        out->late = p->late;
+        out->dead_letters = p->dead;
+        out->warnings = p->warnings;
+        for (int i = 0; i < p->partitions; i++)
+                if (p->engines[i])
+                        out->customers +=
+                                cw_engine_stats(p->engines[i])->customers;
+        if (p->k) {
+                cw_consumer_stats(p->k, &cs);
+                out->lag = cs.lag;
+                out->shards = cs.shards;
+        }
+        cw_kafka_sink_stats(p->out, &ks);
+        out->latency_p50_ms = ks.latency_p50_ms;
+        out->latency_p99_ms = ks.latency_p99_ms;
+        out->latency_n = ks.latency_n;
+}
+
+static void stats_line(cw_pipeline_t *p, int64_t now) {
+        struct cw_pipeline_stats st;
+        double el = (double)(now - p->last_stats) / 1000.0, rate[4];
+        uint64_t all = 0;
+
+        cw_pipeline_stats(p, &st);
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                all += st.events[s];
+                rate[s] = el > 0 ? (double)(st.events[s] - p->stats_events[s]) /
+                                           el
+                                 : 0;
+                p->stats_events[s] = st.events[s];
+        }
+        if (!p->o.quiet && el > 0)
+                cw_info("stats: events/s purchase %.0f login %.0f ticket %.0f "
+                        "survey %.0f (%" PRIu64 " in all), lag %" PRId64
+                        ", warnings/s %.1f (%" PRIu64
+                        " in all), dead letters %" PRIu64 ", late %" PRIu64
+                        ", customers %" PRIu64
+                        ", shards %d, latency p50 %.1f ms p99 %.1f ms, "
+                        "transactions %" PRIu64 " committed %" PRIu64
+                        " aborted",
+                        rate[0], rate[1], rate[2], rate[3], all, st.lag,
+                        (double)(st.warnings - p->stats_warnings) / el,
+                        st.warnings, st.dead_letters, st.late, st.customers,
+                        st.shards, st.latency_p50_ms, st.latency_p99_ms,
+                        p->txn_commits, p->txn_aborts);
+        p->stats_warnings = st.warnings;
+        p->last_stats = now;
+}
+
+/* idle_advance: a shard that has received nothing for that long follows
+ * the wall clock, so that timers (days_since_last) still fire. */
+static void idle_advance(cw_pipeline_t *p, int64_t now) {
+        int64_t wall = cw_wall_ms();
+
+        for (int i = 0; i < p->partitions; i++) {
+                int64_t last = cw_consumer_last_received(p->k, i);
+                if (!p->engines[i] || last < 0 ||
+                    now - last < p->c->idle_advance_ms ||
+                    cw_engine_stream_time(p->engines[i]) == CW_TIME_NONE ||
+                    cw_engine_stream_time(p->engines[i]) >= wall)
+                        continue;
+                p->cause_ms = -1;
+                cw_engine_advance(p->engines[i], wall);
+        }
+}
+
+static void housekeeping(cw_pipeline_t *p, int64_t now) {
+        char err[512];
+
+        cw_kafka_sink_poll(p->out, 0);
+        if (cw_kafka_sink_failed(p->out, err, sizeof(err)))
+                output_failed(p, "producer", err);
+        if (p->failed) /* never commit past a failure */
+                return;
+        if (p->txn_failed || now - p->last_commit >= p->c->commit_interval_ms) {
+                if (p->eos) {
+                        commit_transaction(p, 1);
+                } else if (!write_changes(p)) {
+                        checkpoint(p);
+                }
+                p->last_commit = cw_mono_ms();
+        }
+        if (!p->eos)
+                commit_acknowledged(p);
+        if (p->c->idle_advance_ms && now - p->last_idle_check >= 1000) {
+                idle_advance(p, now);
+                p->last_idle_check = now;
+        }
+        if (p->c->stats_interval_ms &&
+            now - p->last_stats >= p->c->stats_interval_ms)
+                stats_line(p, now);
+}
+
+/* ---- the loop -------------------------------------------------------------
+ */
+
+/*
+ * The producer's transactional.id: the configured one (each instance needs
+ * its own), else "<group_id>-<host>-<pid>". A new id per process is what
+ * Kafka Streams' exactly-once v2 does too: fencing a zombie relies on the
+ * consumer group's generation, not on the id.
+ */
+static void transactional_id(const cw_config_t *c, char *buf, size_t size) {
+        const char *id = cw_config_kafka_get(c, "transactional.id"),
+                   *g = cw_config_kafka_get(c, "group.id");
+        char host[256] = "host";
+
+        if (id) {
+                snprintf(buf, size, "%s", id);
+                return;
+        }
+        gethostname(host, sizeof(host) - 1);
+        host[sizeof(host) - 1] = 0;
+        snprintf(buf, size, "%s-%s-%ld", g ? g : "churnwatch", host,
+                 (long)getpid());
+}
+
+cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,
+                               const struct cw_pipeline_opts *o, char *errstr,
+                               size_t errstr_size) {
+        cw_pipeline_t *p = calloc(1, sizeof(*p));
+        char txn_id[512];
+        struct cw_consumer_hooks hooks = {.assigned = on_assigned,
+                                          .revoking = on_revoking,
+                                          .revoked = on_revoked};
+
+        if (!p) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        p->c = c;
+        p->eos = c->exactly_once;
+        if (o)
+                p->o = *o;
+        hooks.opaque = p;
+        transactional_id(c, txn_id, sizeof(txn_id));
+        if (p->o.output &&
+            !(p->file = cw_sink_open(p->o.output, s, errstr, errstr_size)))
+                goto out_free;
+        /* The consumer first: it checks the input topics, and fails fast
+         * when the cluster cannot be reached. */
+        if (!(p->k = cw_consumer_new(c, s, &hooks, errstr, errstr_size)))
+                goto out_free;
+        /* Assignments (and so on_assigned) come only during polls. */
+        p->partitions = cw_consumer_partitions(p->k);
+        if (!(p->engines =
+                      calloc((size_t)p->partitions, sizeof(*p->engines))) ||
+            !(p->shards = calloc((size_t)p->partitions, sizeof(*p->shards)))) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out_free;
+        }
+        if (!(p->changelog =
+                      cw_changelog_open(c, p->partitions, errstr, errstr_size)))
+                goto out_free;
+        /* After the changelog exists: the producer's metadata requests
+         * could otherwise create it with the cluster's defaults. */
+        if (!(p->out = cw_kafka_sink_new(c, s, p->eos ? txn_id : NULL, errstr,
+                                         errstr_size)))
+                goto out_free;
+        cw_info("run: %s, commit interval %d ms%s%s",
+                p->eos ? "exactly once" : "at least once",
+                c->commit_interval_ms, p->eos ? ", transactional.id " : "",
+                p->eos ? txn_id : "");
+        return p;
+out_free:
+        cw_pipeline_destroy(p);
+        return NULL;
+}
+
+int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
+        struct cw_record r;
+        rd_kafka_topic_partition_list_t *last;
+        char err[512];
+        int wait = -1;
+        int64_t start = cw_mono_ms(), stop_at;
+
+        p->last_commit = p->last_stats = p->last_idle_check = start;
+        cw_kafka_sink_stop_on(p->out, stop);
+        while (!*stop && !p->failed) {
+                int64_t now = cw_mono_ms();
+                int n = 0, timeout;
+
+                while (n < 65536 && !p->failed && !p->txn_failed && !*stop &&
+                       cw_consumer_next(p->k, now, &r, &wait)) {
+                        process(p, &r);
+                        cw_consumer_done(p->k, &r);
+                        if (!(++n & 1023)) {
+                                cw_kafka_sink_poll(p->out, 0);
+                                now = cw_mono_ms();
+                        }
+                }
+                housekeeping(p, cw_mono_ms());
+                if (p->o.tick && p->o.tick(p->o.opaque, p))
+                        break;
+                if (p->o.exit_at_end && !n && cw_consumer_at_end(p->k)) {
+                        cw_info("run: every input read to its end");
+                        break;
+                }
+                timeout = n ? 0 : wait >= 0 && wait < 100 ? wait : 100;
+                if (cw_consumer_poll(p->k, timeout, err, sizeof(err)))
+                        failed(p, "consumer", err);
+        }
+
+        /* Stopping: no more fetching; what was taken is processed already
+         * (records still buffered are simply not done: they are fetched
+         * again after a restart). Flush, commit, leave the group. */
+        stop_at = cw_mono_ms();
+        if (!p->failed && p->eos) {
+                if (commit_transaction(p, 0) && !p->failed)
+                        failed(p, "commit",
+                               "the last transaction was "
+                               "aborted: its input will be "
+                               "processed again after a restart");
+        } else if (!p->failed && !write_changes(p)) {
+                if (cw_kafka_sink_flush(p->out, STOP_FLUSH_MS)) {
+                        if (!cw_kafka_sink_failed(p->out, err, sizeof(err)))
+                                snprintf(err, sizeof(err),
+                                         "output not acknowledged within "
+                                         "%d ms",
+                                         STOP_FLUSH_MS);
+                        failed(p, "producer", err);
+                } else {
+                        commit_acknowledged(p);
+                        if ((last = cw_consumer_snapshot(p->k)) &&
+                            cw_consumer_commit(p->k, last, 1, err, sizeof(err)))
+                                failed(p, "commit", err);
+                }
+        }
+        if (p->failed)
+                drop_checkpoints(p); /* never commit past a failure */
+        stats_line(p, cw_mono_ms());
+        cw_consumer_destroy(p->k); /* revokes: the hooks run once more */
+        p->k = NULL;
+        if (p->file && cw_sink_close(p->file, err, sizeof(err)))
+                failed(p, p->o.output, err);
+        p->file = NULL;
+        cw_info("run: stopped in %.1f s",
+                (double)(cw_mono_ms() - stop_at) / 1e3);
+        if (p->failed) {
+                cw_error("run: %s", p->err);
+                return -1;
+        }
+        return 0;
+}
+
+void cw_pipeline_destroy(cw_pipeline_t *p) {
+        char err[512];
+
+        if (!p)
+                return;
+        cw_consumer_destroy(p->k);
+        cw_changelog_close(p->changelog);
+        drop_checkpoints(p);
+        cw_kafka_sink_destroy(p->out, 0);
+        if (p->file)
+                cw_sink_close(p->file, err, sizeof(err));
+        for (int i = 0; p->engines && i < p->partitions; i++)
+                cw_engine_destroy(p->engines[i]);
+        free(p->engines);
+        free(p->shards);
+        free(p);
+}

@@ -1,0 +1,256 @@
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/duration.h"
+#include "config/config.h"
+
+#define CONTRACT_CFG CW_SOURCE_DIR "/tests/data/configs/good/contract.cfg"
+
+static struct cw_diags diags;
+static char tmp_path[64];
+
+static void setup(void) {
+        cw_diags_init(&diags);
+}
+
+static void teardown(void) {
+        cw_diags_free(&diags);
+        if (tmp_path[0])
+                unlink(tmp_path);
+        tmp_path[0] = '\0';
+}
+
+/* Writes `text` to a temporary file and loads it. */
+static cw_config_t *load_text(const char *text) {
+        int fd;
+        strcpy(tmp_path, "/tmp/cw_test_config_XXXXXX");
+        fd = mkstemp(tmp_path);
+        cr_assert(fd >= 0);
+        cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        close(fd);
+        return cw_config_load(tmp_path, &diags);
+}
+
+static int has_diag(const char *needle) {
+        for (int i = 0; i < diags.n; i++)
+                if (strstr(diags.msgs[i], needle))
+                        return 1;
+        return 0;
+}
+
+TestSuite(config, .init = setup, .fini = teardown);
+
+Test(config, contract_example_loads_into_the_expected_structure) {
+        cw_config_t *c = cw_config_load(CONTRACT_CFG, &diags);
+        cr_assert_not_null(c, "first problem: %s",
+                           diags.n ? diags.msgs[0] : "");
+        cr_assert_eq(c->engine.n_features, 7);
+        cr_assert_eq(c->engine.n_rules, 1);
+        cr_assert_eq(c->engine.n_alerts, 2);
+
+        const struct cw_feature *spend = &c->engine.features[2];
+        cr_assert_str_eq(spend->name, "spend_90d");
+        cr_assert_eq(spend->agg, CW_AGG_SUM);
+        cr_assert_eq(spend->stream, CW_STREAM_PURCHASE);
+        cr_assert_eq(spend->field, 3);
+        cr_assert_eq(spend->window_days, 90);
+        cr_assert_null(spend->where);
+
+        const struct cw_feature *dsp = &c->engine.features[3];
+        cr_assert_eq(dsp->agg, CW_AGG_DAYS_SINCE_LAST);
+        cr_assert_eq(dsp->window_days, 0);
+        cr_assert_eq(dsp->field, -1);
+
+        cr_assert_not_null(c->engine.features[4].where);
+        cr_assert_eq(c->engine.features[6].agg, CW_AGG_EXPR);
+        cr_assert_not_null(c->engine.features[6].expr);
+        cr_assert_eq(c->engine.max_window_days, 90);
+        cr_assert_eq(c->engine.lateness_ms, 7 * CW_MS_PER_DAY);
+        cr_assert_eq(c->engine.state_ttl_ms, 365 * CW_MS_PER_DAY);
+        cr_assert_eq(c->warmup_ms, 97 * CW_MS_PER_DAY);
+        cr_assert_eq(c->max_idle_ms, 1000);
+        cw_config_destroy(c);
+}
+
+Test(config, rule_settings_and_references_are_kept) {
+        cw_config_t *c = cw_config_load(CONTRACT_CFG, &diags);
+        cr_assert_not_null(c);
+        const struct cw_alert *r = &c->engine.alerts[0];
+        cr_assert_str_eq(r->name, "purchase_drop");
+        cr_assert_eq(r->kind, CW_ALERT_RULE);
+        cr_assert_str_eq(r->severity, "high");
+        cr_assert_eq(r->for_ms, 0);
+        cr_assert_eq(r->cooldown_ms, 14 * CW_MS_PER_DAY);
+        cr_assert_not_null(r->when);
+        cr_assert_not_null(r->clear);
+        /* when names purchases_90d then purchase_trend; clear adds none. */
+        cr_assert_eq(r->n_refs, 2);
+        cr_assert_eq(r->refs[0], 1);
+        cr_assert_eq(r->refs[1], 6);
+        cw_config_destroy(c);
+}
+
+Test(config, model_inputs_are_parsed_with_their_defaults) {
+        cw_config_t *c = cw_config_load(CONTRACT_CFG, &diags);
+        cr_assert_not_null(c);
+        const struct cw_alert *m = &c->engine.alerts[1];
+        cr_assert_str_eq(m->name, "churn_lr_v1");
+        cr_assert_eq(m->kind, CW_ALERT_MODEL);
+        cr_assert_float_eq(m->intercept, -2.0, 1e-12);
+        cr_assert_float_eq(m->fire, 0.8, 1e-12);
+        cr_assert_float_eq(m->clear_below, 0.6, 1e-12);
+        cr_assert_eq(m->n_inputs, 3);
+        cr_assert_eq(m->inputs[0].feature, 0);
+        cr_assert_eq(m->inputs[0].transform, CW_TRANSFORM_LOG1P);
+        cr_assert_float_eq(m->inputs[0].missing, 0.0, 1e-12);
+        cr_assert_eq(m->inputs[1].feature, 5);
+        cr_assert_float_eq(m->inputs[1].missing, 7.0, 1e-12);
+        cr_assert_eq(m->inputs[1].transform, CW_TRANSFORM_NONE);
+        cr_assert(m->inputs[2].has_clip);
+        cr_assert_float_eq(m->inputs[2].clip_lo, 0.0, 1e-12);
+        cr_assert_float_eq(m->inputs[2].clip_hi, 365.0, 1e-12);
+        cr_assert_eq(m->n_refs, 3);
+        cw_config_destroy(c);
+}
+
+Test(config, alert_defaults_follow_the_contract) {
+        cw_config_t *c = load_text(
+                "features = ( { name = \"a\"; stream = \"login\"; agg = "
+                "\"count\"; "
+                "window = \"7d\"; } );\n"
+                "rules = ( { name = \"r\"; when = \"a < 1\"; } );\n"
+                "models = ( { name = \"m\"; type = \"logistic\"; fire = 0.7;\n"
+                "  inputs = ( { feature = \"a\"; weight = 1; } ); } );\n");
+        cr_assert_not_null(c, "first problem: %s",
+                           diags.n ? diags.msgs[0] : "");
+        cr_assert_str_eq(c->engine.alerts[0].severity, "medium");
+        cr_assert_null(c->engine.alerts[0].clear);
+        cr_assert_eq(c->engine.alerts[0].for_ms, 0);
+        cr_assert_eq(c->engine.alerts[0].cooldown_ms, 0);
+        cr_assert_float_eq(c->engine.alerts[1].clear_below, 0.7, 1e-12);
+        cr_assert_float_eq(c->engine.alerts[1].intercept, 0.0, 1e-12);
+        cr_assert_float_eq(c->engine.alerts[1].inputs[0].weight, 1.0, 1e-12);
+        cw_config_destroy(c);
+}
+
+Test(config, expression_features_are_evaluated_after_their_inputs) {
+        cw_config_t *c =
+                load_text("features = (\n"
+                          "  { name = \"ratio\"; expr = \"trend * 2\"; },\n"
+                          "  { name = \"trend\"; expr = \"a / b\"; },\n"
+                          "  { name = \"a\"; stream = \"login\"; agg = "
+                          "\"count\"; window = \"7d\"; },\n"
+                          "  { name = \"b\"; stream = \"login\"; agg = "
+                          "\"count\"; window = \"28d\"; }\n"
+                          ");\n");
+        int pos[4];
+        cr_assert_not_null(c, "first problem: %s",
+                           diags.n ? diags.msgs[0] : "");
+        for (int i = 0; i < 4; i++)
+                pos[c->engine.eval_order[i]] = i;
+        cr_assert_lt(pos[2], pos[1]);
+        cr_assert_lt(pos[3], pos[1]);
+        cr_assert_lt(pos[1], pos[0]);
+        cw_config_destroy(c);
+}
+
+Test(config, kafka_properties_use_dots_and_topics_have_defaults) {
+        cw_config_t *c = load_text(
+                "features = ( { name = \"a\"; stream = \"login\"; agg = "
+                "\"count\"; "
+                "window = \"7d\"; } );\n"
+                "kafka = { bootstrap_servers = \"127.0.0.1:9092\"; "
+                "session_timeout_ms = 6000; enable_auto_commit = false; };\n"
+                "topics = { login = \"app-logins\"; };\n");
+        cr_assert_not_null(c, "first problem: %s",
+                           diags.n ? diags.msgs[0] : "");
+        cr_assert_eq(c->n_kafka, 3);
+        cr_assert_str_eq(c->kafka[0].name, "bootstrap.servers");
+        cr_assert_str_eq(c->kafka[1].name, "session.timeout.ms");
+        cr_assert_str_eq(c->kafka[1].value, "6000");
+        cr_assert_str_eq(c->kafka[2].value, "false");
+        cr_assert_str_eq(c->topics[CW_STREAM_LOGIN], "app-logins");
+        cr_assert_str_eq(c->topics[CW_STREAM_PURCHASE], "purchases");
+        cr_assert_str_eq(c->warnings_topic, "churn-warnings");
+        cr_assert_str_eq(c->dead_letter_topic, "churnwatch-dlq");
+        cw_config_destroy(c);
+}
+
+Test(config, every_problem_is_reported_not_just_the_first) {
+        cw_config_t *c =
+                load_text("features = (\n"
+                          "  { name = \"a\"; stream = \"nope\"; agg = "
+                          "\"count\"; window = \"7d\"; },\n"
+                          "  { name = \"b\"; stream = \"login\"; agg = "
+                          "\"avg\"; window = \"7d\"; },\n"
+                          "  { name = \"c\"; stream = \"login\"; agg = "
+                          "\"count\"; window = \"7\"; }\n"
+                          ");\n"
+                          "rules = ( { name = \"r\"; when = \"zz > 1\"; } );\n"
+                          "state_ttl = \"0d\";\n");
+        cr_assert_null(c);
+        cr_assert_eq(diags.n, 5, "got %d problems", diags.n);
+        cr_assert(has_diag(":2: feature 'a': unknown stream \"nope\""));
+        cr_assert(has_diag(":3: feature 'b' has no 'field'"));
+        cr_assert(has_diag(":4: feature 'c': bad window \"7\""));
+        cr_assert(has_diag(":6: rule 'r': when: unknown feature 'zz'"));
+        cr_assert(has_diag(":7: state_ttl must be longer than 0"));
+}
+
+Test(config, model_clear_above_fire_is_rejected) {
+        cw_config_t *c = load_text(
+                "features = ( { name = \"a\"; stream = \"login\"; agg = "
+                "\"count\"; "
+                "window = \"7d\"; } );\n"
+                "models = ( { name = \"m\"; type = \"logistic\"; fire = 0.5; "
+                "clear = 0.7;\n"
+                "  inputs = ( { feature = \"a\"; weight = 1.0; } ); } );\n");
+        cr_assert_null(c);
+        cr_assert(has_diag(":2: model 'm': clear = 0.7 is above fire = 0.5"));
+}
+
+Test(config, standardize_needs_mean_and_std) {
+        cw_config_t *c = load_text(
+                "features = ( { name = \"a\"; stream = \"login\"; agg = "
+                "\"count\"; "
+                "window = \"7d\"; } );\n"
+                "models = ( { name = \"m\"; type = \"logistic\"; fire = 0.5;\n"
+                "  inputs = ( { feature = \"a\"; weight = 1.0;\n"
+                "               transform = \"standardize\"; } ); } );\n");
+        cr_assert_null(c);
+        cr_assert(has_diag("model 'm' input #1 has no 'mean'"));
+        cr_assert(has_diag("model 'm' input #1 has no 'std'"));
+}
+
+Test(config, where_filters_compile_against_the_stream_fields) {
+        cw_config_t *c = load_text("features = ( { name = \"failed\"; stream = "
+                                   "\"login\"; agg = \"count\";\n"
+                                   "  window = \"7d\"; where = \"!success && "
+                                   "device == 'ios'\"; } );\n");
+        double num[CW_EVENT_MAX_FIELDS] = {0};
+        cw_str_t str[CW_EVENT_MAX_FIELDS] = {{0}};
+        cr_assert_not_null(c, "first problem: %s",
+                           diags.n ? diags.msgs[0] : "");
+        num[4] = 0; /* success = false */
+        str[5].p = "ios";
+        str[5].len = 3;
+        cr_assert_float_eq(cw_expr_eval(c->engine.features[0].where, num, str),
+                           1.0, 0);
+        str[5].p = NULL; /* device null */
+        cr_assert_float_eq(cw_expr_eval(c->engine.features[0].where, num, str),
+                           0.0, 0);
+        cw_config_destroy(c);
+}
+
+Test(config, a_missing_file_is_reported_without_a_line) {
+        cw_config_t *c = cw_config_load("/nonexistent/churnwatch.cfg", &diags);
+        cr_assert_null(c);
+        cr_assert_eq(diags.n, 1);
+        cr_assert_str_eq(diags.msgs[0],
+                         "/nonexistent/churnwatch.cfg: cannot "
+                         "read the file: No such file or directory");
+}
