@@ -1,16 +1,17 @@
 #include "backtest.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/duration.h"
 #include "common/timeparse.h"
 #include "report_html.h"
 
 #define NONE INT64_MIN
-#define DAY_MS 86400000.0
 
 struct cust {
         char *id;
@@ -211,7 +212,7 @@ static size_t n_base(const cw_backtest_t *b) {
 /* Counts a FIRING warning of alert a (as written) on its day. */
 static int count_day(cw_backtest_t *b, int64_t ts, size_t a) {
         size_t na = n_base(b), lo = 0, hi = b->n_days;
-        int64_t day = ts / 86400000;
+        int64_t day = ts / CW_MS_PER_DAY;
 
         while (lo < hi) {
                 size_t mid = (lo + hi) / 2;
@@ -318,8 +319,8 @@ int cw_backtest_row(const cw_backtest_t *b, int row,
                         continue;
                 r->warned++;
                 if (c->labelled && first <= c->churned_at)
-                        r->lead[tp++] =
-                                (double)(c->churned_at - first) / DAY_MS;
+                        r->lead[tp++] = (double)(c->churned_at - first) /
+                                        (double)CW_MS_PER_DAY;
         }
         r->true_positives = tp;
         r->precision = r->warned ? (double)tp / (double)r->warned : 0;
@@ -484,4 +485,77 @@ out:
                 cw_backtest_row_free(&rep.rows[i]);
         free(rep.rows);
         return rc;
+}
+
+/* ---- sweeps ---------------------------------------------------------------
+ */
+
+/* Variants cost each customer 17 bytes of alert state apiece. */
+#define MAX_VARIANTS 256
+
+/* A value is START + i * STEP rounded to 12 significant digits, so
+ * 0.1:0.9:0.1 gives 0.3 as a configuration file would, not
+ * 0.30000000000000004. */
+int cw_backtest_add_sweep(cw_engine_conf_t *c, const char *spec, char *errstr,
+                          size_t errstr_size) {
+        const char *p = NULL, *q;
+        double v[3];
+        char *name, *end, buf[64];
+        int model;
+        long n;
+
+        for (q = strstr(spec, ".fire="); q; q = strstr(q + 1, ".fire="))
+                p = q;
+        if (!p || p == spec) {
+                snprintf(errstr, errstr_size,
+                         "--sweep %s: expected MODEL.fire=START:STOP:STEP",
+                         spec);
+                return -1;
+        }
+        q = p + strlen(".fire=");
+        for (int i = 0; i < 3; i++) {
+                v[i] = strtod(q, &end);
+                if (end == q || *end != (i < 2 ? ':' : 0)) {
+                        snprintf(errstr, errstr_size,
+                                 "--sweep %s: expected MODEL.fire="
+                                 "START:STOP:STEP with three numbers",
+                                 spec);
+                        return -1;
+                }
+                q = end + 1;
+        }
+        if (!(v[2] > 0) || !(v[1] >= v[0])) {
+                snprintf(errstr, errstr_size,
+                         "--sweep %s: STEP must be above 0 and STOP at or "
+                         "above START",
+                         spec);
+                return -1;
+        }
+        n = (long)floor((v[1] - v[0]) / v[2] + 1e-9) + 1;
+        if (n > MAX_VARIANTS || c->n_variants + n > MAX_VARIANTS) {
+                snprintf(errstr, errstr_size,
+                         "--sweep %s: more than %d variants in all", spec,
+                         MAX_VARIANTS);
+                return -1;
+        }
+        if (!(name = strndup(spec, (size_t)(p - spec)))) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
+        model = cw_engine_conf_alert(c, name);
+        if (model < 0)
+                snprintf(errstr, errstr_size,
+                         "--sweep %s: the configuration has no alert named "
+                         "%s",
+                         spec, name);
+        free(name);
+        if (model < 0)
+                return -1;
+        for (long i = 0; i < n; i++) {
+                snprintf(buf, sizeof(buf), "%.12g", v[0] + (double)i * v[2]);
+                if (cw_engine_conf_add_variant(c, model, strtod(buf, NULL),
+                                               errstr, errstr_size))
+                        return -1;
+        }
+        return 0;
 }

@@ -19,6 +19,16 @@
 typedef struct cw_backtest cw_backtest_t;
 
 /*
+ * --sweep MODEL.fire=START:STOP:STEP (CONTRACT.md section 7): adds to `c`
+ * a variant of model MODEL for each of START, START + STEP, ... up to STOP
+ * inclusive (cw_engine_conf_add_variant), at most 256 in all. Call before
+ * cw_backtest_new() and before any engine is made. 0, or -1 with a
+ * sentence (a usage error).
+ */
+int cw_backtest_add_sweep(cw_engine_conf_t *c, const char *spec, char *errstr,
+                          size_t errstr_size);
+
+/*
  * Reads LABELS.csv: header `customer_id,churned_at`, then one customer a
  * line, churned_at ISO-8601 UTC or epoch millis. Warnings count when their
  * eval_ts is in [from, to]. NULL with "file:line: sentence" on error.

@@ -5,10 +5,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/duration.h"
 #include "common/timeparse.h"
 
 #define WIDTH 960
-#define DAY_MS 86400000
 #define MAX_DAY_BARS 365
 #define MAX_LEAD_BINS 30
 

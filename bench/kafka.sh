@@ -1,5 +1,5 @@
 #!/bin/sh
-# Kafka figures of the README, through the embedded broker (`churnwatch
+# Kafka figures of docs/performance.md, through the embedded broker (`churnwatch
 # broker`, librdkafka's mock cluster) on this machine:
 #
 #  1. throughput: events/s of `churnwatch run --exit-at-end` (decode, merge,
@@ -57,7 +57,7 @@ start_broker() {
         [ -n "$bpid" ] && kill $bpid 2>/dev/null && wait $bpid 2>/dev/null || true
         rm -f "$tmp/commands"
         mkfifo "$tmp/commands"
-        "$bin" broker -c tests/configs/good/contract.cfg --partitions "$1" \
+        "$bin" broker -c tests/data/configs/good/contract.cfg --partitions "$1" \
                 --commands <"$tmp/commands" >"$tmp/broker.out" \
                 2>"$tmp/broker.err" &
         bpid=$!
@@ -68,7 +68,7 @@ start_broker() {
                 sleep 0.1
         done
         bs=$(head -n 1 "$tmp/broker.out" | sed 's/^bootstrap=//')
-        sed "s/127.0.0.1:9092/$bs/" tests/configs/good/contract.cfg >"$tmp/cw.cfg"
+        sed "s/127.0.0.1:9092/$bs/" tests/data/configs/good/contract.cfg >"$tmp/cw.cfg"
 }
 
 group() {

@@ -22,7 +22,7 @@ tmp=$(mktemp -d)
 bpid=
 trap '[ -n "$bpid" ] && kill $bpid 2>/dev/null; rm -rf "$tmp"' EXIT
 
-"$bin" broker -c tests/configs/good/contract.cfg --partitions "$partitions" \
+"$bin" broker -c tests/data/configs/good/contract.cfg --partitions "$partitions" \
         >"$tmp/broker.out" 2>"$tmp/broker.err" &
 bpid=$!
 for _ in $(seq 50); do
@@ -34,7 +34,7 @@ bs=$(head -n 1 "$tmp/broker.out" | sed 's/^bootstrap=//')
 # before the next run's join completes.
 sed -e "s/127.0.0.1:9092/$bs/" \
     -e 's/group_id = "churnwatch";/group_id = "churnwatch"; session_timeout_ms = 6000; heartbeat_interval_ms = 500;/' \
-    tests/configs/good/contract.cfg >"$tmp/cw.cfg"
+    tests/data/configs/good/contract.cfg >"$tmp/cw.cfg"
 
 echo "# $(nproc) cores, $(date -u +%Y-%m-%d), librdkafka $(pkg-config --modversion rdkafka), embedded broker, $partitions partitions"
 # Four days of events: nearly every customer has state, the input stays

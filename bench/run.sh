@@ -1,5 +1,5 @@
 #!/bin/sh
-# Reproduces the README's performance table: builds the Release tree,
+# Reproduces the performance table (docs/performance.md): builds the Release tree,
 # generates a synthetic population with `churnwatch gen` (cached under
 # $TMPDIR), and runs each benchmark; every figure is a median of 5 runs
 # unless said otherwise.
@@ -17,7 +17,7 @@ if [ "${1:-}" = "--state" ]; then
 fi
 customers=${1:-100000}
 days=${2:-120}
-cfg=tests/configs/good/contract.cfg
+cfg=tests/data/configs/good/contract.cfg
 data=${TMPDIR:-/tmp}/churnwatch-bench-$customers-$days
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null

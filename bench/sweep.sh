@@ -8,7 +8,7 @@ set -eu
 cd "$(dirname "$0")/.."
 customers=${1:-100000}
 days=${2:-120}
-cfg=tests/configs/good/contract.cfg
+cfg=tests/data/configs/good/contract.cfg
 data=${TMPDIR:-/tmp}/churnwatch-sweep-$customers-$days
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

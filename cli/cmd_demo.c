@@ -1,8 +1,8 @@
 /*
  * churnwatch demo: everything in one process with nothing else installed.
  * The embedded broker, a generator producing a synthetic population in
- * accelerated time (src/gen.h) from a second thread, and the live pipeline
- * of `run` (src/pipeline.h) consuming it; warnings are shown as they are
+ * accelerated time (devtools/gen.h) from a second thread, and the live pipeline
+ * of `run` (pipeline/pipeline.h) consuming it; warnings are shown as they are
  * published, and a summary says how many labelled churners were warned,
  * and how early.
  */
@@ -19,16 +19,15 @@
 
 #include "cli.h"
 #include "common/clock.h"
+#include "common/duration.h"
 #include "common/log.h"
-#include "common/timeparse.h"
 #include "config/config.h"
 #include "devtools/broker.h"
 #include "devtools/gen.h"
 #include "devtools/gen_output.h"
 #include "pipeline/pipeline.h"
 #include "schemas/schemas.h"
-
-#define DAY_MS INT64_C(86400000)
+#include "sinks/table.h"
 
 static const char usage[] =
         "Usage: churnwatch demo [-c FILE] [--customers N] [--days N] "
@@ -113,7 +112,8 @@ struct demo {
         const cw_config_t *c;
         const cw_schemas_t *schemas;
         cw_gen_t *g;
-        int customers, days, duration;
+        const char *cfg_path; /* NULL: the contract's example */
+        int customers, days, duration, partitions, seed;
         double rate;
         /* The generator thread's outcome, published with release order. */
         atomic_int gen_done; /* 1: finished, -1: failed */
@@ -157,30 +157,10 @@ static void *generate(void *opaque) {
 
 static void show_warning(void *opaque, const struct cw_warning *w) {
         struct demo *d = opaque;
-        char when[40], score[16], detail[160], id[32];
-        size_t off = 0;
+        char id[32];
         long n;
 
-        cw_time_format(w->eval_ts, when, sizeof(when));
-        when[16] = 0; /* 2026-03-14T00:00 */
-        when[10] = ' ';
-        if (w->has_score)
-                snprintf(score, sizeof(score), "%.3f", w->score);
-        else
-                snprintf(score, sizeof(score), "-");
-        detail[0] = 0;
-        for (int i = 0; i < w->n_reasons && off < sizeof(detail); i++)
-                off += (size_t)snprintf(detail + off, sizeof(detail) - off,
-                                        "%s%s", i ? "," : "", w->reasons[i]);
-        for (int i = 0;
-             !w->n_reasons && i < w->n_features && off < sizeof(detail); i++)
-                off += (size_t)snprintf(detail + off, sizeof(detail) - off,
-                                        "%s%s=%g", i ? " " : "",
-                                        w->features[i].name,
-                                        w->features[i].value);
-        printf("%-16s  %-14.*s  %-16s  %-8s  %6s  %s\n", when,
-               (int)w->customer_id.len, w->customer_id.p, w->alert,
-               cw_warning_state_names[w->state], score, detail);
+        cw_table_print(stdout, w);
         if (w->state == CW_STATE_RESOLVED) {
                 d->resolved++;
                 return;
@@ -254,7 +234,8 @@ static void summary(const struct demo *d, const cw_pipeline_t *p) {
                         continue;
                 }
                 if (lead)
-                        lead[caught] = (double)(at - first) / (double)DAY_MS;
+                        lead[caught] =
+                                (double)(at - first) / (double)CW_MS_PER_DAY;
                 caught++;
         }
         printf("\nSummary after %.1f s: %llu events generated, %" PRIu64
@@ -306,7 +287,8 @@ static cw_config_t *load_default(void) {
         return c;
 }
 
-int cw_cmd_demo(int argc, char **argv) {
+/* Parses argv into d; CW_CLI_CONTINUE, or the exit code to return. */
+static int parse(int argc, char **argv, struct demo *d) {
         static const struct option longopts[] = {
                 {"config", required_argument, NULL, 'c'},
                 {"customers", required_argument, NULL, 'n'},
@@ -317,56 +299,44 @@ int cw_cmd_demo(int argc, char **argv) {
                 {"seed", required_argument, NULL, 's'},
                 CW_CLI_COMMON_OPTIONS,
                 {NULL, 0, NULL, 0}};
-        struct demo d = {.customers = 1000, .days = 120, .rate = 5000};
-        struct cw_gen_params gp = {.seed = 1};
-        struct cw_pipeline_opts po = {0};
-        const char *cfg_path = NULL;
-        int partitions = 4, opt, rc = CW_EXIT_FAIL, seed = 1;
-        char err[1024], *end;
-        cw_config_t *c = NULL;
-        cw_schemas_t *schemas = NULL;
-        cw_broker_t *b = NULL;
-        cw_pipeline_t *p = NULL;
-        pthread_t gen_thread;
-        int gen_started = 0;
+        char *end;
+        int opt, rc, bad;
 
         while ((opt = getopt_long(argc, argv, "c:n:d:p:s:h", longopts, NULL)) !=
                -1) {
-                int bad = 0;
                 switch (opt) {
                 case 'c':
-                        cfg_path = optarg;
+                        d->cfg_path = optarg;
+                        bad = 0;
                         break;
                 case 'n':
                         bad = cw_cli_parse_int("demo", "--customers", optarg, 1,
-                                               10000000, &d.customers);
+                                               10000000, &d->customers);
                         break;
                 case 'd':
                         bad = cw_cli_parse_int("demo", "--days", optarg, 1,
-                                               3650, &d.days);
+                                               3650, &d->days);
                         break;
                 case 'p':
                         bad = cw_cli_parse_int("demo", "--partitions", optarg,
-                                               1, 256, &partitions);
+                                               1, 256, &d->partitions);
                         break;
                 case 2:
                         bad = cw_cli_parse_int("demo", "--duration", optarg, 1,
-                                               86400 * 365, &d.duration);
+                                               86400 * 365, &d->duration);
                         break;
                 case 's':
                         bad = cw_cli_parse_int("demo", "--seed", optarg, 0,
-                                               2147483647, &seed);
+                                               2147483647, &d->seed);
                         break;
                 case 1:
-                        d.rate = strtod(optarg, &end);
-                        if (*end || !(d.rate > 0)) {
+                        d->rate = strtod(optarg, &end);
+                        if ((bad = *end || !(d->rate > 0)))
                                 fprintf(stderr,
                                         "churnwatch demo: --rate '%s': use "
                                         "a number of events per second "
                                         "above 0\n",
                                         optarg);
-                                bad = 1;
-                        }
                         break;
                 default:
                         rc = cw_cli_common_option(opt, optarg, usage);
@@ -374,7 +344,7 @@ int cw_cmd_demo(int argc, char **argv) {
                                 return rc < 0 ? (fputs(usage, stderr),
                                                  CW_EXIT_USAGE)
                                               : rc;
-                        rc = CW_EXIT_FAIL;
+                        bad = 0;
                 }
                 if (bad)
                         return CW_EXIT_USAGE;
@@ -385,14 +355,11 @@ int cw_cmd_demo(int argc, char **argv) {
                 fputs(usage, stderr);
                 return CW_EXIT_USAGE;
         }
+        return CW_CLI_CONTINUE;
+}
 
-        if (!(c = cfg_path ? cw_cli_load_config(cfg_path) : load_default()))
-                return CW_EXIT_FAIL;
-        if (!(schemas = cw_schemas_load(err, sizeof(err))) ||
-            !(b = cw_broker_start(c, partitions, 1, err, sizeof(err)))) {
-                cw_error("demo: %s", err);
-                goto out_free;
-        }
+/* Points the configuration at the embedded broker `b`. 0, or -1. */
+static int use_broker(cw_config_t *c, const cw_broker_t *b) {
         if (cw_config_kafka_set(c, "bootstrap.servers",
                                 cw_broker_bootstraps(b)) ||
             cw_config_kafka_set(c, "group.id", "churnwatch-demo") ||
@@ -400,61 +367,97 @@ int cw_cmd_demo(int argc, char **argv) {
              * when data arrives as Kafka does: keep it short. */
             cw_config_kafka_set(c, "fetch.wait.max.ms", "5")) {
                 cw_error("demo: out of memory");
-                goto out_free;
+                return -1;
         }
-        /* The history ends at today's midnight (UTC): every event is in
-         * the past, as live events would be. */
-        gp.seed = (uint64_t)seed;
-        gp.customers = d.customers;
-        gp.days = d.days;
-        gp.start_ms = ((int64_t)time(NULL) * 1000 / DAY_MS - d.days) * DAY_MS;
-        d.c = c;
-        d.schemas = schemas;
-        if (!(d.g = cw_gen_new(&gp, err, sizeof(err))) ||
-            !(d.first_warned =
-                      malloc((size_t)d.customers * sizeof(*d.first_warned)))) {
-                cw_error("demo: %s", d.g ? "out of memory" : err);
-                goto out_free;
+        return 0;
+}
+
+/* The population: d->customers over the d->days ending at today's
+ * midnight (UTC), so that every event is in the past, as live events
+ * would be. 0, or -1 after logging why. */
+static int make_population(struct demo *d) {
+        struct cw_gen_params gp = {.seed = (uint64_t)d->seed,
+                                   .customers = d->customers,
+                                   .days = d->days};
+        char err[1024];
+
+        gp.start_ms = ((int64_t)time(NULL) * 1000 / CW_MS_PER_DAY - d->days) *
+                      CW_MS_PER_DAY;
+        if (!(d->g = cw_gen_new(&gp, err, sizeof(err))) ||
+            !(d->first_warned = malloc((size_t)d->customers *
+                                       sizeof(*d->first_warned)))) {
+                cw_error("demo: %s", d->g ? "out of memory" : err);
+                return -1;
         }
-        for (int i = 0; i < d.customers; i++)
-                d.first_warned[i] = INT64_MIN;
-        po.on_warning = show_warning;
-        po.tick = tick;
-        po.opaque = &d;
-        po.quiet = 1;
-        if (!(p = cw_pipeline_new(c, schemas, &po, err, sizeof(err)))) {
-                cw_error("demo: %s", err);
-                goto out_free;
-        }
+        for (int i = 0; i < d->customers; i++)
+                d->first_warned[i] = INT64_MIN;
+        return 0;
+}
+
+/* The generator thread feeding pipeline p until it stops; an exit code. */
+static int run(struct demo *d, cw_pipeline_t *p, const cw_broker_t *b) {
+        pthread_t gen_thread;
+        int rc;
+
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
         cw_info("demo: embedded broker at %s (development use only); %d "
                 "customers over %d days at %.0f events/s; Ctrl-C stops",
-                cw_broker_bootstraps(b), d.customers, d.days, d.rate);
-        d.start = d.last_status = cw_mono_s();
-        if (pthread_create(&gen_thread, NULL, generate, &d)) {
+                cw_broker_bootstraps(b), d->customers, d->days, d->rate);
+        d->start = d->last_status = cw_mono_s();
+        if (pthread_create(&gen_thread, NULL, generate, d)) {
                 cw_error("demo: cannot start the generator thread");
-                goto out_free;
+                return CW_EXIT_FAIL;
         }
-        gen_started = 1;
-        printf("%-16s  %-14s  %-16s  %-8s  %6s  %s\n", "eval_ts (UTC)",
-               "customer", "alert", "state", "score",
-               "reasons (models) / features (rules)");
+        cw_table_header(stdout);
         rc = cw_pipeline_run(p, &stop) ? CW_EXIT_FAIL : CW_EXIT_OK;
         atomic_store(&gen_stop, 1);
         pthread_join(gen_thread, NULL);
-        gen_started = 0;
-        if (atomic_load(&d.gen_done) < 0) {
-                cw_error("demo: generator: %s", d.gen_err);
+        if (atomic_load(&d->gen_done) < 0) {
+                cw_error("demo: generator: %s", d->gen_err);
                 rc = CW_EXIT_FAIL;
         }
-        summary(&d, p);
+        summary(d, p);
+        return rc;
+}
 
-out_free:
-        if (gen_started) {
-                atomic_store(&gen_stop, 1);
-                pthread_join(gen_thread, NULL);
+int cw_cmd_demo(int argc, char **argv) {
+        struct demo d = {.customers = 1000,
+                         .days = 120,
+                         .rate = 5000,
+                         .partitions = 4,
+                         .seed = 1};
+        struct cw_pipeline_opts po = {.on_warning = show_warning,
+                                      .tick = tick,
+                                      .opaque = &d,
+                                      .quiet = 1};
+        int rc;
+        char err[1024];
+        cw_config_t *c = NULL;
+        cw_schemas_t *schemas = NULL;
+        cw_broker_t *b = NULL;
+        cw_pipeline_t *p = NULL;
+
+        if ((rc = parse(argc, argv, &d)) != CW_CLI_CONTINUE)
+                return rc;
+        rc = CW_EXIT_FAIL;
+        if (!(c = d.cfg_path ? cw_cli_load_config(d.cfg_path) : load_default()))
+                return CW_EXIT_FAIL;
+        if (!(schemas = cw_schemas_load(err, sizeof(err))) ||
+            !(b = cw_broker_start(c, d.partitions, 1, err, sizeof(err)))) {
+                cw_error("demo: %s", err);
+                goto out_free;
         }
+        d.c = c;
+        d.schemas = schemas;
+        if (use_broker(c, b) || make_population(&d))
+                goto out_free;
+        if (!(p = cw_pipeline_new(c, schemas, &po, err, sizeof(err)))) {
+                cw_error("demo: %s", err);
+                goto out_free;
+        }
+        rc = run(&d, p, b);
+out_free:
         cw_pipeline_destroy(p);
         cw_gen_destroy(d.g);
         free(d.first_warned);

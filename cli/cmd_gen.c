@@ -1,6 +1,6 @@
 /* churnwatch gen: a synthetic population, to the configured Kafka topics
  * or as Avro container files, with the ground truth of who churned when
- * (src/gen.h). */
+ * (devtools/gen.h). */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>

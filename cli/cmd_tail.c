@@ -12,11 +12,11 @@
 #include "cli.h"
 #include "common/dedup.h"
 #include "common/log.h"
-#include "common/timeparse.h"
 #include "kafka/client.h"
 #include "schemas/schemas.h"
 #include "schemas/warning_codec.h"
 #include "sinks/sink.h"
+#include "sinks/table.h"
 
 static const char usage[] =
         "Usage: churnwatch tail -c FILE [--follow] [--json] [--dedup]\n"
@@ -46,22 +46,6 @@ static volatile sig_atomic_t stop;
 static void on_signal(int sig) {
         (void)sig;
         stop = 1;
-}
-
-static void print_line(const struct cw_warning *w) {
-        char when[40];
-        cw_time_format(w->eval_ts, when, sizeof(when));
-        printf("%s  %-18.*s %-20s %-8s %-5s %-8s", when,
-               (int)w->customer_id.len, w->customer_id.p, w->alert,
-               cw_warning_state_names[w->state], cw_trigger_names[w->trigger],
-               w->severity);
-        if (w->has_score)
-                printf(" score=%.3f", w->score);
-        for (int i = 0; i < w->n_reasons; i++)
-                printf("%s%s", i ? "," : " reasons=", w->reasons[i]);
-        for (int i = 0; i < w->n_features; i++)
-                printf(" %s=%g", w->features[i].name, w->features[i].value);
-        putchar('\n');
 }
 
 /* A consumer with the configured properties, no group, no commits, that
@@ -133,7 +117,7 @@ static long run(rd_kafka_t *rk, cw_warning_decoder_t *d, cw_sink_t *json,
                         if (cw_sink_write(json, &w, err, sizeof(err)))
                                 cw_error("tail: %s", err);
                 } else {
-                        print_line(&w);
+                        cw_table_print(stdout, &w);
                 }
                 rd_kafka_message_destroy(m);
                 fflush(stdout);
@@ -194,6 +178,8 @@ int cw_cmd_tail(int argc, char **argv) {
         }
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
+        if (!json)
+                cw_table_header(stdout);
         if (run(rk, d, json, seen, follow, n) == 0)
                 rc = CW_EXIT_OK;
         else

@@ -8,6 +8,14 @@
 #define CW_MS_PER_HOUR INT64_C(3600000)
 #define CW_MS_PER_DAY INT64_C(86400000)
 
+/* The UTC day of ts (CONTRACT.md section 2): floor(ts / 86400000). */
+static inline int32_t cw_day_of(int64_t ts) {
+        int64_t d = ts / CW_MS_PER_DAY;
+        if (ts % CW_MS_PER_DAY < 0)
+                d--;
+        return (int32_t)d;
+}
+
 /* Longest accepted duration: 100 years keeps every sum of times in range. */
 #define CW_DURATION_MAX_DAYS 36500
 

@@ -22,7 +22,7 @@ struct cw_config {
         char *path;
         cw_engine_conf_t engine; /* features, alerts, lateness, state_ttl */
         int64_t warmup_ms; /* backtests; default largest window + lateness */
-        /* Kafka mode (CONTRACT.md section 6 and the README) */
+        /* Kafka mode (CONTRACT.md section 6 and docs/kafka.md) */
         int max_idle_ms;
         int64_t max_future_ms;  /* ts beyond wall clock + this: dead letter */
         int exactly_once;       /* processing_guarantee: transactions */

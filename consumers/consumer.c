@@ -1,4 +1,4 @@
-#include "consumer.h"
+#include "consumer_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,15 +10,7 @@
 #include "common/log.h"
 #include "kafka/client.h"
 #include "schemas/decode.h"
-#include "schemas/fastread.h"
 
-/* Messages taken from librdkafka per poll. */
-#define BATCH 2048
-/* A partition with this many records buffered is paused until it is down
- * to LOW_MARK: memory stays bounded when one input runs ahead of the
- * others (about 300 bytes a buffered message). */
-#define HIGH_MARK 50000
-#define LOW_MARK 10000
 /* How long the consumer queue must stay empty before a poll returns. */
 #define QUIET_US 300
 /* ... but no longer than this in all. */
@@ -26,52 +18,7 @@
 /* Records taken from one shard before the next gets its turn. */
 #define SHARD_BUDGET 4096
 
-/* One input partition of a shard: a FIFO of fetched messages. */
-struct input {
-        rd_kafka_message_t **q;
-        size_t cap, head, n;
-        int eof; /* seen at its end since its last record */
-        int paused;
-        int64_t empty_since; /* ms the shard started waiting for it; 0 */
-        int decoded;         /* q[head] decoded into ev, or found bad */
-        struct cw_event ev;
-        const char *bad;
-        char bad_buf[512];
-        int64_t end;         /* reader: offsets from here are not read;
-                                -1 in a group */
-        int64_t received;    /* fetched up to (after the last record, or
-                                where the last partition EOF was); -1: none */
-        int64_t next_offset; /* after the last record done; -1: none */
-        int64_t snapshot;    /* next_offset at the last snapshot */
-};
-
-struct shard {
-        int partition;
-        int64_t last_rx;
-        int64_t start[CW_STREAM_COUNT]; /* committed offsets at assignment */
-        struct input in[CW_STREAM_COUNT];
-};
-
-struct cw_consumer {
-        const cw_config_t *c;
-        struct cw_consumer_hooks hooks;
-        rd_kafka_t *rk;
-        rd_kafka_queue_t *q;
-        int partitions;
-        struct shard **shards; /* [partitions]: NULL when not ours */
-        int rr, budget;        /* shard whose turn it is, and what is left */
-        cw_decoder_t *decoder[CW_STREAM_COUNT]; /* to explain bad records */
-        rd_kafka_message_t *batch[BATCH];
-        int group; /* a group member, not a reader */
-        rd_kafka_topic_t *rkt[CW_STREAM_COUNT]; /* our topics' handles */
-        int64_t last_poll; /* monotonic ms the last poll began */
-        int64_t on_broker; /* reader of shard 0: records in all partitions */
-        int fatal;
-        char fatal_err[512];
-        uint64_t bad, idle_waits;
-};
-
-static int stream_of(const cw_consumer_t *k, const char *topic) {
+int cw_consumer_stream_of(const cw_consumer_t *k, const char *topic) {
         for (int s = 0; s < CW_STREAM_COUNT; s++)
                 if (!strcmp(k->c->topics[s], topic))
                         return s;
@@ -88,7 +35,7 @@ static int stream_of_rkt(const cw_consumer_t *k, const rd_kafka_topic_t *rkt) {
         return -1;
 }
 
-static void fail(cw_consumer_t *k, const char *fmt, const char *detail) {
+void cw_consumer_fail(cw_consumer_t *k, const char *fmt, const char *detail) {
         if (!k->fatal)
                 snprintf(k->fatal_err, sizeof(k->fatal_err), fmt, detail);
         k->fatal = 1;
@@ -97,151 +44,28 @@ static void fail(cw_consumer_t *k, const char *fmt, const char *detail) {
 /* ---- shards ---------------------------------------------------------------
  */
 
-static void input_drop(struct input *in) {
-        for (; in->n; in->n--, in->head++)
-                rd_kafka_message_destroy(in->q[in->head % in->cap]);
-        free(in->q);
-}
-
-static void shard_destroy(struct shard *sh) {
+void cw_consumer_shard_destroy(cw_consumer_t *k, struct shard *sh) {
         if (!sh)
                 return;
-        for (int s = 0; s < CW_STREAM_COUNT; s++)
-                input_drop(&sh->in[s]);
+        if (sh->merge)
+                k->idle_waits += cw_merge_idle_waits(sh->merge);
+        cw_merge_destroy(sh->merge);
         free(sh);
 }
 
-static int input_push(struct input *in, rd_kafka_message_t *m) {
-        if (in->n == in->cap) {
-                size_t cap = in->cap ? in->cap * 2 : 256;
-                rd_kafka_message_t **q = malloc(cap * sizeof(*q));
-                if (!q)
-                        return -1;
-                for (size_t i = 0; i < in->n; i++)
-                        q[i] = in->q[(in->head + i) % in->cap];
-                free(in->q);
-                in->q = q;
-                in->cap = cap;
-                in->head = 0;
-        }
-        in->q[(in->head + in->n) % in->cap] = m;
-        in->n++;
-        return 0;
-}
-
-/* Decodes the message at the head of `in`, or says why it is bad. */
-static void decode_head(cw_consumer_t *k, cw_stream_t stream,
-                        struct input *in) {
-        const rd_kafka_message_t *m = in->q[in->head % in->cap];
-        char err[400];
-
-        in->decoded = 1;
-        in->bad = NULL;
-        if (!m->payload || !m->len) {
-                snprintf(in->bad_buf, sizeof(in->bad_buf),
-                         "the record has no value; a %s record was expected",
-                         cw_streams[stream].record);
-        } else if (cw_fast_decode(stream, m->payload, m->len, &in->ev)) {
-                /* avro-c names what is wrong; should it accept what the
-                 * strict reader refused, the record is still refused. */
-                struct cw_event ev;
-                if (!cw_decoder_decode(k->decoder[stream], m->payload, m->len,
-                                       &ev, err, sizeof(err)))
-                        snprintf(err, sizeof(err),
-                                 "%zu bytes are not a valid %s record", m->len,
-                                 cw_streams[stream].record);
-                snprintf(in->bad_buf, sizeof(in->bad_buf), "%s", err);
-        } else if (cw_event_check(&in->ev, err, sizeof(err))) {
-                snprintf(in->bad_buf, sizeof(in->bad_buf), "%s", err);
-        } else if (in->ev.ts > cw_wall_ms() + k->c->max_future_ms) {
-                snprintf(in->bad_buf, sizeof(in->bad_buf),
-                         "ts %" PRId64 " is more than max_future (%" PRId64
-                         " ms) ahead of the wall clock",
-                         in->ev.ts, k->c->max_future_ms);
-        } else {
-                return;
-        }
-        in->bad = in->bad_buf;
-}
-
-/*
- * Whether an empty input has fetched everything the broker had at its last
- * fetch response (the high watermark librdkafka caches from it), as Kafka
- * Streams (KIP-695) looks at the fetched lag: waiting for the partition
- * EOF event instead would cost a whole fetch round (up to fetch.wait.max.ms)
- * of latency on every caught-up input. A lock and a lookup; only empty
- * inputs pay it.
- *
- * The watermark overrules an EOF event, which may be stale: a later fetch
- * may already have raised it while its records are still on their way to
- * the queue, and processing past the input then would take its records out
- * of ts order. Only before any fetch response is the EOF flag the answer.
- */
-static int caught_up(cw_consumer_t *k, int stream, int partition,
-                     const struct input *in) {
+/* The high watermark librdkafka caches from the last fetch response. */
+static int64_t high_watermark(void *opaque, int stream, int partition) {
+        cw_consumer_t *k = opaque;
         int64_t lo, hi;
-        if (in->end >= 0) /* a reader: its end is fixed */
-                return in->received >= in->end;
+
         if (rd_kafka_get_watermark_offsets(k->rk, k->c->topics[stream],
-                                           partition, &lo, &hi) ||
-            hi < 0)
-                return in->eof;
-        return in->received >= 0 && hi <= in->received;
+                                           partition, &lo, &hi))
+                return -1;
+        return hi;
 }
 
-/*
- * The shard's next record in processing order; 1, or 0 when it is empty or
- * waiting for an input (then *wait_ms is lowered to the time left).
- */
-static int shard_next(cw_consumer_t *k, struct shard *sh, int64_t now,
-                      struct cw_record *r, int *wait_ms) {
-        int best = -1, waiting = 0;
-
-        for (int s = 0; s < CW_STREAM_COUNT; s++) {
-                struct input *in = &sh->in[s];
-                if (in->n && !in->decoded)
-                        decode_head(k, (cw_stream_t)s, in);
-                if (in->n && in->bad) {
-                        best = s; /* bad records have no place in the order */
-                        break;
-                }
-                if (in->n) {
-                        if (best < 0 || in->ev.ts < sh->in[best].ev.ts)
-                                best = s;
-                        continue;
-                }
-                if (caught_up(k, s, sh->partition, in)) {
-                        in->empty_since = 0; /* a later wait starts afresh */
-                        continue;
-                }
-                if (!in->empty_since)
-                        in->empty_since = now;
-                /* Gives up only once a poll that began after the deadline
-                 * brought nothing for it: a main loop busy for longer
-                 * (a flush during a rebalance) must not count as waiting. */
-                if (in->empty_since > 0 &&
-                    (now - in->empty_since < k->c->max_idle_ms ||
-                     k->last_poll < in->empty_since + k->c->max_idle_ms)) {
-                        int64_t left =
-                                k->c->max_idle_ms - (now - in->empty_since);
-                        if (left < 0)
-                                left = 0;
-                        if (*wait_ms < 0 || left < *wait_ms)
-                                *wait_ms = (int)left;
-                        waiting = 1;
-                } else if (in->empty_since > 0) {
-                        k->idle_waits++;
-                        in->empty_since = -1; /* counted: gave up */
-                }
-        }
-        if (best < 0 || (waiting && !sh->in[best].bad))
-                return 0;
-        r->shard = sh->partition;
-        r->stream = (cw_stream_t)best;
-        r->msg = sh->in[best].q[sh->in[best].head % sh->in[best].cap];
-        r->bad = sh->in[best].bad;
-        r->ev = sh->in[best].ev;
-        return 1;
+static void release(rd_kafka_message_t *m) {
+        rd_kafka_message_destroy(m);
 }
 
 int cw_consumer_next(cw_consumer_t *k, int64_t now_ms, struct cw_record *r,
@@ -255,8 +79,8 @@ int cw_consumer_next(cw_consumer_t *k, int64_t now_ms, struct cw_record *r,
         }
         for (int i = 0; i < k->partitions; i++) {
                 int p = (k->rr + i) % k->partitions;
-                if (!k->shards[p] ||
-                    !shard_next(k, k->shards[p], now_ms, r, wait_ms))
+                if (!k->shards[p] || !cw_merge_next(k->shards[p]->merge, now_ms,
+                                                    k->last_poll, r, wait_ms))
                         continue;
                 if (p != k->rr) {
                         k->rr = p;
@@ -271,16 +95,11 @@ int cw_consumer_next(cw_consumer_t *k, int64_t now_ms, struct cw_record *r,
 void cw_consumer_done(cw_consumer_t *k, const struct cw_record *r) {
         struct shard *sh = k->shards[r->shard];
         struct input *in = &sh->in[r->stream];
-        rd_kafka_message_t *m = in->q[in->head % in->cap];
 
         if (r->bad)
                 k->bad++;
-        in->next_offset = m->offset + 1;
-        rd_kafka_message_destroy(m);
-        in->head++;
-        in->n--;
-        in->decoded = 0;
-        if (in->paused && in->n <= LOW_MARK) {
+        in->next_offset = cw_merge_pop(sh->merge, r->stream) + 1;
+        if (in->paused && cw_merge_buffered(sh->merge, r->stream) <= LOW_MARK) {
                 rd_kafka_topic_partition_list_t *l =
                         rd_kafka_topic_partition_list_new(1);
                 rd_kafka_topic_partition_list_add(l, k->c->topics[r->stream],
@@ -291,197 +110,6 @@ void cw_consumer_done(cw_consumer_t *k, const struct cw_record *r) {
         }
 }
 
-/* ---- group membership ------------------------------------------------------
- */
-
-/* Every partition number of the assignment must come with all four input
- * topics, or a shard could not merge its streams. */
-static int check_copartitioned(cw_consumer_t *k,
-                               const rd_kafka_topic_partition_list_t *parts) {
-        unsigned char *seen = calloc((size_t)k->partitions, 1);
-        char msg[256];
-        int ok = 1;
-
-        if (!seen)
-                return 0;
-        for (int i = 0; i < parts->cnt; i++) {
-                int s = stream_of(k, parts->elems[i].topic);
-                int p = parts->elems[i].partition;
-                if (s < 0 || p < 0 || p >= k->partitions) {
-                        snprintf(msg, sizeof(msg), "%s [%d]",
-                                 parts->elems[i].topic, p);
-                        fail(k,
-                             "the group assigned %s, which is not an input "
-                             "partition this instance knows; were partitions "
-                             "added to a topic?",
-                             msg);
-                        ok = 0;
-                        break;
-                }
-                seen[p] |= (unsigned char)(1u << s);
-        }
-        for (int p = 0; ok && p < k->partitions; p++)
-                if (seen[p] && seen[p] != (1u << CW_STREAM_COUNT) - 1) {
-                        snprintf(msg, sizeof(msg), "%d", p);
-                        fail(k,
-                             "the group assigned partition %s of some input "
-                             "topics but not of all four: co-partitioning "
-                             "needs the range assignor "
-                             "(partition.assignment.strategy = \"range\") on "
-                             "every member",
-                             msg);
-                        ok = 0;
-                }
-        free(seen);
-        return ok;
-}
-
-/* Every shard is gone: its buffered records dropped, the revoked hook run. */
-static void drop_shards(cw_consumer_t *k) {
-        for (int p = 0; p < k->partitions; p++) {
-                if (!k->shards[p])
-                        continue;
-                shard_destroy(k->shards[p]);
-                k->shards[p] = NULL;
-                if (k->hooks.revoked)
-                        k->hooks.revoked(k->hooks.opaque, p);
-        }
-}
-
-static int revoke_all(cw_consumer_t *k, int lost) {
-        rd_kafka_topic_partition_list_t *l;
-        char err[512];
-        int rc = 0;
-
-        if (!k->shards)
-                return 0;
-        if (k->hooks.revoking && k->hooks.revoking(k->hooks.opaque, lost)) {
-                cw_error("consumer: output not acknowledged; not committing "
-                         "the revoked partitions (their records will be "
-                         "processed again)");
-                rc = -1;
-        } else if (lost) {
-                rc = -1; /* no longer ours: commits would be refused */
-        } else if ((l = cw_consumer_snapshot(k)) &&
-                   cw_consumer_commit(k, l, 1, err, sizeof(err))) {
-                cw_error("consumer: %s", err);
-                rc = -1;
-        }
-        drop_shards(k);
-        return rc;
-}
-
-/* Where an input starts: its committed offset, or without one what
- * auto.offset.reset says (earliest unless configured). An explicit
- * RD_KAFKA_OFFSET_BEGINNING instead made shards process records ahead of
- * inputs not yet fetched, as late events (run_parity caught it; the cause
- * inside librdkafka 2.0.2 was not looked into). */
-static int64_t start_offset(int64_t committed) {
-        return committed >= 0 ? committed : RD_KAFKA_OFFSET_INVALID;
-}
-
-/* Shard p is ours (once; later calls do nothing), its inputs read from
- * start[] (committed offsets, -1: none). 0, or -1 failed. */
-static int add_shard(cw_consumer_t *k, int p, int64_t now,
-                     const int64_t start[CW_STREAM_COUNT]) {
-        struct shard *sh;
-
-        if (k->shards[p])
-                return 0;
-        if (!(sh = calloc(1, sizeof(*sh)))) {
-                fail(k, "%s", "out of memory");
-                return -1;
-        }
-        sh->partition = p;
-        sh->last_rx = now;
-        memcpy(sh->start, start, sizeof(sh->start));
-        for (int s = 0; s < CW_STREAM_COUNT; s++) {
-                sh->in[s].next_offset = sh->in[s].snapshot =
-                        sh->in[s].received = -1;
-                sh->in[s].end = -1;
-        }
-        k->shards[p] = sh;
-        if (k->hooks.assigned &&
-            k->hooks.assigned(k->hooks.opaque, p, sh->start)) {
-                fail(k, "%s", "could not set up an assigned shard");
-                return -1;
-        }
-        if (k->group)
-                cw_info("consumer: shard %d assigned", p);
-        return 0;
-}
-
-/*
- * Makes the shards of assignment `l` ours and assigns it, every input at
- * exactly the committed offset its shard's state is restored for (read
- * once for the whole assignment, so a commit landing meanwhile cannot
- * part them), or where auto.offset.reset says when there is none.
- * 0, or -1 (failed).
- */
-static int assign_shards(cw_consumer_t *k, rd_kafka_topic_partition_list_t *l) {
-        int64_t now = cw_mono_ms(), (*start)[CW_STREAM_COUNT];
-        rd_kafka_topic_partition_list_t *c;
-        rd_kafka_resp_err_t e;
-
-        if (!(start = malloc((size_t)k->partitions * sizeof(*start))) ||
-            !(c = rd_kafka_topic_partition_list_copy(l))) {
-                free(start);
-                fail(k, "%s", "out of memory");
-                return -1;
-        }
-        for (int p = 0; p < k->partitions; p++)
-                for (int s = 0; s < CW_STREAM_COUNT; s++)
-                        start[p][s] = -1;
-        e = rd_kafka_committed(k->rk, c, 15000);
-        for (int i = 0; !e && i < c->cnt; i++) {
-                int st = stream_of(k, c->elems[i].topic);
-                if ((e = c->elems[i].err))
-                        break;
-                if (st >= 0 && c->elems[i].offset >= 0)
-                        start[c->elems[i].partition][st] = c->elems[i].offset;
-        }
-        rd_kafka_topic_partition_list_destroy(c);
-        if (e)
-                fail(k, "cannot read the committed offsets: %s",
-                     rd_kafka_err2str(e));
-        for (int i = 0; !k->fatal && i < l->cnt; i++) {
-                int p = l->elems[i].partition,
-                    st = stream_of(k, l->elems[i].topic);
-                if (!add_shard(k, p, now, start[p]) && st >= 0)
-                        l->elems[i].offset = start_offset(start[p][st]);
-        }
-        free(start);
-        if (k->fatal)
-                return -1;
-        if ((e = rd_kafka_assign(k->rk, l))) {
-                fail(k, "cannot assign the partitions: %s",
-                     rd_kafka_err2str(e));
-                return -1;
-        }
-        /* librdkafka keeps an application pause through unassign and
-         * assign, and the shard that paused is gone. */
-        rd_kafka_resume_partitions(k->rk, l);
-        return 0;
-}
-
-static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
-        cw_consumer_t *k = opaque;
-
-        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-                if (!check_copartitioned(k, parts) || assign_shards(k, parts))
-                        rd_kafka_assign(rk, NULL);
-        } else {
-                if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
-                        cw_error("consumer: rebalance failed: %s",
-                                 rd_kafka_err2str(err));
-                int lost = rd_kafka_assignment_lost(rk);
-                revoke_all(k, lost);
-                rd_kafka_assign(rk, NULL);
-                cw_info("consumer: partitions %s", lost ? "lost" : "revoked");
-        }
-}
-
 static void on_error(rd_kafka_t *rk, int err, const char *reason,
                      void *opaque) {
         cw_consumer_t *k = opaque;
@@ -489,7 +117,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason,
 
         if (err == RD_KAFKA_RESP_ERR__FATAL) {
                 rd_kafka_fatal_error(rk, buf, sizeof(buf));
-                fail(k, "fatal consumer error: %s", buf);
+                cw_consumer_fail(k, "fatal consumer error: %s", buf);
                 return;
         }
         cw_warn("consumer: %s: %s", rd_kafka_err2name(err), reason);
@@ -569,7 +197,7 @@ static cw_consumer_t *open_consumer(const cw_config_t *c, const cw_schemas_t *s,
                 {"queued.min.messages", "2000000", CW_KAFKA_DEFAULT},
                 {NULL, NULL, CW_KAFKA_ALWAYS}};
         struct cw_kafka_callbacks cb = {.opaque = k,
-                                        .rebalance = on_rebalance,
+                                        .rebalance = cw_consumer_on_rebalance,
                                         .error = on_error,
                                         .offset_commit = on_commit};
 
@@ -580,6 +208,12 @@ static cw_consumer_t *open_consumer(const cw_config_t *c, const cw_schemas_t *s,
         k->c = c;
         k->hooks = *hooks;
         k->group = group;
+        k->merge_env = (struct cw_merge_env){.opaque = k,
+                                             .high_watermark = high_watermark,
+                                             .release = release,
+                                             .max_idle_ms = c->max_idle_ms,
+                                             .max_future_ms = c->max_future_ms,
+                                             .decoders = k->decoder};
         for (int st = 0; st < CW_STREAM_COUNT; st++)
                 if (!(k->decoder[st] = cw_decoder_new(
                               s, (cw_stream_t)st,
@@ -650,6 +284,8 @@ cw_consumer_t *cw_consumer_new_reader(const cw_config_t *c,
         cw_consumer_t *k = open_consumer(c, s, hooks, 0, errstr, errstr_size);
         rd_kafka_topic_partition_list_t *l;
         rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+        int64_t lows[CW_STREAM_COUNT];
+        cw_merge_t *merge;
 
         if (!k)
                 return NULL;
@@ -661,7 +297,7 @@ cw_consumer_t *cw_consumer_new_reader(const cw_config_t *c,
                 return NULL;
         }
         static const int64_t none[CW_STREAM_COUNT] = {-1, -1, -1, -1};
-        if (add_shard(k, partition, cw_mono_ms(), none)) {
+        if (cw_consumer_add_shard(k, partition, cw_mono_ms(), none)) {
                 snprintf(errstr, errstr_size, "%s", k->fatal_err);
                 cw_consumer_destroy(k);
                 return NULL;
@@ -675,30 +311,31 @@ cw_consumer_t *cw_consumer_new_reader(const cw_config_t *c,
                             hi > lo)
                                 k->on_broker += hi - lo;
                 }
+        merge = k->shards[partition]->merge;
         l = rd_kafka_topic_partition_list_new(CW_STREAM_COUNT);
         for (int st = 0; st < CW_STREAM_COUNT; st++) {
-                struct input *in = &k->shards[partition]->in[st];
                 int64_t lo = 0, hi = 0;
                 if (!e)
                         e = rd_kafka_query_watermark_offsets(
                                 k->rk, c->topics[st], partition, &lo, &hi,
                                 10000);
-                in->end = hi;
-                in->received = lo;
+                lows[st] = lo;
+                cw_merge_set_range(merge, (cw_stream_t)st, lo, hi);
                 rd_kafka_topic_partition_list_add(l, c->topics[st], partition)
                         ->offset = start_ms >= 0 ? start_ms : lo;
         }
         if (!e && start_ms >= 0) {
                 e = rd_kafka_offsets_for_times(k->rk, l, 10000);
                 for (int i = 0; !e && i < l->cnt; i++) {
-                        struct input *in = &k->shards[partition]->in[i];
                         /* No answer (librdkafka's mock cluster answers no
                          * time lookup; a cluster answers -1 when every
                          * timestamp is older): read from the beginning,
                          * which builds the same state or more. */
                         if (l->elems[i].offset < 0)
-                                l->elems[i].offset = in->received;
-                        in->received = l->elems[i].offset;
+                                l->elems[i].offset = lows[i];
+                        cw_merge_set_range(merge, (cw_stream_t)i,
+                                           l->elems[i].offset,
+                                           cw_merge_end(merge, (cw_stream_t)i));
                 }
         }
         if (!e)
@@ -725,7 +362,7 @@ void cw_consumer_destroy(cw_consumer_t *k) {
                         rd_kafka_queue_destroy(k->q);
                 if (k->shards) /* revoked already, unless never assigned */
                         for (int p = 0; p < k->partitions; p++)
-                                shard_destroy(k->shards[p]);
+                                cw_consumer_shard_destroy(k, k->shards[p]);
                 for (int s = 0; s < CW_STREAM_COUNT; s++)
                         if (k->rkt[s])
                                 rd_kafka_topic_destroy(k->rkt[s]);
@@ -758,16 +395,13 @@ static void take(cw_consumer_t *k, rd_kafka_message_t *m, int64_t now) {
                 s >= 0 && m->partition >= 0 && m->partition < k->partitions
                         ? k->shards[m->partition]
                         : NULL;
-        struct input *in = sh ? &sh->in[s] : NULL;
+        int64_t end = sh ? cw_merge_end(sh->merge, (cw_stream_t)s) : -1;
 
         if (m->err) {
                 if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                        if (in) { /* nothing more beyond what is buffered */
-                                in->eof = 1;
-                                in->empty_since = 0;
-                                if (m->offset > in->received)
-                                        in->received = m->offset;
-                        }
+                        if (sh)
+                                cw_merge_eof(sh->merge, (cw_stream_t)s,
+                                             m->offset);
                 } else if (m->rkt) {
                         cw_warn("consumer: topic %s [%" PRId32 "]: %s",
                                 rd_kafka_topic_name(m->rkt), m->partition,
@@ -776,30 +410,29 @@ static void take(cw_consumer_t *k, rd_kafka_message_t *m, int64_t now) {
                         cw_warn("consumer: %s", rd_kafka_message_errstr(m));
                 }
                 if (m->err == RD_KAFKA_RESP_ERR__FATAL)
-                        fail(k, "fatal consumer error: %s",
-                             rd_kafka_message_errstr(m));
+                        cw_consumer_fail(k, "fatal consumer error: %s",
+                                         rd_kafka_message_errstr(m));
                 rd_kafka_message_destroy(m);
                 return;
         }
         /* A message of a partition no longer ours (a rebalance raced the
          * fetch): its next owner reads it again. A reader drops what lies
          * past the end it set itself. */
-        if (!in || (in->end >= 0 && m->offset >= in->end)) {
+        if (!sh || (end >= 0 && m->offset >= end)) {
                 rd_kafka_message_destroy(m);
                 return;
         }
-        if (input_push(in, m)) {
-                fail(k, "%s", "out of memory buffering input records");
+        if (cw_merge_push(sh->merge, (cw_stream_t)s, m)) {
+                cw_consumer_fail(k, "%s",
+                                 "out of memory buffering input records");
                 rd_kafka_message_destroy(m);
                 return;
         }
-        in->eof = 0;
-        in->empty_since = 0;
-        in->received = m->offset + 1;
         sh->last_rx = now;
-        if (!in->paused && in->n >= HIGH_MARK) {
+        if (!sh->in[s].paused &&
+            cw_merge_buffered(sh->merge, (cw_stream_t)s) >= HIGH_MARK) {
                 pause_input(k, s, m->partition);
-                in->paused = 1;
+                sh->in[s].paused = 1;
         }
 }
 
@@ -906,10 +539,12 @@ void cw_consumer_stats(const cw_consumer_t *k, struct cw_consumer_stats *out) {
                 if (!k->shards[p])
                         continue;
                 out->shards++;
+                out->idle_waits += cw_merge_idle_waits(k->shards[p]->merge);
                 for (int s = 0; s < CW_STREAM_COUNT; s++) {
                         const struct input *in = &k->shards[p]->in[s];
                         int64_t lo, hi;
-                        out->buffered += in->n;
+                        out->buffered += cw_merge_buffered(k->shards[p]->merge,
+                                                           (cw_stream_t)s);
                         if (rd_kafka_get_watermark_offsets(
                                     k->rk, k->c->topics[s], p, &lo, &hi) ||
                             hi < 0)
@@ -933,11 +568,8 @@ int cw_consumer_at_end(cw_consumer_t *k) {
                 if (!k->shards[p])
                         continue;
                 shards++;
-                for (int s = 0; s < CW_STREAM_COUNT; s++) {
-                        const struct input *in = &k->shards[p]->in[s];
-                        if (in->n || !caught_up(k, s, p, in))
-                                return 0;
-                }
+                if (!cw_merge_at_end(k->shards[p]->merge))
+                        return 0;
         }
         return shards > 0;
 }
@@ -945,27 +577,6 @@ int cw_consumer_at_end(cw_consumer_t *k) {
 rd_kafka_consumer_group_metadata_t *
 cw_consumer_group_metadata(cw_consumer_t *k) {
         return rd_kafka_consumer_group_metadata(k->rk);
-}
-
-int cw_consumer_rewind(cw_consumer_t *k, char *errstr, size_t errstr_size) {
-        rd_kafka_topic_partition_list_t *l;
-        rd_kafka_resp_err_t e;
-        int rc;
-
-        if ((e = rd_kafka_assignment(k->rk, &l))) {
-                snprintf(errstr, errstr_size, "cannot rewind: %s",
-                         rd_kafka_err2str(e));
-                return -1;
-        }
-        rd_kafka_assign(k->rk, NULL);
-        drop_shards(k);
-        for (int i = 0; i < l->cnt; i++)
-                l->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
-        if ((rc = assign_shards(k, l)))
-                snprintf(errstr, errstr_size, "cannot rewind: %s",
-                         k->fatal_err);
-        rd_kafka_topic_partition_list_destroy(l);
-        return rc;
 }
 
 int64_t cw_consumer_last_received(const cw_consumer_t *k, int shard) {

@@ -1,22 +1,11 @@
 /*
  * Kafka in (CONTRACT.md sections 2 and 6): one consumer-group member
  * subscribed to the four input topics, its assignment cut into shards (one
- * partition number across the four co-partitioned topics), and each
- * shard's four partition queues merged into the contract's processing
- * order: smallest ts first, ties by stream, then offset.
- *
- * A shard waits up to max_idle_ms for an input that has nothing buffered
- * but has not been seen at its end (no partition EOF since its last record),
- * as Kafka Streams waits max.task.idle.ms: so the order, and every result,
- * is that of a file replay of the same records, unless an input stays
- * silent for longer than that while it still has records on the broker.
- *
- * Records are decoded straight from the message bytes (schemas/fastread.h,
- * checked against the project's schemas; avro-c names what is wrong with a
- * record that does not decode) and their strings point into the message:
- * nothing is allocated per record. A record that cannot be decoded, has an
- * unusable customer_id or ts, or a ts further than max_future ahead of the
- * wall clock, is handed out as bad, for the dead-letter topic.
+ * partition number across the four co-partitioned topics), each shard's
+ * four partition queues merged into the contract's processing order by
+ * merge.h (which says how a shard waits for a silent input, and what makes
+ * a record bad, for the dead-letter topic). Records are decoded straight
+ * from the message bytes: nothing is allocated per record.
  *
  * Offsets are never committed automatically: the caller says when a record
  * is done (its output acknowledged or about to be) and asks for commits.
@@ -33,6 +22,7 @@
 
 #include "config/config.h"
 #include "features/event.h"
+#include "merge.h"
 #include "schemas/schemas.h"
 
 typedef struct cw_consumer cw_consumer_t;
@@ -94,14 +84,6 @@ int cw_consumer_partitions(const cw_consumer_t *k);
  */
 int cw_consumer_poll(cw_consumer_t *k, int timeout_ms, char *errstr,
                      size_t errstr_size);
-
-struct cw_record {
-        int shard;
-        cw_stream_t stream;
-        const rd_kafka_message_t *msg;
-        struct cw_event ev; /* when bad is NULL; strings point into msg */
-        const char *bad;    /* why it goes to the dead-letter topic */
-};
 
 /*
  * The next record of some shard in its processing order: 1 with r filled,

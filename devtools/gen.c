@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DAY_MS 86400000LL
-#define HOUR_MS 3600000LL
+#include "common/duration.h"
+
 #define NEVER INT64_MAX
 
 /*
@@ -44,7 +44,7 @@ const char *const cw_archetype_names[CW_ARCH_COUNT] = {
 #define EXIT_SURVEY_SHARE 0.4
 #define TICKET_MEAN_DAYS 240.0
 #define SURVEY_MEAN_DAYS 45.0
-#define UNHAPPY_BEFORE_CHURN_MS (28 * DAY_MS)
+#define UNHAPPY_BEFORE_CHURN_MS (28 * CW_MS_PER_DAY)
 
 /* ---- value tables: strings with their lengths, index 0 = null ------ */
 
@@ -171,11 +171,11 @@ static double activity(const struct customer *k, int64_t t) {
         switch (k->arch) {
         case CW_ARCH_DECLINING:
                 return exp(-(double)(t - k->change_at) /
-                           ((double)k->tau_days * DAY_MS));
+                           ((double)k->tau_days * CW_MS_PER_DAY));
         case CW_ARCH_COMPLAINING:
                 if (k->churn_at != NEVER)
                         return 0.2;
-                return t - k->change_at < 21 * DAY_MS ? 0.6 : 1.0;
+                return t - k->change_at < 21 * CW_MS_PER_DAY ? 0.6 : 1.0;
         default:
                 return 1.0;
         }
@@ -184,7 +184,7 @@ static double activity(const struct customer *k, int64_t t) {
 static int64_t after(int64_t t, double days) {
         if (!(days < 1e6))
                 return NEVER;
-        return t + (int64_t)(days * DAY_MS);
+        return t + (int64_t)(days * CW_MS_PER_DAY);
 }
 
 /* Purchases come at a fairly regular pace (gaps of 50-150% of the
@@ -233,7 +233,7 @@ static void draw_change(struct customer *k, int64_t period) {
         case CW_ARCH_ABRUPT:
                 k->churn_at = (int64_t)(period * between(r, 0.02, 1.0));
                 k->change_at =
-                        k->churn_at - (int64_t)(between(r, 1, 12) * HOUR_MS);
+                        k->churn_at - (int64_t)(between(r, 1, 12) * CW_MS_PER_HOUR);
                 if (uniform(r) < EXIT_SURVEY_SHARE && k->change_at >= 0)
                         k->flags |= F_EXIT_SURVEY;
                 else
@@ -624,7 +624,7 @@ static int check_params(const struct cw_gen_params *p, char *errstr,
                          "the number of days must be 1 to %d, not %d",
                          CW_GEN_MAX_DAYS, p->days);
         else if (p->start_ms < 0 ||
-                 p->start_ms > INT64_MAX / 2 - (int64_t)p->days * DAY_MS)
+                 p->start_ms > INT64_MAX / 2 - (int64_t)p->days * CW_MS_PER_DAY)
                 snprintf(errstr, errstr_size,
                          "the start time %lld is out of range (it must be "
                          "at or after 1970-01-01)",
@@ -650,7 +650,7 @@ cw_gen_t *cw_gen_new(const struct cw_gen_params *p, char *errstr,
                 return NULL;
         }
         g->p = *p;
-        g->period_ms = (int64_t)p->days * DAY_MS;
+        g->period_ms = (int64_t)p->days * CW_MS_PER_DAY;
         /* Ids of equal length sort as their numbers do, as labels are. */
         g->id_width = 7;
         for (int n = 10000000; n < p->customers && n < 1000000000; n *= 10)
@@ -672,7 +672,7 @@ void cw_gen_destroy(cw_gen_t *g) {
 
 int cw_gen_day(cw_gen_t *g, cw_gen_emit_fn emit, void *opaque, char *errstr,
                size_t errstr_size) {
-        int64_t start = (int64_t)g->next_day * DAY_MS, end = start + DAY_MS;
+        int64_t start = (int64_t)g->next_day * CW_MS_PER_DAY, end = start + CW_MS_PER_DAY;
 
         if (g->next_day >= g->p.days) {
                 snprintf(errstr, errstr_size, "all %d days have been generated",

@@ -4,19 +4,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/duration.h"
 #include "engine_int.h"
 
 #define CW_MAX_CUSTOMER_ID 256
 /* How many customers ahead a sweep prefetches (bench/run.sh measures). */
 #define SWEEP_PREFETCH 8
-
-static inline int32_t day_of(int64_t ts) {
-        int64_t d = ts / CW_MS_PER_DAY;
-        if (ts % CW_MS_PER_DAY < 0)
-                d--;
-        return (int32_t)d;
-}
 
 /* ---- windows --------------------------------------------------------------
  */
@@ -190,7 +184,7 @@ static void add_to_windows(cw_engine_t *e, size_t k,
                            const struct cw_stream_plan *sp,
                            const struct cw_event *ev, uint32_t mask) {
         const struct cw_plan *p = e->plan;
-        int32_t day = day_of(ev->ts);
+        int32_t day = cw_day_of(ev->ts);
         unsigned char *b;
         int64_t *runs;
         struct cw_customer *c;
@@ -292,8 +286,9 @@ static void compute_features(cw_engine_t *e, struct cw_customer *c, int64_t t) {
                 case CW_AGG_DAYS_SINCE_LAST:
                         v[i] = tr_ts[fp->tracker] == CW_TIME_NONE
                                        ? NAN
-                                       : (double)(day_of(t) -
-                                                  day_of(tr_ts[fp->tracker]));
+                                       : (double)(cw_day_of(t) -
+                                                  cw_day_of(
+                                                          tr_ts[fp->tracker]));
                         break;
                 case CW_AGG_EXPR:
                         v[i] = cw_expr_eval(cfg->features[i].expr, v, NULL);
@@ -302,134 +297,6 @@ static void compute_features(cw_engine_t *e, struct cw_customer *c, int64_t t) {
                         v[i] = NAN;
                 }
         }
-}
-
-/* A model's score; fills contrib[] with each input's weight * x. */
-static double model_score(const struct cw_alert *a, const double *values,
-                          double *contrib) {
-        double z = a->intercept;
-        for (int i = 0; i < a->n_inputs; i++) {
-                const struct cw_model_input *in = &a->inputs[i];
-                double x = values[in->feature];
-                if (isnan(x))
-                        x = in->missing;
-                if (in->has_clip)
-                        x = x < in->clip_lo   ? in->clip_lo
-                            : x > in->clip_hi ? in->clip_hi
-                                              : x;
-                if (in->transform == CW_TRANSFORM_LOG1P)
-                        x = log1p(x);
-                else if (in->transform == CW_TRANSFORM_STANDARDIZE)
-                        x = (x - in->mean) / in->std;
-                contrib[i] = in->weight * x;
-                z += contrib[i];
-        }
-        return 1.0 / (1.0 + exp(-z));
-}
-
-/* Up to 3 features with the largest positive contribution, largest first,
- * ties by name; a feature named by two inputs is listed once. */
-static int model_reasons(const cw_engine_conf_t *cfg, const struct cw_alert *a,
-                         const double *contrib, const char **out) {
-        int n = 0;
-        while (n < CW_WARNING_MAX_REASONS) {
-                int best = -1;
-                for (int i = 0; i < a->n_inputs; i++) {
-                        const char *name =
-                                cfg->features[a->inputs[i].feature].name;
-                        int taken = 0;
-                        if (!(contrib[i] > 0))
-                                continue;
-                        for (int k = 0; k < n && !taken; k++)
-                                taken = !strcmp(out[k], name);
-                        if (taken)
-                                continue;
-                        if (best < 0 || contrib[i] > contrib[best] ||
-                            (contrib[i] == contrib[best] &&
-                             strcmp(name, cfg->features[a->inputs[best].feature]
-                                                  .name) < 0))
-                                best = i;
-                }
-                if (best < 0)
-                        break;
-                out[n++] = cfg->features[a->inputs[best].feature].name;
-        }
-        return n;
-}
-
-static int push_pending(cw_engine_t *e, const struct cw_warning *w, int alert) {
-        if (e->n_pend == e->cap_pend) {
-                size_t cap = e->cap_pend ? e->cap_pend * 2 : 256;
-                struct cw_pending *a = realloc(e->pend, cap * sizeof(*a));
-                if (!a)
-                        return -1;
-                e->pend = a;
-                e->cap_pend = cap;
-        }
-        if (e->n_pfeat + (size_t)w->n_features > e->cap_pfeat) {
-                size_t cap = (e->cap_pfeat + (size_t)w->n_features) * 2;
-                struct cw_warning_feature *a =
-                        realloc(e->pfeat, cap * sizeof(*a));
-                if (!a)
-                        return -1;
-                e->pfeat = a;
-                e->cap_pfeat = cap;
-        }
-        if (w->n_features)
-                memcpy(e->pfeat + e->n_pfeat, w->features,
-                       (size_t)w->n_features * sizeof(*w->features));
-        e->pend[e->n_pend].w = *w;
-        e->pend[e->n_pend].alert = alert;
-        e->pend[e->n_pend].feat_off = e->n_pfeat;
-        e->n_pfeat += (size_t)w->n_features;
-        e->n_pend++;
-        return 0;
-}
-
-static void emit(cw_engine_t *e, struct cw_customer *c, int ai, int state,
-                 int64_t t, cw_trigger_t trigger, double score,
-                 const double *contrib) {
-        const cw_engine_conf_t *cfg = e->config;
-        const struct cw_alert *a = &cfg->alerts[ai];
-        struct cw_warning w;
-        int n = 0;
-
-        memset(&w, 0, sizeof(w));
-        w.customer_id.p = cw_cust_id(e->plan, c);
-        w.customer_id.len = c->id_len;
-        w.alert = a->name;
-        w.kind = a->kind == CW_ALERT_MODEL ? CW_KIND_MODEL : CW_KIND_RULE;
-        w.state = (cw_warning_state_t)state;
-        w.severity = a->severity;
-        w.eval_ts = t;
-        w.emitted_at = t;
-        w.trigger = trigger;
-        w.alert_index = ai;
-        cw_warning_id(w.warning_id, w.customer_id, a->name, w.state, t);
-        if (a->kind == CW_ALERT_MODEL) {
-                double own[64];
-                if (!contrib) { /* a variant shares its model's score */
-                        model_score(a, e->values, own);
-                        contrib = own;
-                }
-                w.has_score = 1;
-                w.score = score;
-                w.n_reasons = model_reasons(cfg, a, contrib, w.reasons);
-        }
-        for (int k = 0; k < a->n_refs; k++) {
-                int f = e->alert_refs[ai][k];
-                if (!isfinite(e->values[f]))
-                        continue;
-                e->wfeat[n].name = cfg->features[f].name;
-                e->wfeat[n++].value = e->values[f];
-        }
-        w.features = e->wfeat;
-        w.n_features = n;
-        e->stats.warnings[ai * 2 + state]++;
-        if (!e->cb)
-                return;
-        if (!e->collecting || push_pending(e, &w, ai))
-                e->cb(e->opaque, &w);
 }
 
 /*
@@ -480,12 +347,12 @@ static int evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
         const double *own = NULL; /* contrib of the alert being evaluated */
         int changed = 0;
 
-        if (unchanged && c->cache_day == day_of(t) && alerts_stay(e, c, t)) {
+        if (unchanged && c->cache_day == cw_day_of(t) && alerts_stay(e, c, t)) {
                 e->stats.evaluations++;
                 c->last_eval = t;
                 return 0;
         }
-        advance_customer(e, c, day_of(t));
+        advance_customer(e, c, cw_day_of(t));
         compute_features(e, c, t);
         e->stats.evaluations++;
         for (int ai = 0; ai < cfg->n_alerts; ai++) {
@@ -500,7 +367,7 @@ static int evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
                                 score = e->scores[a->base];
                                 own = NULL;
                         } else {
-                                score = model_score(a, e->values, contrib);
+                                score = cw_model_score(a, e->values, contrib);
                                 own = contrib;
                         }
                         e->scores[ai] = score;
@@ -525,8 +392,8 @@ static int evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
                         if (a->for_ms == 0) {
                                 st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
                                                    CW_ALERT_FIRING);
-                                emit(e, c, ai, CW_STATE_FIRING, t, trigger,
-                                     score, own);
+                                cw_engine_emit(e, c, ai, CW_STATE_FIRING, t,
+                                               trigger, score, own);
                         } else {
                                 st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
                                                    CW_ALERT_PENDING);
@@ -542,8 +409,8 @@ static int evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
                                 changed = 1;
                                 st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
                                                    CW_ALERT_FIRING);
-                                emit(e, c, ai, CW_STATE_FIRING, t, trigger,
-                                     score, own);
+                                cw_engine_emit(e, c, ai, CW_STATE_FIRING, t,
+                                               trigger, score, own);
                         }
                         break;
                 case CW_ALERT_FIRING:
@@ -552,32 +419,19 @@ static int evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
                                 st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
                                                    CW_ALERT_OK);
                                 at[ai].cooldown_until = t + a->cooldown_ms;
-                                emit(e, c, ai, CW_STATE_RESOLVED, t, trigger,
-                                     score, own);
+                                cw_engine_emit(e, c, ai, CW_STATE_RESOLVED, t,
+                                               trigger, score, own);
                         }
                         break;
                 }
         }
         c->last_eval = t;
-        c->cache_day = day_of(t);
+        c->cache_day = cw_day_of(t);
         return changed;
 }
 
 /* ---- sweeps ---------------------------------------------------------------
  */
-
-static int pending_cmp(const void *a, const void *b) {
-        const struct cw_pending *x = a, *y = b;
-        size_t n = x->w.customer_id.len < y->w.customer_id.len
-                           ? x->w.customer_id.len
-                           : y->w.customer_id.len;
-        int r = memcmp(x->w.customer_id.p, y->w.customer_id.p, n);
-        if (r)
-                return r;
-        if (x->w.customer_id.len != y->w.customer_id.len)
-                return x->w.customer_id.len < y->w.customer_id.len ? -1 : 1;
-        return x->alert - y->alert;
-}
 
 /*
  * The day boundary B: evicts customers idle for state_ttl, evaluates every
@@ -623,34 +477,19 @@ static void sweep(cw_engine_t *e, int32_t B) {
         }
         e->collecting = 0;
         e->stats.sweeps++;
-        if (!e->n_pend)
-                return;
-        for (size_t i = 0; i < e->n_pend; i++)
-                e->pend[i].w.features = e->pfeat + e->pend[i].feat_off;
-        qsort(e->pend, e->n_pend, sizeof(*e->pend), pending_cmp);
-        for (size_t i = 0; i < e->n_pend; i++)
-                if (e->cb)
-                        e->cb(e->opaque, &e->pend[i].w);
-        e->n_pend = 0;
-        e->n_pfeat = 0;
-}
-
-static double monotonic_s(void) {
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+        cw_engine_deliver_pending(e);
 }
 
 static void sweep_to(cw_engine_t *e, int64_t ts) {
-        int32_t to = day_of(ts), from = day_of(e->stream_time) + 1;
+        int32_t to = cw_day_of(ts), from = cw_day_of(e->stream_time) + 1;
         double start;
 
         if (from > to)
                 return; /* the same day: most events */
-        start = monotonic_s();
+        start = cw_mono_s();
         for (int32_t B = from; B <= to; B++)
                 sweep(e, B);
-        e->stats.sweep_seconds += monotonic_s() - start;
+        e->stats.sweep_seconds += cw_mono_s() - start;
 }
 
 /* ---- processing -----------------------------------------------------------
@@ -674,7 +513,7 @@ static void apply(cw_engine_t *e, size_t ci, const struct cw_event *ev) {
         int64_t t = c->last_eval > ev->ts ? c->last_eval : ev->ts;
         uint32_t mask = match_filters(sp, ev);
 
-        advance_customer(e, c, day_of(t));
+        advance_customer(e, c, cw_day_of(t));
         if (sp->bucket_slot >= 0 && mask) {
                 add_to_windows(e, ci, sp, ev, mask);
                 c = e->cust[ci]; /* it may have grown */
@@ -740,7 +579,7 @@ cw_process_result_t cw_engine_process_hashed(cw_engine_t *e,
         e->stats.applied++;
         apply(e, (size_t)k, ev);
         /* Created by a late event after its day's sweep: see sweep(). */
-        if (created && e->cust[k]->cur_day < day_of(e->stream_time))
+        if (created && e->cust[k]->cur_day < cw_day_of(e->stream_time))
                 e->cust[k]->flags |= CW_CUST_UNSWEPT;
         if (e->tracking)
                 cw_engine_mark_changed(e, (size_t)k);
@@ -773,7 +612,7 @@ void cw_engine_set_stream_time(cw_engine_t *e, int64_t t) {
  * besides the alerts: advance_customer() to each boundary and last_eval =
  * the boundary's time. A customer evaluated before the last boundary T is
  * therefore one whose record predates sweeps, and gets exactly that:
- * windows at day_of(T) in one step (the same as one step a day:
+ * windows at cw_day_of(T) in one step (the same as one step a day:
  * advance_customer() leaves a state that depends only on the buckets and
  * the day) and last_eval = T. Every other customer is as recorded: swept
  * at T (last_eval >= T), or CW_CUST_UNSWEPT, created after T's sweep by a
@@ -783,8 +622,8 @@ void cw_engine_set_stream_time(cw_engine_t *e, int64_t t) {
  */
 void cw_engine_restored(cw_engine_t *e, int64_t stream_time) {
         const struct cw_plan *p = e->plan;
-        int32_t day =
-                stream_time == CW_TIME_NONE ? CW_DAY_NONE : day_of(stream_time);
+        int32_t day = stream_time == CW_TIME_NONE ? CW_DAY_NONE
+                                                  : cw_day_of(stream_time);
         int64_t T = (int64_t)day * CW_MS_PER_DAY;
 
         e->stream_time = stream_time;

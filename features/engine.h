@@ -156,7 +156,7 @@ size_t cw_engine_pending_changes(const cw_engine_t *e);
 /*
  * After the customers of a changelog were decoded into a new engine: sets
  * stream time and brings every customer to the state the day sweeps up to
- * day_of(stream_time) left it in. Decoding marks nothing changed. Costs
+ * cw_day_of(stream_time) left it in. Decoding marks nothing changed. Costs
  * one window move per customer.
  */
 void cw_engine_restored(cw_engine_t *e, int64_t stream_time);

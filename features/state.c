@@ -121,6 +121,48 @@ static int64_t get_s(struct in *in) {
         return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
 }
 
+/*
+ * The day buckets of one stream of customer c (the last one added), days
+ * as deltas back from cur_day: they must ascend inside the longest window,
+ * as the engine's bucket code relies on. Returns the customer (it may have
+ * moved), or NULL when the count is out of range or memory runs out;
+ * in->bad is set on malformed bytes.
+ */
+static struct cw_customer *decode_buckets(cw_engine_t *e, struct cw_customer *c,
+                                          const struct cw_stream_plan *sp,
+                                          struct in *in) {
+        const struct cw_plan *p = e->plan;
+        struct cw_bview bl;
+        uint64_t n = get_u(in);
+        int32_t day = c->cur_day;
+
+        if (n == 0)
+                return c;
+        if (n > (uint64_t)sp->max_days ||
+            !(c = cw_engine_reserve(e, e->n_cust - 1, sp->bucket_slot, (int)n)))
+                return NULL;
+        bl = cw_cust_buckets(p, c, sp->bucket_slot);
+        *bl.n = (uint16_t)n;
+        for (int i = 0; i < (int)n; i++) {
+                unsigned char *b = cw_bucket(sp, bl, i);
+                int64_t d;
+                memset(b, 0, (size_t)sp->bucket_size);
+                d = (int64_t)day - get_s(in);
+                if ((i > 0 && d <= day) || d > c->cur_day ||
+                    d < (int64_t)c->cur_day - sp->max_days + 1)
+                        in->bad = 1;
+                day = (int32_t)d;
+                *(int32_t *)(void *)b = day;
+                for (int q = 0; q < sp->n_cols; q++)
+                        if (sp->cols[q].kind == CW_COL_COUNT)
+                                *cw_bucket_count(&sp->cols[q], b) =
+                                        (uint32_t)get_u(in);
+                        else
+                                *cw_bucket_value(&sp->cols[q], b) = get_s(in);
+        }
+        return c;
+}
+
 int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
                               char *errstr, size_t errstr_size) {
         const struct cw_plan *p = e->plan;
@@ -162,44 +204,12 @@ int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
                 in.bad = 1;
         }
         for (int s = 0; s < CW_STREAM_COUNT && !in.bad; s++) {
-                const struct cw_stream_plan *sp = &p->streams[s];
-                struct cw_bview bl;
-                struct cw_customer *grown;
-                uint64_t n;
-                int32_t day = c->cur_day;
-                if (sp->bucket_slot < 0)
+                struct cw_customer *moved;
+                if (p->streams[s].bucket_slot < 0)
                         continue;
-                n = get_u(&in);
-                if (n == 0)
-                        continue;
-                if (n > (uint64_t)sp->max_days)
+                if (!(moved = decode_buckets(e, c, &p->streams[s], &in)))
                         goto out_remove;
-                grown = cw_engine_reserve(e, e->n_cust - 1, sp->bucket_slot,
-                                          (int)n);
-                if (!grown)
-                        goto out_remove;
-                c = grown;
-                bl = cw_cust_buckets(p, c, sp->bucket_slot);
-                *bl.n = (uint16_t)n;
-                for (int i = 0; i < (int)n; i++) {
-                        unsigned char *b = cw_bucket(sp, bl, i);
-                        memset(b, 0, (size_t)sp->bucket_size);
-                        int64_t d = (int64_t)day - get_s(&in);
-                        /* Days ascend inside the longest window, as the
-                         * engine's bucket code relies on. */
-                        if ((i > 0 && d <= day) || d > c->cur_day ||
-                            d < (int64_t)c->cur_day - sp->max_days + 1)
-                                in.bad = 1;
-                        day = (int32_t)d;
-                        *(int32_t *)(void *)b = day;
-                        for (int q = 0; q < sp->n_cols; q++)
-                                if (sp->cols[q].kind == CW_COL_COUNT)
-                                        *cw_bucket_count(&sp->cols[q], b) =
-                                                (uint32_t)get_u(&in);
-                                else
-                                        *cw_bucket_value(&sp->cols[q], b) =
-                                                get_s(&in);
-                }
+                c = moved;
         }
         for (int i = 0; i < p->n_runs; i++)
                 cw_cust_runs(p, c)[i] = get_s(&in);

@@ -1,7 +1,7 @@
 /*
  * The live pipeline of `run` and `demo`: the consumer's shards (consumers/),
  * one engine per shard (features/) restored from and written to the state
- * changelog (src/changelog.h), warnings and dead letters to Kafka
+ * changelog (changelog.h), warnings and dead letters to Kafka
  * (sinks/kafka_sink.h). Exactly once: one transaction per commit interval
  * holds the interval's output, changelog records and input offsets; an
  * aborted one makes every shard start again from the committed offsets. At

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/clock.h"
+#include "common/duration.h"
 #include "kafka/client.h"
 #include "schemas/warning_codec.h"
 
@@ -239,8 +240,8 @@ static uint64_t next_seq(cw_kafka_sink_t *k, int dead, int64_t cause) {
         if (cause > now / 1000)
                 cause = now / 1000;
         k->cause[seq & RING_MASK] = cause < 0 ? -1
-                                    : now / 1000 - cause > 86400000
-                                            ? 86400000000LL
+                                    : now / 1000 - cause > CW_MS_PER_DAY
+                                            ? CW_MS_PER_DAY * 1000
                                             : now - cause * 1000;
         return seq;
 }

@@ -1,10 +1,10 @@
 #!/bin/sh
-# report.html in headless Chromium (tests/backtest/report_html.py): the README's
-# backtest walkthrough (gen with labels, replay with a report and sweeps)
+# report.html in headless Chromium (tests/backtest/report_html.py): the
+# backtest walkthrough of docs/replay.md (gen with labels, replay with a report and sweeps)
 # gives a page that loads with no error and no request, whose table equals
 # report.json and whose four charts exist with their marks. A backtest with
 # no warning at all must give a valid page too. The walkthrough's page is
-# screenshot to ./backtest-report.png (the README's picture: copy it to
+# screenshot to ./backtest-report.png (docs/replay.md's picture: copy it to
 # docs/ when the page changes).
 # Usage: backtest_html.sh CHURNWATCH SOURCE_DIR
 set -u
