@@ -176,6 +176,14 @@ static void show_warning(void *opaque, const struct cw_warning *w) {
                 d->first_warned[n] = w->eval_ts;
 }
 
+/* Events applied or late, every stream. */
+static uint64_t all_events(const struct cw_pipeline_stats *st) {
+        uint64_t n = 0;
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                n += st->events[s];
+        return n;
+}
+
 static int tick(void *opaque, const cw_pipeline_t *p) {
         struct demo *d = opaque;
         struct cw_pipeline_stats st;
@@ -184,8 +192,7 @@ static int tick(void *opaque, const cw_pipeline_t *p) {
         int done = atomic_load(&d->gen_done);
 
         cw_pipeline_stats(p, &st);
-        seen = st.events[0] + st.events[1] + st.events[2] + st.events[3] +
-               st.dead_letters;
+        seen = all_events(&st) + st.dead_letters;
         if (now - d->last_status >= 2.0) {
                 d->last_status = now;
                 printf("-- %5.1f s: %llu events processed, lag %" PRId64
@@ -243,7 +250,7 @@ static void summary(const struct demo *d, const cw_pipeline_t *p) {
                " dead letters); %" PRIu64 " FIRING and %" PRIu64
                " RESOLVED warnings.\n",
                cw_mono_s() - d->start, d->generated,
-               st.events[0] + st.events[1] + st.events[2] + st.events[3],
+               all_events(&st),
                st.late, st.dead_letters, d->firing, d->resolved);
         printf("Churners (ground truth): %d of %d customers. Warned before "
                "churning: %d (%.0f%%)",

@@ -12,6 +12,7 @@
 #include "common/duration.h"
 #include "common/log.h"
 #include "loader_int.h"
+#include "settings.h"
 
 /* ---- diagnostics --------------------------------------------------------- */
 
@@ -321,9 +322,12 @@ char **cw_cfg_load_names(struct loader *L, const config_setting_t *list,
 
 /* ---- Kafka settings ------------------------------------------------------ */
 
-static const char *const topic_keys[] = {"purchase", "login",    "ticket",
-                                         "survey",   "warnings", "dead_letter"};
-static const char *const topic_defaults[] = {
+/* The members of `topics`: the four input topics by stream, then the
+ * warning topic and the dead-letter topic; each with its default. */
+enum { TOPIC_WARNINGS = CW_STREAM_COUNT, TOPIC_DEAD_LETTER, TOPIC_COUNT };
+static const char *const topic_keys[TOPIC_COUNT] = {
+        "purchase", "login", "ticket", "survey", "warnings", "dead_letter"};
+static const char *const topic_defaults[TOPIC_COUNT] = {
         "purchases", "logins",         "support-tickets",
         "surveys",   "churn-warnings", "churnwatch-dlq"};
 
@@ -394,7 +398,7 @@ static void load_kafka(struct loader *L, const config_setting_t *k) {
 
 static void load_topics(struct loader *L, const config_setting_t *t) {
         cw_config_t *c = L->c;
-        char *names[6] = {NULL};
+        char *names[TOPIC_COUNT] = {NULL};
 
         if (t && config_setting_type(t) != CONFIG_TYPE_GROUP) {
                 DIAG(L, t,
@@ -403,8 +407,8 @@ static void load_topics(struct loader *L, const config_setting_t *t) {
                 t = NULL;
         }
         if (t)
-                cw_cfg_check_keys(L, t, "topics", topic_keys, 6);
-        for (int i = 0; i < 6; i++) {
+                cw_cfg_check_keys(L, t, "topics", topic_keys, TOPIC_COUNT);
+        for (int i = 0; i < TOPIC_COUNT; i++) {
                 const char *v = NULL;
                 const config_setting_t *s =
                         t ? cw_cfg_get_str(L, t, "topics", topic_keys[i], 0, &v)
@@ -414,7 +418,7 @@ static void load_topics(struct loader *L, const config_setting_t *t) {
                              topic_keys[i]);
                 names[i] = strdup(v && *v ? v : topic_defaults[i]);
         }
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < TOPIC_COUNT; i++)
                 for (int j = 0; j < i; j++)
                         if (!strcmp(names[i], names[j]))
                                 DIAG(L, t,
@@ -423,53 +427,140 @@ static void load_topics(struct loader *L, const config_setting_t *t) {
                                      topic_keys[j], topic_keys[i], names[i]);
         for (int s = 0; s < CW_STREAM_COUNT; s++)
                 c->topics[s] = names[s];
-        c->warnings_topic = names[4];
-        c->dead_letter_topic = names[5];
+        c->warnings_topic = names[TOPIC_WARNINGS];
+        c->dead_letter_topic = names[TOPIC_DEAD_LETTER];
 }
 
 /* ---- the whole file ------------------------------------------------------ */
 
-static const char *const root_keys[] = {"features",
-                                        "rules",
-                                        "models",
-                                        "lateness",
-                                        "state_ttl",
-                                        "warmup",
-                                        "kafka",
-                                        "topics",
-                                        "max_idle_ms",
-                                        "max_future",
-                                        "commit_interval_ms",
-                                        "idle_advance_ms",
-                                        "stats_interval_ms",
-                                        "processing_guarantee"};
+/* Where setting s of the table (settings.h) goes in c. */
+static void *field_of(cw_config_t *c, const struct cw_setting *s) {
+        return (char *)c + s->offset;
+}
 
-/* A whole number of milliseconds from lo to 3600000 (one hour), kept in *out
- * when the setting is present and valid. */
-static void get_ms(struct loader *L, const config_setting_t *root,
-                   const char *name, int lo, int *out) {
+/* The table's default of s, parsed as the file's value would be. */
+static void set_default(cw_config_t *c, const struct cw_setting *s) {
+        char err[128];
+
+        if (!s->default_value)
+                return;
+        switch (s->kind) {
+        case CW_SETTING_DURATION:
+                cw_duration_parse(s->default_value, field_of(c, s), err,
+                                  sizeof(err));
+                break;
+        case CW_SETTING_MS:
+                *(int *)field_of(c, s) = atoi(s->default_value);
+                break;
+        case CW_SETTING_CHOICE:
+                for (int i = 0; s->choices[i]; i++)
+                        if (!strcmp(s->choices[i], s->default_value))
+                                *(int *)field_of(c, s) = i;
+                break;
+        default:
+                break;
+        }
+}
+
+/* "use "a" (the default) or "b"": the choices of s, for a message. */
+static const char *choices_of(const struct cw_setting *s, char *buf,
+                              size_t size) {
+        size_t pos = (size_t)snprintf(buf, size, "use");
+        for (int i = 0; s->choices[i] && pos < size; i++)
+                pos += (size_t)snprintf(
+                        buf + pos, size - pos, "%s\"%s\"%s",
+                        i == 0              ? " "
+                        : s->choices[i + 1] ? ", "
+                                            : " or ",
+                        s->choices[i],
+                        s->default_value &&
+                                        !strcmp(s->choices[i], s->default_value)
+                                ? " (the default)"
+                                : "");
+        return buf;
+}
+
+/* A whole number of milliseconds within the setting's bounds. */
+static void load_ms(struct loader *L, const config_setting_t *root,
+                    const struct cw_setting *s) {
         double v;
 
-        if (!cw_cfg_get_num(L, root, "the configuration", name, 0, &v))
+        if (!cw_cfg_get_num(L, root, "the configuration", s->name, 0, &v))
                 return;
-        if (v < lo || v > 3600000 || v != (int)v)
-                DIAG(L, config_setting_get_member(root, name),
-                     "%s = %g must be a whole number of milliseconds from %d "
-                     "to 3600000",
-                     name, v, lo);
+        if (v < (double)s->lo || v > (double)s->hi || v != (int)v)
+                DIAG(L, config_setting_get_member(root, s->name),
+                     "%s = %g must be a whole number of milliseconds from "
+                     "%lld to %lld",
+                     s->name, v, (long long)s->lo, (long long)s->hi);
         else
-                *out = (int)v;
+                *(int *)field_of(L->c, s) = (int)v;
+}
+
+/* One setting of the table, when the file has it. */
+static void load_setting(struct loader *L, const config_setting_t *root,
+                         const struct cw_setting *s) {
+        const config_setting_t *m;
+        char buf[256];
+        const char *v;
+        int64_t *ms;
+
+        switch (s->kind) {
+        case CW_SETTING_DURATION:
+                ms = field_of(L->c, s);
+                if (!cw_cfg_get_duration(L, root, "the configuration", s->name,
+                                         ms) &&
+                    (m = config_setting_get_member(root, s->name)) &&
+                    *ms < s->lo)
+                        DIAG(L, m, "%s must be longer than 0: %s", s->name,
+                             s->help);
+                break;
+        case CW_SETTING_MS:
+                load_ms(L, root, s);
+                break;
+        case CW_SETTING_CHOICE:
+                if (!(m = cw_cfg_get_str(L, root, "the configuration", s->name,
+                                         0, &v)))
+                        break;
+                for (int i = 0; s->choices[i]; i++)
+                        if (!strcmp(s->choices[i], v)) {
+                                *(int *)field_of(L->c, s) = i;
+                                return;
+                        }
+                DIAG(L, m, "%s = \"%s\": %s", s->name, v,
+                     choices_of(s, buf, sizeof(buf)));
+                break;
+        default: /* sections and groups have loaders of their own */
+                break;
+        }
+}
+
+/* The defaults that follow from other settings, where the file has none. */
+static void derived_defaults(struct loader *L, const config_setting_t *root) {
+        cw_config_t *c = L->c;
+        cw_engine_conf_t *e = L->e;
+
+        for (int i = 0; i < e->n_features; i++)
+                if (e->features[i].window_days > e->max_window_days)
+                        e->max_window_days = e->features[i].window_days;
+        if (!config_setting_get_member(root, "warmup"))
+                c->warmup_ms =
+                        e->max_window_days * CW_MS_PER_DAY + e->lateness_ms;
+        /* As Kafka Streams: a transaction per 100 ms; without them,
+         * offsets commit less often. */
+        if (!config_setting_get_member(root, "commit_interval_ms"))
+                c->commit_interval_ms =
+                        c->guarantee == CW_EXACTLY_ONCE ? 100 : 1000;
 }
 
 static void load_root(struct loader *L) {
-        cw_config_t *c = L->c;
-        cw_engine_conf_t *e = L->e;
         const config_setting_t *root = config_root_setting(&L->lc);
+        const char *names[64]; /* more than the table holds */
         const config_setting_t *s;
-        const char *v;
+        int n = 0;
 
-        cw_cfg_check_keys(L, root, "the configuration", root_keys,
-                          sizeof(root_keys) / sizeof(root_keys[0]));
+        for (; n < cw_n_settings && n < 64; n++)
+                names[n] = cw_settings[n].name;
+        cw_cfg_check_keys(L, root, "the configuration", names, n);
         s = config_setting_get_member(root, "features");
         if (s)
                 cw_cfg_load_features(L, s);
@@ -479,52 +570,11 @@ static void load_root(struct loader *L) {
                      "stream = ...; agg = ...; } );");
         cw_cfg_load_alerts(L, config_setting_get_member(root, "rules"),
                            config_setting_get_member(root, "models"));
-
-        e->lateness_ms = 7 * CW_MS_PER_DAY;
-        e->state_ttl_ms = 365 * CW_MS_PER_DAY;
-        cw_cfg_get_duration(L, root, "the configuration", "lateness",
-                            &e->lateness_ms);
-        if (!cw_cfg_get_duration(L, root, "the configuration", "state_ttl",
-                                 &e->state_ttl_ms) &&
-            e->state_ttl_ms <= 0)
-                DIAG(L, config_setting_get_member(root, "state_ttl"),
-                     "state_ttl must be longer than 0; it is how long an "
-                     "inactive customer is kept");
-        for (int i = 0; i < e->n_features; i++)
-                if (e->features[i].window_days > e->max_window_days)
-                        e->max_window_days = e->features[i].window_days;
-        c->warmup_ms = e->max_window_days * CW_MS_PER_DAY + e->lateness_ms;
-        cw_cfg_get_duration(L, root, "the configuration", "warmup",
-                            &c->warmup_ms);
-
-        c->max_future_ms = CW_MS_PER_DAY;
-        if (!cw_cfg_get_duration(L, root, "the configuration", "max_future",
-                                 &c->max_future_ms) &&
-            c->max_future_ms < 0)
-                DIAG(L, config_setting_get_member(root, "max_future"),
-                     "max_future must not be negative");
-        c->max_idle_ms = 1000;
-        get_ms(L, root, "max_idle_ms", 0, &c->max_idle_ms);
-        c->exactly_once = 1;
-        if ((s = cw_cfg_get_str(L, root, "the configuration",
-                                "processing_guarantee", 0, &v))) {
-                if (!strcmp(v, "at_least_once"))
-                        c->exactly_once = 0;
-                else if (strcmp(v, "exactly_once"))
-                        DIAG(L, s,
-                             "processing_guarantee = \"%s\": use "
-                             "\"exactly_once\" (the default) or "
-                             "\"at_least_once\"",
-                             v);
+        for (int i = 0; i < cw_n_settings; i++) {
+                set_default(L->c, &cw_settings[i]);
+                load_setting(L, root, &cw_settings[i]);
         }
-        /* As Kafka Streams: a transaction per 100 ms; without them,
-         * offsets commit less often. */
-        c->commit_interval_ms = c->exactly_once ? 100 : 1000;
-        get_ms(L, root, "commit_interval_ms", 1, &c->commit_interval_ms);
-        c->idle_advance_ms = 0;
-        get_ms(L, root, "idle_advance_ms", 0, &c->idle_advance_ms);
-        c->stats_interval_ms = 10000;
-        get_ms(L, root, "stats_interval_ms", 0, &c->stats_interval_ms);
+        derived_defaults(L, root);
         if ((s = config_setting_get_member(root, "kafka")))
                 load_kafka(L, s);
         load_topics(L, config_setting_get_member(root, "topics"));

@@ -18,18 +18,25 @@ struct cw_kafka_prop {
         int line;
 };
 
+/* processing_guarantee, in the order settings.c lists the choices. */
+typedef enum cw_guarantee {
+        CW_EXACTLY_ONCE = 0, /* transactions */
+        CW_AT_LEAST_ONCE,
+} cw_guarantee_t;
+
+/* The validated file. Root settings: config/settings.c's table. */
 struct cw_config {
         char *path;
         cw_engine_conf_t engine; /* features, alerts, lateness, state_ttl */
         int64_t warmup_ms; /* backtests; default largest window + lateness */
         /* Kafka mode (CONTRACT.md section 6 and docs/kafka.md) */
         int max_idle_ms;
-        int64_t max_future_ms;  /* ts beyond wall clock + this: dead letter */
-        int exactly_once;       /* processing_guarantee: transactions */
-        int commit_interval_ms; /* how often a transaction commits (or,
-                                   at least once, acknowledged offsets) */
-        int idle_advance_ms;    /* 0: off; else quiet shards follow the clock */
-        int stats_interval_ms;  /* 0: no periodic stats line */
+        int64_t max_future_ms;    /* ts beyond wall clock + this: dead letter */
+        cw_guarantee_t guarantee; /* processing_guarantee */
+        int commit_interval_ms;   /* how often a transaction commits (or,
+                                     at least once, acknowledged offsets) */
+        int idle_advance_ms;   /* 0: off; else quiet shards follow the clock */
+        int stats_interval_ms; /* 0: no periodic stats line */
         struct cw_kafka_prop *kafka;
         int n_kafka;
         char *topics[CW_STREAM_COUNT]; /* input topics by stream */

@@ -166,7 +166,8 @@ static void load_feature(struct loader *L, const config_setting_t *g,
                 if (!expr)
                         DIAG(L, g, "%s: agg \"expr\" needs expr = \"...\";",
                              what);
-                for (int i = 0; i < 4; i++)
+                for (size_t i = 0;
+                     i < sizeof(not_for_expr) / sizeof(*not_for_expr); i++)
                         if ((s = config_setting_get_member(g, not_for_expr[i])))
                                 DIAG(L, s,
                                      "%s: an expression feature takes "

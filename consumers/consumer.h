@@ -33,7 +33,7 @@ struct cw_consumer_hooks {
          * inputs will be read from `committed` (the group's committed
          * offsets, -1 where none: auto.offset.reset; all -1 for a
          * reader). 0, or -1 to fail the consumer. */
-        int (*assigned)(void *opaque, int shard, const int64_t committed[4]);
+        int (*assigned)(void *opaque, int shard, const int64_t committed[CW_STREAM_COUNT]);
         /* Every shard is about to be taken away (a rebalance or close):
          * finish and acknowledge all output so far, so that the offsets
          * committed next cover only what is complete. `lost`: the group

@@ -148,7 +148,7 @@ static void dump_state(cw_pipeline_t *p, int shard) {
 
 /* Shard `shard` is ours: its state is rebuilt from the changelog, as of
  * the committed offsets its inputs are read from next. */
-static int on_assigned(void *opaque, int shard, const int64_t committed[4]) {
+static int on_assigned(void *opaque, int shard, const int64_t committed[CW_STREAM_COUNT]) {
         cw_pipeline_t *p = opaque;
         struct shard *sh = &p->shards[shard];
         struct cw_restore_stats st;
@@ -504,7 +504,7 @@ void cw_pipeline_stats(const cw_pipeline_t *p, struct cw_pipeline_stats *out) {
 
 static void stats_line(cw_pipeline_t *p, int64_t now) {
         struct cw_pipeline_stats st;
-        double el = (double)(now - p->last_stats) / 1000.0, rate[4];
+        double el = (double)(now - p->last_stats) / 1000.0, rate[CW_STREAM_COUNT];
         uint64_t all = 0;
 
         cw_pipeline_stats(p, &st);
@@ -615,7 +615,7 @@ cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,
                 return NULL;
         }
         p->c = c;
-        p->eos = c->exactly_once;
+        p->eos = c->guarantee == CW_EXACTLY_ONCE;
         if (o)
                 p->o = *o;
         hooks.opaque = p;

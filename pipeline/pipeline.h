@@ -61,7 +61,7 @@ cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,
 int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop);
 
 struct cw_pipeline_stats {
-        uint64_t events[4]; /* applied or late, by stream */
+        uint64_t events[CW_STREAM_COUNT]; /* applied or late, by stream */
         uint64_t late;
         uint64_t dead_letters; /* sent */
         uint64_t warnings;     /* produced */
