@@ -35,8 +35,21 @@ int cw_cli_common_option(int opt, const char *arg, const char *usage) {
                 cw_log_setup(cw_log_level_current(), format, NULL);
                 return CW_CLI_CONTINUE;
         default:
-                return -1;
+                fputs(usage, stderr);
+                return CW_EXIT_USAGE;
         }
+}
+
+volatile sig_atomic_t cw_cli_stop;
+
+static void on_signal(int sig) {
+        cw_cli_stop = 1;
+        signal(sig, SIG_DFL);
+}
+
+void cw_cli_catch_signals(void) {
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
 }
 
 cw_config_t *cw_cli_load_config(const char *path) {

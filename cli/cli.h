@@ -3,6 +3,7 @@
 #define CW_CLI_H
 
 #include <getopt.h>
+#include <signal.h>
 
 #include "config/config.h"
 
@@ -25,12 +26,21 @@
         "event on stderr\n"
 
 /*
- * Handles an option of CW_CLI_COMMON_OPTIONS. Returns -1 when `opt` is not
- * one of them, otherwise an exit code for the command to return at once
- * (after --help or a bad value), or CW_CLI_CONTINUE.
+ * Handles an option that is not the command's own: one of
+ * CW_CLI_COMMON_OPTIONS (CW_CLI_CONTINUE, or after --help or a bad value
+ * the exit code for the command to return at once), or an unknown one
+ * (the usage on stderr, CW_EXIT_USAGE).
  */
 #define CW_CLI_CONTINUE (-2)
 int cw_cli_common_option(int opt, const char *arg, const char *usage);
+
+/* Set by SIGINT or SIGTERM once cw_cli_catch_signals() ran: the command
+ * stops gracefully. The only global of the command line. */
+extern volatile sig_atomic_t cw_cli_stop;
+
+/* The first SIGINT or SIGTERM asks for a graceful stop (cw_cli_stop); a
+ * second one kills. */
+void cw_cli_catch_signals(void);
 
 /* Parses a whole number in [lo, hi] into *out; -1 after saying on stderr
  * what `opt` of command `cmd` takes. */

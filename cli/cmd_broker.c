@@ -43,13 +43,6 @@ static const char usage[] =
         "                           coordinator transaction|group KEY "
         "ID\n" CW_CLI_COMMON_HELP;
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig) {
-        (void)sig;
-        stop = 1;
-}
-
 int cw_cmd_broker(int argc, char **argv) {
         static const struct option longopts[] = {
                 {"config", required_argument, NULL, 'c'},
@@ -78,8 +71,7 @@ int cw_cmd_broker(int argc, char **argv) {
                                 return CW_EXIT_USAGE;
                 } else if ((rc = cw_cli_common_option(opt, optarg, usage)) !=
                            CW_CLI_CONTINUE) {
-                        return rc < 0 ? (fputs(usage, stderr), CW_EXIT_USAGE)
-                                      : rc;
+                        return rc;
                 }
         }
         if (!cfg_path || optind != argc) {
@@ -94,15 +86,14 @@ int cw_cmd_broker(int argc, char **argv) {
                 cw_config_destroy(c);
                 return CW_EXIT_FAIL;
         }
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
+        cw_cli_catch_signals();
         printf("bootstrap=%s\n", cw_broker_bootstraps(b));
         fflush(stdout);
         cw_info("broker: %d broker%s at %s; %d topics of %d partitions; "
                 "development use only (about 5 MB kept per partition)",
                 brokers, brokers == 1 ? "" : "s", cw_broker_bootstraps(b),
                 CW_STREAM_COUNT + 3, partitions);
-        while (!stop) {
+        while (!cw_cli_stop) {
                 struct pollfd pfd = {0, POLLIN, 0};
                 char line[512];
                 if (!commands) {

@@ -60,8 +60,7 @@ int cw_cmd_check_config(int argc, char **argv) {
                 }
                 rc = cw_cli_common_option(opt, optarg, usage);
                 if (rc != CW_CLI_CONTINUE)
-                        return rc < 0 ? (fputs(usage, stderr), CW_EXIT_USAGE)
-                                      : rc;
+                        return rc;
         }
         if (!path || optind != argc) {
                 fputs(usage, stderr);

@@ -97,16 +97,9 @@ static const char default_config[] =
         "lateness = \"7d\";\n"
         "state_ttl = \"365d\";\n";
 
-static volatile sig_atomic_t stop;
 /* The generator thread's stop: set by the main thread once the pipeline
- * has stopped (a signal handler may only touch `stop`). */
+ * has stopped (a signal handler may only touch cw_cli_stop). */
 static atomic_int gen_stop;
-
-/* The first signal asks for a graceful stop; a second one kills. */
-static void on_signal(int sig) {
-        stop = 1;
-        signal(sig, SIG_DFL);
-}
 
 struct demo {
         const cw_config_t *c;
@@ -249,9 +242,8 @@ static void summary(const struct demo *d, const cw_pipeline_t *p) {
                " processed (%" PRIu64 " late, %" PRIu64
                " dead letters); %" PRIu64 " FIRING and %" PRIu64
                " RESOLVED warnings.\n",
-               cw_mono_s() - d->start, d->generated,
-               all_events(&st),
-               st.late, st.dead_letters, d->firing, d->resolved);
+               cw_mono_s() - d->start, d->generated, all_events(&st), st.late,
+               st.dead_letters, d->firing, d->resolved);
         printf("Churners (ground truth): %d of %d customers. Warned before "
                "churning: %d (%.0f%%)",
                churners, d->customers, caught,
@@ -348,9 +340,7 @@ static int parse(int argc, char **argv, struct demo *d) {
                 default:
                         rc = cw_cli_common_option(opt, optarg, usage);
                         if (rc != CW_CLI_CONTINUE)
-                                return rc < 0 ? (fputs(usage, stderr),
-                                                 CW_EXIT_USAGE)
-                                              : rc;
+                                return rc;
                         bad = 0;
                 }
                 if (bad)
@@ -406,8 +396,7 @@ static int run(struct demo *d, cw_pipeline_t *p, const cw_broker_t *b) {
         pthread_t gen_thread;
         int rc;
 
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
+        cw_cli_catch_signals();
         cw_info("demo: embedded broker at %s (development use only); %d "
                 "customers over %d days at %.0f events/s; Ctrl-C stops",
                 cw_broker_bootstraps(b), d->customers, d->days, d->rate);
@@ -417,7 +406,7 @@ static int run(struct demo *d, cw_pipeline_t *p, const cw_broker_t *b) {
                 return CW_EXIT_FAIL;
         }
         cw_table_header(stdout);
-        rc = cw_pipeline_run(p, &stop) ? CW_EXIT_FAIL : CW_EXIT_OK;
+        rc = cw_pipeline_run(p, &cw_cli_stop) ? CW_EXIT_FAIL : CW_EXIT_OK;
         atomic_store(&gen_stop, 1);
         pthread_join(gen_thread, NULL);
         if (atomic_load(&d->gen_done) < 0) {

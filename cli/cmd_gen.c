@@ -128,14 +128,8 @@ static int take_option(int opt, struct gen_opts *o) {
                 }
                 break;
         }
-        default: {
-                int rc = cw_cli_common_option(opt, optarg, usage);
-                if (rc < 0) {
-                        fputs(usage, stderr);
-                        return CW_EXIT_USAGE;
-                }
-                return rc;
-        }
+        default:
+                return cw_cli_common_option(opt, optarg, usage);
         }
         return CW_CLI_CONTINUE;
 }

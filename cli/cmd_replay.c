@@ -94,7 +94,8 @@ static int parse_time(const char *opt, const char *arg, int64_t *out,
         return 0;
 }
 
-/* One option of the replay's own; -1 after saying what is wrong. */
+/* One option of the replay's own: 0; -1 after saying what is wrong; 1
+ * when `opt` is not one of them. */
 static int option(struct args *a, int opt, const char *arg) {
         switch (opt) {
         case 'c':
@@ -129,9 +130,11 @@ static int option(struct args *a, int opt, const char *arg) {
                 }
                 a->kafka = !strcmp(arg, "kafka");
                 return 0;
-        default: /* 7 */
+        case 7:
                 a->sweeps[a->n_sweeps++] = arg;
                 return 0;
+        default:
+                return 1;
         }
 }
 
@@ -174,15 +177,11 @@ static int parse(int argc, char **argv, struct args *a) {
 
         while ((opt = getopt_long(argc, argv, "c:i:o:h", longopts, NULL)) !=
                -1) {
-                if (opt == 'h' || opt == 'L' || opt == 'F' || opt == '?') {
-                        rc = cw_cli_common_option(opt, optarg, usage);
-                        if (rc < 0)
-                                fputs(usage, stderr);
-                        if (rc != CW_CLI_CONTINUE)
-                                return rc < 0 ? CW_EXIT_USAGE : rc;
-                } else if (option(a, opt, optarg)) {
+                if ((rc = option(a, opt, optarg)) < 0)
                         return CW_EXIT_USAGE;
-                }
+                if (rc > 0 && (rc = cw_cli_common_option(opt, optarg, usage)) !=
+                                      CW_CLI_CONTINUE)
+                        return rc;
         }
         /* More inputs may follow --input without repeating it. */
         while (optind < argc)

@@ -41,14 +41,6 @@ static const char usage[] =
         "                           DIR/shard-<p>.state (tests compare "
         "them)\n" CW_CLI_COMMON_HELP;
 
-static volatile sig_atomic_t stop;
-
-/* The first signal asks for a graceful stop; a second one kills. */
-static void on_signal(int sig) {
-        stop = 1;
-        signal(sig, SIG_DFL);
-}
-
 int cw_cmd_run(int argc, char **argv) {
         static const struct option longopts[] = {
                 {"config", required_argument, NULL, 'c'},
@@ -82,9 +74,7 @@ int cw_cmd_run(int argc, char **argv) {
                 default:
                         rc = cw_cli_common_option(opt, optarg, usage);
                         if (rc != CW_CLI_CONTINUE)
-                                return rc < 0 ? (fputs(usage, stderr),
-                                                 CW_EXIT_USAGE)
-                                              : rc;
+                                return rc;
                 }
         }
         if (!cfg_path || optind < argc) {
@@ -101,8 +91,7 @@ int cw_cmd_run(int argc, char **argv) {
                 cw_error("run: %s", err);
                 goto out_config;
         }
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
+        cw_cli_catch_signals();
         if (!(p = cw_pipeline_new(c, s, &o, err, sizeof(err)))) {
                 cw_error("run: %s", err);
                 goto out_schemas;
@@ -111,7 +100,7 @@ int cw_cmd_run(int argc, char **argv) {
                 "to %s, dead letters to %s",
                 c->topics[0], c->topics[1], c->topics[2], c->topics[3],
                 c->warnings_topic, c->dead_letter_topic);
-        if (!cw_pipeline_run(p, &stop))
+        if (!cw_pipeline_run(p, &cw_cli_stop))
                 rc = CW_EXIT_OK;
         cw_pipeline_destroy(p);
 out_schemas:

@@ -41,13 +41,6 @@ static const char usage[] =
 /* Ids remembered by --dedup; see dedup.h for the bound. */
 #define DEDUP_CAPACITY 1000000
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig) {
-        (void)sig;
-        stop = 1;
-}
-
 /* A consumer with the configured properties, no group, no commits, that
  * assigns every partition of `topic` from its beginning. NULL with a
  * sentence; else *n_parts is their count. */
@@ -96,7 +89,7 @@ static long run(rd_kafka_t *rk, cw_warning_decoder_t *d, cw_sink_t *json,
         long bad = 0, dups = 0;
         int at_end = 0;
 
-        while (!stop && (follow || at_end < n_parts)) {
+        while (!cw_cli_stop && (follow || at_end < n_parts)) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
                 struct cw_warning w;
                 if (!m)
@@ -157,8 +150,7 @@ int cw_cmd_tail(int argc, char **argv) {
                         dedup = 1;
                 else if ((rc = cw_cli_common_option(opt, optarg, usage)) !=
                          CW_CLI_CONTINUE)
-                        return rc < 0 ? (fputs(usage, stderr), CW_EXIT_USAGE)
-                                      : rc;
+                        return rc;
         }
         if (!cfg_path || optind != argc) {
                 fputs(usage, stderr);
@@ -176,8 +168,7 @@ int cw_cmd_tail(int argc, char **argv) {
                 cw_error("tail: %s", err);
                 goto out_free;
         }
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
+        cw_cli_catch_signals();
         if (!json)
                 cw_table_header(stdout);
         if (run(rk, d, json, seen, follow, n) == 0)
