@@ -148,7 +148,8 @@ static void dump_state(cw_pipeline_t *p, int shard) {
 
 /* Shard `shard` is ours: its state is rebuilt from the changelog, as of
  * the committed offsets its inputs are read from next. */
-static int on_assigned(void *opaque, int shard, const int64_t committed[CW_STREAM_COUNT]) {
+static int on_assigned(void *opaque, int shard,
+                       const int64_t committed[CW_STREAM_COUNT]) {
         cw_pipeline_t *p = opaque;
         struct shard *sh = &p->shards[shard];
         struct cw_restore_stats st;
@@ -504,7 +505,8 @@ void cw_pipeline_stats(const cw_pipeline_t *p, struct cw_pipeline_stats *out) {
 
 static void stats_line(cw_pipeline_t *p, int64_t now) {
         struct cw_pipeline_stats st;
-        double el = (double)(now - p->last_stats) / 1000.0, rate[CW_STREAM_COUNT];
+        double el = (double)(now - p->last_stats) / 1000.0,
+               rate[CW_STREAM_COUNT];
         uint64_t all = 0;
 
         cw_pipeline_stats(p, &st);

@@ -26,7 +26,7 @@ struct ahead {
         char *buf;
         size_t cap;
         uint32_t hash;
-        char where[160]; /* only for a late event's log line */
+        struct cw_source_mark mark; /* where it came from */
 };
 
 /* What a replay adds up over its shards. */
@@ -97,18 +97,21 @@ static void process(struct replay *r, const struct ahead *a) {
         uint64_t created = cw_engine_stats(r->e)->created;
         cw_process_result_t res =
                 cw_engine_process_hashed(r->e, &a->ev, a->hash);
+        char where[600];
 
         if (r->o->bt && cw_engine_stats(r->e)->created != created)
                 (void)cw_backtest_applied(r->o->bt, a->ev.customer_id.p,
                                           a->ev.customer_id.len);
-        if (res == CW_PROCESS_LATE && ++r->late <= LOG_LATE_MAX)
-                cw_warn("%s: late event (ts %lld is more than lateness before "
-                        "stream time %lld); skipped%s",
-                        a->where, (long long)a->ev.ts,
-                        (long long)cw_engine_stream_time(r->e),
-                        r->late == LOG_LATE_MAX
-                                ? "; further late events are only counted"
-                                : "");
+        if (res != CW_PROCESS_LATE || ++r->late > LOG_LATE_MAX)
+                return;
+        cw_source_where(&a->mark, where, sizeof(where));
+        cw_warn("%s: late event (ts %lld is more than lateness before "
+                "stream time %lld); skipped%s",
+                where, (long long)a->ev.ts,
+                (long long)cw_engine_stream_time(r->e),
+                r->late == LOG_LATE_MAX
+                        ? "; further late events are only counted"
+                        : "");
 }
 
 /* The progress on a terminal: with a known total (Kafka), the share of the
@@ -166,7 +169,7 @@ static int read_ahead(struct replay *r, struct ahead *a, char *err,
                 snprintf(err, err_size, "out of memory");
                 return -1;
         }
-        ops->where(r->src->impl, a->where, sizeof(a->where));
+        ops->mark(r->src->impl, &a->mark);
         a->hash = cw_engine_id_hash(ev.customer_id.p, ev.customer_id.len);
         cw_engine_prefetch(r->e, a->hash, 0);
         return 1;

@@ -14,6 +14,14 @@
 /* Bad Kafka records beyond this many are counted, not logged one by one. */
 #define LOG_BAD_MAX 10
 
+void cw_source_where(const struct cw_source_mark *m, char *buf, size_t size) {
+        if (m->partition < 0)
+                snprintf(buf, size, "%s: record %" PRId64, m->name, m->pos);
+        else
+                snprintf(buf, size, "topic %s [%d] offset %" PRId64, m->name,
+                         m->partition, m->pos);
+}
+
 void cw_source_close(cw_source_t *src) {
         if (!src)
                 return;
@@ -62,10 +70,11 @@ static int files_next(void *impl, struct cw_event *ev, char *errstr,
         return r < 0 ? -1 : r;
 }
 
-static void files_where(void *impl, char *buf, size_t size) {
+static void files_mark(void *impl, struct cw_source_mark *m) {
         struct files *f = impl;
-        snprintf(buf, size, "%s: record %lld", cw_file_merge_file(f->m),
-                 cw_file_merge_position(f->m));
+        m->name = cw_file_merge_file(f->m);
+        m->partition = -1;
+        m->pos = cw_file_merge_position(f->m);
 }
 
 static void files_describe(void *impl, char *buf, size_t size) {
@@ -86,9 +95,13 @@ static void files_close(void *impl) {
         free(f);
 }
 
-static const struct cw_source_ops files_ops = {
-        files_next_shard, files_next, files_where, files_describe, files_stats,
-        files_close,      1};
+static const struct cw_source_ops files_ops = {.next_shard = files_next_shard,
+                                               .next = files_next,
+                                               .mark = files_mark,
+                                               .describe = files_describe,
+                                               .stats = files_stats,
+                                               .close = files_close,
+                                               .ordered = 1};
 
 cw_source_t *cw_source_files(char *const *paths, int n_paths,
                              const cw_schemas_t *s, int sort, char *errstr,
@@ -185,14 +198,11 @@ static int kafka_next(void *impl, struct cw_event *ev, char *errstr,
         }
 }
 
-static void kafka_where(void *impl, char *buf, size_t size) {
+static void kafka_mark(void *impl, struct cw_source_mark *m) {
         struct kafka *x = impl;
-        if (x->holding)
-                snprintf(buf, size, "topic %s [%d] offset %" PRId64,
-                         rd_kafka_topic_name(x->rec.msg->rkt), x->shard,
-                         x->rec.msg->offset);
-        else
-                snprintf(buf, size, "shard %d", x->shard);
+        m->name = x->c->topics[x->rec.stream];
+        m->partition = x->shard;
+        m->pos = x->holding ? x->rec.msg->offset : -1;
 }
 
 static void kafka_describe(void *impl, char *buf, size_t size) {
@@ -211,9 +221,13 @@ static void kafka_close(void *impl) {
         free(x);
 }
 
-static const struct cw_source_ops kafka_ops = {
-        kafka_next_shard, kafka_next, kafka_where, kafka_describe, kafka_stats,
-        kafka_close,      0};
+static const struct cw_source_ops kafka_ops = {.next_shard = kafka_next_shard,
+                                               .next = kafka_next,
+                                               .mark = kafka_mark,
+                                               .describe = kafka_describe,
+                                               .stats = kafka_stats,
+                                               .close = kafka_close,
+                                               .ordered = 0};
 
 cw_source_t *cw_source_kafka(const cw_config_t *c, const cw_schemas_t *s,
                              int64_t start_ms, char *errstr,

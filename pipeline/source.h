@@ -24,6 +24,17 @@
 
 typedef struct cw_source cw_source_t;
 
+/* A place in a source: record `pos` of file `name` (partition -1), or
+ * offset `pos` of partition `partition` of topic `name`. */
+struct cw_source_mark {
+        const char *name; /* valid while the source's shard is open */
+        int partition;
+        int64_t pos;
+};
+
+/* "FILE: record N" or "topic T [P] offset O", for a log line. */
+void cw_source_where(const struct cw_source_mark *m, char *buf, size_t size);
+
 struct cw_source_stats {
         unsigned long long read;    /* records read, invalid ones included */
         unsigned long long invalid; /* skipped: could not be decoded */
@@ -41,9 +52,9 @@ struct cw_source_ops {
          * the next call. */
         int (*next)(void *impl, struct cw_event *ev, char *errstr,
                     size_t errstr_size);
-        /* Where the event last returned came from, for a log line:
-         * "FILE: record N" or "topic T [P] offset O". */
-        void (*where)(void *impl, char *buf, size_t size);
+        /* Where the event last returned came from (a few stores: taken
+         * for every event, formatted only for a log line). */
+        void (*mark)(void *impl, struct cw_source_mark *m);
         /* What was read, e.g. "3 files" or "16 shards from Kafka". */
         void (*describe)(void *impl, char *buf, size_t size);
         void (*stats)(void *impl, struct cw_source_stats *out);
