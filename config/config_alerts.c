@@ -57,7 +57,7 @@ static void load_rule(struct loader *L, const config_setting_t *g,
 
         snprintf(what, sizeof(what), "rule '%s'", a->name);
         a->kind = CW_ALERT_RULE;
-        cw_cfg_check_keys(L, g, what, rule_keys, 6);
+        cw_cfg_check_keys(L, g, what, rule_keys, CW_COUNT_OF(rule_keys));
         load_alert_common(L, g, what, a);
         if ((s = cw_cfg_get_str(L, g, what, "when", 1, &v)) &&
             (a->when = cw_cfg_compile(L, s, what, "when", &scope))) {
@@ -85,7 +85,7 @@ static void load_input(struct loader *L, const config_setting_t *g,
                      what);
                 return;
         }
-        cw_cfg_check_keys(L, g, what, input_keys, 7);
+        cw_cfg_check_keys(L, g, what, input_keys, CW_COUNT_OF(input_keys));
         in->feature = -1;
         if ((s = cw_cfg_get_str(L, g, what, "feature", 1, &v))) {
                 in->feature = cw_engine_conf_feature(L->e, v, strlen(v));
@@ -173,7 +173,7 @@ static void load_model(struct loader *L, const config_setting_t *g,
 
         snprintf(what, sizeof(what), "model '%s'", a->name);
         a->kind = CW_ALERT_MODEL;
-        cw_cfg_check_keys(L, g, what, model_keys, 9);
+        cw_cfg_check_keys(L, g, what, model_keys, CW_COUNT_OF(model_keys));
         load_alert_common(L, g, what, a);
         if ((s = cw_cfg_get_str(L, g, what, "type", 1, &type)) &&
             strcmp(type, "logistic"))

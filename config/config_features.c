@@ -136,7 +136,7 @@ static void load_feature(struct loader *L, const config_setting_t *g,
         snprintf(what, sizeof(what), "feature '%s'", f->name);
         f->line = cw_cfg_src_line(g);
         f->field = -1;
-        cw_cfg_check_keys(L, g, what, feature_keys, 7);
+        cw_cfg_check_keys(L, g, what, feature_keys, CW_COUNT_OF(feature_keys));
 
         cw_cfg_get_str(L, g, what, "expr", 0, &expr);
         s = cw_cfg_get_str(L, g, what, "agg", !expr, &agg);

@@ -25,6 +25,9 @@ struct loader {
 
 #define MAX_WINDOW_DAYS 3650
 
+/* The number of entries of a static array. */
+#define CW_COUNT_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 const char *cw_cfg_src_file(const struct loader *L, const config_setting_t *s);
 int cw_cfg_src_line(const config_setting_t *s);
 /* "; did you mean 'x'?" for the closest of names, or "". */
