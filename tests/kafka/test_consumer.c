@@ -371,7 +371,14 @@ Test(consumer, a_paused_input_flows_again_after_a_rebalance) {
         cw_config_kafka_set(cfg, "heartbeat.interval.ms", "500");
         k = cw_consumer_new(cfg, schemas, &hooks, err, sizeof(err));
         cr_assert_not_null(k, "%s", err);
-        poll_both(k, NULL, 5000); /* buffer without processing: pauses */
+        /* Buffer without processing until it pauses (a slow group join
+         * on a loaded machine may take a while). */
+        for (int64_t until = mono_ms() + 20000; mono_ms() < until;) {
+                poll_both(k, NULL, 500);
+                cw_consumer_stats(k, &st);
+                if (st.buffered > 50000)
+                        break;
+        }
         cw_consumer_stats(k, &st);
         cr_assert_gt(st.buffered, 50000, "not enough buffered to pause");
         k2 = cw_consumer_new(cfg, schemas, &hooks, err, sizeof(err));
