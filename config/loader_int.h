@@ -59,6 +59,10 @@ char **cw_cfg_load_names(struct loader *L, const config_setting_t *list,
                          const char *kind, char **seen, int n_seen,
                          const int *seen_lines);
 
+/* Expands ${NAME} in every string setting under s (env.c), reporting
+ * each unset variable with its line. */
+void cw_cfg_expand_env(struct loader *L, config_setting_t *s);
+
 /* The sections: config_features.c and config_alerts.c. */
 void cw_cfg_load_features(struct loader *L, const config_setting_t *list);
 void cw_cfg_load_alerts(struct loader *L, const config_setting_t *rules,
