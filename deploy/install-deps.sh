@@ -2,13 +2,15 @@
 # Installs what churnwatch needs to build, run and test, from Debian 12's
 # packages. Idempotent: installs only what is missing. Needs root or sudo.
 # chromium (headless) is for the tests only: they load the backtest's
-# report.html in it.
+# report.html in it; so are prometheus (a real server scrapes `run`'s
+# /metrics, and promtool checks it), docker-compose (`config` checks
+# deploy/compose.yaml offline; no Docker engine is needed) and yamllint.
 set -eu
 
 PACKAGES="build-essential cmake pkg-config zlib1g-dev
-librdkafka-dev libavro-dev libconfig-dev libcriterion-dev
-kcat python3 python3-avro python3-kafka
-chromium fonts-dejavu-core"
+librdkafka-dev libavro-dev libconfig-dev libmicrohttpd-dev libcriterion-dev
+kcat python3 python3-avro python3-kafka python3-yaml
+chromium fonts-dejavu-core prometheus docker-compose yamllint"
 
 missing=""
 for p in $PACKAGES; do
