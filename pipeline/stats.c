@@ -193,6 +193,8 @@ int cw_pipeline_snapshot(const cw_pipeline_t *p,
 
 void cw_pipeline_set_phase(cw_pipeline_t *p, enum cw_pipeline_phase phase,
                            int restoring, int assigned) {
+        if (!p->pub) /* a pipeline_new that failed, destroying its consumer */
+                return;
         pthread_mutex_lock(&p->pub->lock);
         p->pub->phase = phase;
         p->pub->restoring = restoring;
@@ -203,6 +205,8 @@ void cw_pipeline_set_phase(cw_pipeline_t *p, enum cw_pipeline_phase phase,
 enum cw_pipeline_phase cw_pipeline_phase(cw_pipeline_t *p) {
         enum cw_pipeline_phase ph;
 
+        if (!p->pub)
+                return CW_PHASE_STOPPING;
         pthread_mutex_lock(&p->pub->lock);
         ph = p->pub->phase;
         pthread_mutex_unlock(&p->pub->lock);

@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,30 +34,17 @@ import urllib.request
 import yaml
 
 BIN, SRC = sys.argv[1], sys.argv[2]
+sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
+from checks import Checks, free_port  # noqa: E402
+
 DEPLOY = os.path.join(SRC, "deploy")
-failures = []
-passed = 0
+check = Checks()
 SANITIZER = r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:"
-
-
-def check(ok, what):
-    global passed
-    if ok:
-        passed += 1
-    else:
-        failures.append(what)
-        print("FAIL " + what, flush=True)
 
 
 def tool(args, what):
     r = subprocess.run(args, capture_output=True, text=True, cwd=SRC)
     check(r.returncode == 0, f"{what}: {r.stdout}{r.stderr}".strip())
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def listen_port(cfg):
@@ -274,7 +260,7 @@ def live(cfg, env, paths, tmp):
             check(run.wait(15) == 0, "run exit status after SIGTERM")
             log = open(f"{tmp}/run.err").read()
             check(not re.search(SANITIZER, log), "sanitizer: " + log[-2000:])
-            if failures:
+            if check.failures:
                 print("--- run.err\n" + "".join(open(f"{tmp}/run.err")
                                                .readlines()[-6:]))
         broker.kill()
@@ -296,8 +282,8 @@ def main():
         live(cfg, env, paths, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"deploy_check: {passed} passed, {len(failures)} failed")
-    sys.exit(1 if failures else 0)
+    print(f"deploy_check: {check.passed} passed, {len(check.failures)} failed")
+    sys.exit(1 if check.failures else 0)
 
 
 if __name__ == "__main__":

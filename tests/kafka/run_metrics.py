@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,24 +37,9 @@ import urllib.request
 BIN, SRC = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 import run_lib  # noqa: E402
+from checks import Checks, free_port  # noqa: E402
 
-failures = []
-passed = 0
-
-
-def check(ok, what):
-    global passed
-    if ok:
-        passed += 1
-    else:
-        failures.append(what)
-        print("FAIL " + what, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+check = Checks()
 
 
 def get(port, path, method="GET", body=None):
@@ -344,9 +328,9 @@ def main():
                 r" error |ERROR: (Address|Leak)Sanitizer|runtime error:", ln)]
             check(not errs, f"{f}: {errs[:3]}")
         print(f"run_metrics: {events} events, {warnings} warnings, "
-              f"{held} customers restored; {passed} passed, "
-              f"{len(failures)} failed", flush=True)
-        if failures:
+              f"{held} customers restored; {check.passed} passed, "
+              f"{len(check.failures)} failed", flush=True)
+        if check.failures:
             for f in ("run1.err", "run2.err", "prom.err"):
                 if os.path.exists(f"{tmp}/{f}"):
                     print(f"--- {f}\n" + "".join(open(f"{tmp}/{f}")
@@ -356,7 +340,7 @@ def main():
             p.kill()
             p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    sys.exit(1 if failures else 0)
+    sys.exit(1 if check.failures else 0)
 
 
 if __name__ == "__main__":

@@ -351,36 +351,37 @@ Test(config, a_malformed_reference_is_an_error) {
                            "${NAME}"));
 }
 
+/* A file of one feature and http_listen = "addr", loaded afresh. */
+static cw_config_t *load_listen(const char *addr) {
+        char text[512];
+
+        snprintf(text, sizeof(text), ONE_FEATURE "http_listen = \"%s\";\n",
+                 addr);
+        teardown();
+        setup();
+        return load_text(text);
+}
+
 Test(config, http_listen_is_host_and_port) {
         static const char *const good[] = {"0.0.0.0:9464", "[::]:9464",
                                            "localhost:0", "10.1.2.3:65535"};
         static const char *const bad[] = {
                 "9464",       "host:",    ":9464",
                 "host:65536", "::1:9464", "host:94x4"};
-        char text[512];
         cw_config_t *c = load_text(ONE_FEATURE);
 
         cr_assert_not_null(c);
         cr_assert_null(c->http_listen, "absent: no HTTP server");
         cw_config_destroy(c);
         for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
-                snprintf(text, sizeof(text),
-                         ONE_FEATURE "http_listen = \"%s\";\n", good[i]);
-                teardown();
-                setup();
-                c = load_text(text);
+                c = load_listen(good[i]);
                 cr_assert_not_null(c, "%s: %s", good[i],
                                    diags.n ? diags.msgs[0] : "");
                 cr_assert_str_eq(c->http_listen, good[i]);
                 cw_config_destroy(c);
         }
         for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
-                snprintf(text, sizeof(text),
-                         ONE_FEATURE "http_listen = \"%s\";\n", bad[i]);
-                teardown();
-                setup();
-                c = load_text(text);
-                cr_assert_null(c, "%s accepted", bad[i]);
+                cr_assert_null(load_listen(bad[i]), "%s accepted", bad[i]);
                 cr_assert(has_diag(":2: http_listen: \""), "%s: %s", bad[i],
                           diags.n ? diags.msgs[0] : "none");
         }

@@ -203,20 +203,26 @@ static void answer(void *opaque, const char *path, struct cw_http_response *r) {
         r->len = 3;
 }
 
-/* Sends `request` to 127.0.0.1:port and reads the whole answer. */
-static char *exchange(int port, const char *request) {
+/* Sends METHOD PATH (with `body`, or none) to 127.0.0.1:port and reads
+ * the whole answer. */
+static char *exchange(int port, const char *method, const char *path,
+                      const char *body) {
         struct sockaddr_in a = {.sin_family = AF_INET,
                                 .sin_port = htons((uint16_t)port)};
         static char buf[4096];
+        char req[512];
         size_t n = 0;
         ssize_t got;
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        int fd = socket(AF_INET, SOCK_STREAM, 0), len;
 
+        len = snprintf(req, sizeof(req),
+                       "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                       "Content-Length: %zu\r\n\r\n%s",
+                       method, path, body ? strlen(body) : 0, body ? body : "");
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         cr_assert(fd >= 0);
         cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-        cr_assert_eq(write(fd, request, strlen(request)),
-                     (ssize_t)strlen(request));
+        cr_assert_eq(write(fd, req, (size_t)len), (ssize_t)len);
         while (n < sizeof(buf) - 1 &&
                (got = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
                 n += (size_t)got;
@@ -225,38 +231,40 @@ static char *exchange(int port, const char *request) {
         return buf;
 }
 
+/* Whether answer r has status line "HTTP/1.1 <status> ...". */
+static int status_is(const char *r, int status) {
+        char want[16];
+
+        snprintf(want, sizeof(want), "HTTP/1.1 %d ", status);
+        return !strncmp(r, want, strlen(want));
+}
+
 Test(http, get_and_head_reach_the_handler_other_methods_get_405) {
         char err[256];
         int calls = 0;
         cw_http_t *s =
                 cw_http_start("127.0.0.1:0", answer, &calls, err, sizeof(err));
         char *r;
+        int port;
 
         cr_assert_not_null(s, "%s", err);
-        cr_assert_gt(cw_http_port(s), 0);
-        r = exchange(cw_http_port(s), "GET /hello HTTP/1.1\r\nHost: x\r\n"
-                                      "Connection: close\r\n\r\n");
-        cr_assert(!strncmp(r, "HTTP/1.1 200", 12), "%s", r);
+        cr_assert_gt((port = cw_http_port(s)), 0);
+        r = exchange(port, "GET", "/hello", NULL);
+        cr_assert(status_is(r, 200), "%s", r);
         cr_assert_not_null(strstr(r, "\r\n\r\nhi\n"), "%s", r);
-        r = exchange(cw_http_port(s), "GET /hello?x=1 HTTP/1.1\r\nHost: x\r\n"
-                                      "Connection: close\r\n\r\n");
-        cr_assert(!strncmp(r, "HTTP/1.1 200", 12), "%s", r);
-        r = exchange(cw_http_port(s), "HEAD /hello HTTP/1.1\r\nHost: x\r\n"
-                                      "Connection: close\r\n\r\n");
-        cr_assert(!strncmp(r, "HTTP/1.1 200", 12), "%s", r);
+        r = exchange(port, "GET", "/hello?x=1", NULL);
+        cr_assert(status_is(r, 200), "%s", r);
+        r = exchange(port, "HEAD", "/hello", NULL);
+        cr_assert(status_is(r, 200), "%s", r);
         cr_assert_null(strstr(r, "hi\n"), "HEAD has no body: %s", r);
-        r = exchange(cw_http_port(s), "GET /nope HTTP/1.1\r\nHost: x\r\n"
-                                      "Connection: close\r\n\r\n");
-        cr_assert(!strncmp(r, "HTTP/1.1 404", 12), "%s", r);
+        r = exchange(port, "GET", "/nope", NULL);
+        cr_assert(status_is(r, 404), "%s", r);
         cr_assert_eq(calls, 4);
-        r = exchange(cw_http_port(s),
-                     "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 3"
-                     "\r\nConnection: close\r\n\r\nabc");
-        cr_assert(!strncmp(r, "HTTP/1.1 405", 12), "%s", r);
+        r = exchange(port, "POST", "/hello", "abc");
+        cr_assert(status_is(r, 405), "%s", r);
         cr_assert_not_null(strstr(r, "Allow: GET, HEAD\r\n"), "%s", r);
-        r = exchange(cw_http_port(s), "DELETE /nope HTTP/1.1\r\nHost: x\r\n"
-                                      "Connection: close\r\n\r\n");
-        cr_assert(!strncmp(r, "HTTP/1.1 405", 12), "%s", r);
+        r = exchange(port, "DELETE", "/nope", NULL);
+        cr_assert(status_is(r, 405), "%s", r);
         cr_assert_eq(calls, 4, "the handler saw only GET and HEAD");
         cw_http_stop(s);
 }
