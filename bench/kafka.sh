@@ -52,7 +52,7 @@ bin=$PWD/build/churnwatch
 tmp=$(mktemp -d)
 bpid=
 spid=
-trap '[ -n "$bpid" ] && kill $bpid 2>/dev/null; [ -n "$spid" ] && kill $spid 2>/dev/null; rm -rf "$tmp"' EXIT
+trap '[ -n "$spid" ] && kill $spid 2>/dev/null; [ -n "$bpid" ] && kill $bpid 2>/dev/null; rm -rf "$tmp"' EXIT
 
 # start_broker PARTITIONS: $bs, $bpid, and $tmp/cw.cfg (the contract's
 # example pointed at it). `group NAME` makes NAME's state changelog (the
@@ -146,7 +146,7 @@ for i in $(seq "$runs"); do
                         spid=$!
                 fi
                 "$bin" run -c "$tmp/run.cfg" --exit-at-end 2>"$tmp/run.err"
-                [ -n "$spid" ] && kill $spid
+                if [ -n "$spid" ]; then kill $spid; spid=; fi
                 grep -q "every input read to its end" "$tmp/run.err"
                 span=$(log_span "$tmp/run.err" "assigned" "every input read to its end")
                 echo "$events / $span" | bc -l >>"$tmp/run-$g"
@@ -197,7 +197,7 @@ for i in $(seq "$runs"); do
         sleep 1
         kill -TERM $rpid
         wait $rpid
-        [ -n "$spid" ] && kill $spid
+        if [ -n "$spid" ]; then kill $spid; spid=; fi
         line=$(grep 'stats:' "$tmp/lat.err" | tail -n 1)
         echo "$line" | sed -n 's/.*p50 \([0-9.]*\) ms.*/\1/p' >>"$tmp/p50"
         echo "$line" | sed -n 's/.*p99 \([0-9.]*\) ms.*/\1/p' >>"$tmp/p99"
