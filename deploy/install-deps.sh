@@ -9,7 +9,7 @@ set -eu
 PACKAGES="build-essential cmake pkg-config zlib1g-dev
 librdkafka-dev libavro-dev libconfig-dev libcriterion-dev
 libcurl4-openssl-dev libjansson-dev
-kcat curl python3 python3-avro python3-kafka
+kcat curl openssl python3 python3-avro python3-kafka
 chromium fonts-dejavu-core"
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
         PACKAGES="$PACKAGES nodejs npm"

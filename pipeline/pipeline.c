@@ -502,6 +502,13 @@ void cw_pipeline_stats(const cw_pipeline_t *p, struct cw_pipeline_stats *out) {
         out->latency_p50_ms = ks.latency_p50_ms;
         out->latency_p99_ms = ks.latency_p99_ms;
         out->latency_n = ks.latency_n;
+        if (p->registry) {
+                struct cw_schema_cache_stats rs;
+                cw_schema_cache_stats(p->registry, &rs);
+                out->registry_fetched = rs.fetched;
+                out->registry_failures = rs.failures;
+                out->registry_pending = rs.pending;
+        }
 }
 
 static void stats_line(cw_pipeline_t *p, int64_t now) {
@@ -532,6 +539,13 @@ static void stats_line(cw_pipeline_t *p, int64_t now) {
                         st.warnings, st.dead_letters, st.late, st.customers,
                         st.shards, st.latency_p50_ms, st.latency_p99_ms,
                         p->txn_commits, p->txn_aborts);
+        if (!p->o.quiet && el > 0 && p->registry)
+                cw_info("stats: Schema Registry: %" PRIu64
+                        " schemas fetched, %" PRIu64
+                        " failed requests tried again, %" PRIu64
+                        " ids waiting for their schema",
+                        st.registry_fetched, st.registry_failures,
+                        st.registry_pending);
         p->stats_warnings = st.warnings;
         p->last_stats = now;
 }

@@ -18,7 +18,8 @@ struct cw_registry_client {
         CURL *curl;
         struct curl_slist *headers;
         char **shown; /* each base URL as messages show it: no user info */
-        char *body;   /* the last answer */
+        char curl_err[CURL_ERROR_SIZE]; /* curl's own words on a failure */
+        char *body;                     /* the last answer */
         size_t len, cap;
         int too_big;
 };
@@ -121,6 +122,8 @@ static void prepare(cw_registry_client_t *c, int u, const char *path,
         curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c);
         curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->curl_err);
+        c->curl_err[0] = 0;
         curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)conf->timeout_ms);
         curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS,
                          (long)conf->timeout_ms);
@@ -178,8 +181,9 @@ static cw_registry_status_t request(cw_registry_client_t *c, const char *method,
                 if (rc != CURLE_OK) {
                         snprintf(errstr, errstr_size, "%s %s%s: %s", method,
                                  c->shown[u], path,
-                                 c->too_big ? "answer over 16 MB"
-                                            : curl_easy_strerror(rc));
+                                 c->too_big       ? "answer over 16 MB"
+                                 : c->curl_err[0] ? c->curl_err
+                                                  : curl_easy_strerror(rc));
                         continue;
                 }
                 if (status >= 500) {

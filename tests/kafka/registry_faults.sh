@@ -62,6 +62,8 @@ check $? "phase 2 ($n2 records) not processed after the registry came back: $(ca
 stop_run $run
 check $? "run exit status: $(tail -n 3 "$tmp/run.err")"
 id2=$(cat "$tmp/in/purchase2.id")
+grep -q "stats: Schema Registry: [0-9]* schemas fetched, [1-9][0-9]* failed requests" "$tmp/run.err"
+check $? "the stats line does not count the failed requests: $(grep 'stats: Schema' "$tmp/run.err" | tail -n 1)"
 tries=$(grep -c "registry: schema id $id2: .*trying again" "$tmp/run.err")
 [ "$tries" -ge 3 ]
 check $? "$tries logged retries of schema id $id2 while the registry was down"
@@ -95,6 +97,36 @@ registry_config "$tmp/409.cfg" "$reg_url"
 timeout 30 "$bin" run -c "$tmp/409.cfg" 2>"$tmp/409.err"
 [ $? -eq 1 ] && grep -q "HTTP 409: Schema being registered is incompatible" "$tmp/409.err"
 check $? "incompatible: $(tail -n 2 "$tmp/409.err")"
+kill $reg_pid
+
+# HTTPS: verified against ssl_ca_location; without it, against the
+# system's CAs, which do not know this certificate: run waits, logs why,
+# and stops on SIGTERM.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" \
+        -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+check $? "openssl: a self-signed certificate"
+start_registry tls --tls "$tmp/cert.pem,$tmp/key.pem"
+https=https://127.0.0.1:$reg_port
+registry_config "$tmp/tls.cfg" "$https" "ssl_ca_location = \"$tmp/cert.pem\";"
+sed -i 's/group_id = "churnwatch"/group_id = "tls"/' "$tmp/tls.cfg"
+broker_cmd "create tls-state 4"
+"$bin" run -c "$tmp/tls.cfg" 2>"$tmp/tls.err" &
+run=$!
+for _ in $(seq 100); do
+        grep -q "churn-warnings-value: schema id" "$tmp/tls.err" && break
+        sleep 0.1
+done
+grep -q "registry: subject churn-warnings-value: schema id [0-9]* (registered)" "$tmp/tls.err"
+check $? "HTTPS with ssl_ca_location: $(grep registry "$tmp/tls.err" | tail -n 2)"
+stop_run $run
+registry_config "$tmp/notls.cfg" "$https"
+"$bin" run -c "$tmp/notls.cfg" 2>"$tmp/notls.err" &
+run=$!
+sleep 3
+stop_run $run
+[ $? -eq 1 ] && grep -q "SSL certificate problem.*trying again" "$tmp/notls.err" &&
+        grep -q "stopped while waiting for the Schema Registry" "$tmp/notls.err"
+check $? "HTTPS with an unknown CA: $(grep registry "$tmp/notls.err" | tail -n 2)"
 kill $reg_pid
 
 echo "registry_faults: $pass passed, $fail failed"

@@ -24,16 +24,19 @@ through POST /_control with a JSON object:
   {"log": true}        returns the requests seen so far (method, path,
                        content type, authorization present)
 --auth USER:PASSWORD requires HTTP Basic auth (401, error 40101, else).
+--tls CERT,KEY serves HTTPS with that certificate and key (PEM).
 --state FILE keeps the schemas in FILE, so that a restarted double (the
 registry "down" and back) knows what it knew. It prints "port=N" on its
 first line once it listens (--port 0: any free port).
 
 usage: registry_double.py [--port N] [--state FILE] [--auth USER:PASSWORD]
+                          [--tls CERT,KEY]
                           [--fail N] [--stall-ms M] [--incompatible SUBJECT]
 """
 import base64
 import json
 import os
+import ssl
 import sys
 import threading
 import time
@@ -229,7 +232,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def main(argv):
     opts = {"--port": "0", "--state": None, "--auth": None, "--fail": "0",
-            "--stall-ms": "0", "--incompatible": None}
+            "--stall-ms": "0", "--incompatible": None, "--tls": None}
     i = 1
     while i < len(argv):
         if argv[i] not in opts or i + 1 >= len(argv):
@@ -241,6 +244,11 @@ def main(argv):
                    [opts["--incompatible"]] if opts["--incompatible"] else [])
     server = ThreadingHTTPServer(("127.0.0.1", int(opts["--port"])), Handler)
     server.daemon_threads = True
+    if opts["--tls"]:
+        cert, key = opts["--tls"].split(",", 1)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     server.registry = reg
     print("port=%d" % server.server_address[1], flush=True)
     server.serve_forever()
