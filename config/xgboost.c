@@ -10,9 +10,16 @@
  * unless the text lies within 2^-53 (relative) of the midpoint between two
  * floats, which XGBoost's shortest round-trip output does not produce in
  * practice.
+ *
+ * XGBoost's JSON is not strict JSON: a threshold above every training
+ * value can be written as Infinity (and any float as -Infinity or NaN).
+ * Before jansson reads the text, each such token outside a string becomes
+ * a marker string of the same length, so that jansson's line and column in
+ * an error still point into the file as it is.
  */
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +38,59 @@ struct xgb_read {
                 snprintf((r)->err, sizeof((r)->err), __VA_ARGS__);             \
                 return -1;                                                     \
         } while (0)
+
+/* XGBoost's bare tokens, the strings that replace them (the token's
+ * length less the two quotes) and their values. */
+static const struct special {
+        const char *token, *marker;
+        float value;
+} specials[] = {{"NaN", "N", NAN},
+                {"Infinity", "+Infin", INFINITY},
+                {"+Infinity", "+Infini", INFINITY},
+                {"-Infinity", "-Infini", -INFINITY}};
+
+/* Replaces XGBoost's NaN and Infinity tokens outside strings in place. */
+static void quote_specials(char *text, size_t len) {
+        int in_string = 0;
+        for (size_t i = 0; i < len; i++) {
+                if (in_string) {
+                        if (text[i] == '\\')
+                                i++;
+                        else if (text[i] == '"')
+                                in_string = 0;
+                        continue;
+                }
+                if (text[i] == '"') {
+                        in_string = 1;
+                        continue;
+                }
+                for (int k = 0; k < CW_COUNT_OF(specials); k++) {
+                        size_t n = strlen(specials[k].token);
+                        if (n <= len - i &&
+                            !memcmp(text + i, specials[k].token, n)) {
+                                text[i] = '"';
+                                memcpy(text + i + 1, specials[k].marker, n - 2);
+                                text[i + n - 1] = '"';
+                                i += n - 1;
+                                break;
+                        }
+                }
+        }
+}
+
+/* An element of a float array: a JSON number or a special's marker. */
+static int float_of(const json_t *v, float *out) {
+        if (json_is_number(v)) {
+                *out = (float)json_number_value(v);
+                return 0;
+        }
+        for (int k = 0; json_is_string(v) && k < CW_COUNT_OF(specials); k++)
+                if (!strcmp(json_string_value(v), specials[k].marker)) {
+                        *out = specials[k].value;
+                        return 0;
+                }
+        return -1;
+}
 
 /* Member `key` of object o, of type `type`; `name` is its path. */
 static json_t *need(struct xgb_read *r, json_t *o, const char *key,
@@ -162,9 +222,8 @@ static int floats_of(struct xgb_read *r, json_t *a, int k, const char *key,
         json_t *v;
 
         json_array_foreach(a, i, v) {
-                if (!json_is_number(v))
+                if (float_of(v, &out[i]))
                         FAIL(r, "trees[%d].%s[%zu] is not a number", k, key, i);
-                out[i] = (float)json_number_value(v);
         }
         return 0;
 }
@@ -295,6 +354,39 @@ static int read_booster(struct xgb_read *r, json_t *learner, float base,
         return 0;
 }
 
+/* The whole file at path, or NULL with errno set. */
+static char *read_all(const char *path, size_t *len) {
+        FILE *f = fopen(path, "rb");
+        char *buf = NULL, *grown;
+        size_t cap = 0, n;
+        int saved;
+
+        if (!f)
+                return NULL;
+        *len = 0;
+        do {
+                if (*len == cap) {
+                        cap = cap ? cap * 2 : 65536;
+                        if (!(grown = realloc(buf, cap))) {
+                                errno = ENOMEM;
+                                goto out_fail;
+                        }
+                        buf = grown;
+                }
+                *len += n = fread(buf + *len, 1, cap - *len, f);
+        } while (n);
+        if (ferror(f))
+                goto out_fail;
+        fclose(f);
+        return buf;
+out_fail:
+        saved = errno ? errno : EIO;
+        fclose(f);
+        free(buf);
+        errno = saved;
+        return NULL;
+}
+
 /* The file named by `file`, relative to the folder of the configuration
  * file that holds the setting. Returns a malloc'd path. */
 static char *model_path(const struct loader *L, const config_setting_t *s,
@@ -319,21 +411,21 @@ cw_trees_t *cw_cfg_load_xgboost(struct loader *L, const config_setting_t *s,
         cw_trees_t *t = NULL;
         json_error_t jerr;
         json_t *root = NULL, *learner;
+        char *text = NULL;
+        size_t len;
         float base;
-        FILE *f;
 
         if (!path) {
                 DIAG(L, s, "%s: out of memory", what);
                 return NULL;
         }
-        if (!(f = fopen(path, "rb"))) {
+        if (!(text = read_all(path, &len))) {
                 DIAG(L, s, "%s: cannot read %s (as %s): %s", what, name, path,
                      strerror(errno));
                 goto out_free;
         }
-        root = json_loadf(f, 0, &jerr);
-        fclose(f);
-        if (!root) {
+        quote_specials(text, len);
+        if (!(root = json_loadb(text, len, 0, &jerr))) {
                 DIAG(L, s,
                      "%s: %s:%d:%d: not valid JSON: %s; give the file "
                      "XGBoost's save_model(\"model.json\") writes",
@@ -349,6 +441,7 @@ cw_trees_t *cw_cfg_load_xgboost(struct loader *L, const config_setting_t *s,
         }
 out_free:
         json_decref(root);
+        free(text);
         free(path);
         return t;
 }

@@ -2,12 +2,14 @@
 # Installs what churnwatch needs to build, run and test, from Debian 12's
 # packages. Idempotent: installs only what is missing. Needs root or sudo.
 # chromium (headless) is for the tests only: they load the backtest's
-# report.html in it.
+# report.html in it. python3-xgboost (1.7.4 in Debian 12) trains the
+# models that the xgboost tests compare churnwatch with, and that
+# tools/train_xgboost.py writes; libjansson-dev reads their JSON.
 set -eu
 
 PACKAGES="build-essential cmake pkg-config zlib1g-dev
-librdkafka-dev libavro-dev libconfig-dev libcriterion-dev
-kcat python3 python3-avro python3-kafka
+librdkafka-dev libavro-dev libconfig-dev libcriterion-dev libjansson-dev
+kcat python3 python3-avro python3-kafka python3-xgboost
 chromium fonts-dejavu-core"
 
 missing=""

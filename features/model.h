@@ -11,12 +11,20 @@
 #include "engine_conf.h"
 #include "trees.h"
 
-/* An xgboost model's inputs as the float32 row XGBoost sees: model
- * feature i is the value of inputs[i]'s feature (NaN: missing). */
+/*
+ * An xgboost model's inputs as the float32 row XGBoost sees: model
+ * feature i is the value of inputs[i]'s feature. NaN is missing, and so is
+ * a value that is infinite as a float (a division by zero in an expression
+ * feature): XGBoost's predict() refuses infinite inputs, training treats
+ * them as missing (tools/train_xgboost.py), and a warning's features map
+ * omits them, so that the map alone reproduces the score.
+ */
 static inline void cw_model_row(const struct cw_alert *a, const double *values,
                                 float *x) {
-        for (int i = 0; i < a->n_inputs; i++)
-                x[i] = (float)values[a->inputs[i].feature];
+        for (int i = 0; i < a->n_inputs; i++) {
+                float v = (float)values[a->inputs[i].feature];
+                x[i] = isinf(v) ? NAN : v;
+        }
 }
 
 /*

@@ -10,8 +10,10 @@ struct cw_trees {
         float base_margin; /* logit(base_score), as XGBoost computes it */
         int n_trees, cap_trees;
         uint32_t *start; /* [n_trees + 1] each tree's first node */
+        uint32_t *depth; /* [n_trees] the longest path, in splits */
         struct cw_tree_node *nodes;
-        float *mean; /* per node: cover-weighted expected value */
+        float *mean; /* per node: cover-weighted expected value; a leaf's
+                        is its value */
         size_t n_nodes, cap_nodes;
 };
 
@@ -47,6 +49,7 @@ void cw_trees_destroy(cw_trees_t *t) {
         if (!t)
                 return;
         free(t->start);
+        free(t->depth);
         free(t->nodes);
         free(t->mean);
         free(t);
@@ -67,6 +70,9 @@ static int grow(cw_trees_t *t, size_t nodes) {
                 if (!s)
                         return -1;
                 t->start = s;
+                if (!(s = realloc(t->depth, (size_t)cap * sizeof(*s))))
+                        return -1;
+                t->depth = s;
                 t->cap_trees = cap;
         }
         if (t->n_nodes + nodes > t->cap_nodes) {
@@ -122,6 +128,15 @@ static int check_node(const cw_trees_t *t, const struct cw_tree_spec *s,
         return 0;
 }
 
+/* Leaf i of a tree: a split on the row's constant 0 (the slot after the
+ * features) below +inf, whose left child is itself, so that a walk of a
+ * fixed number of steps stays on it; its value is in `mean`. */
+static struct cw_tree_node leaf(const cw_trees_t *t, uint32_t i) {
+        struct cw_tree_node n = {INFINITY,
+                                 (uint32_t)t->n_features | 1u << 8 | i << 9};
+        return n;
+}
+
 /*
  * Cover-weighted expected values, bottom up: a leaf's is its value, a
  * split's is (mean(left) * hess(left) + mean(right) * hess(right)) /
@@ -134,8 +149,8 @@ static void fill_means(const struct cw_tree_spec *s,
                        float *mean, uint32_t count) {
         for (uint32_t i = count; i-- > 0;) {
                 uint32_t l = CW_TREE_LEFT(n[i].ctl);
-                if (!l) {
-                        mean[i] = n[i].value;
+                if (l == i) {
+                        mean[i] = s->value[orig[i]];
                         continue;
                 }
                 float r = mean[l] * s->hess[orig[l]];
@@ -149,8 +164,8 @@ int cw_trees_add(cw_trees_t *t, const struct cw_tree_spec *s, char *errstr,
                  size_t errstr_size) {
         uint8_t *seen = NULL;
         int32_t *orig = NULL; /* breadth-first order: new index -> spec's */
+        uint32_t *level = NULL, count = 1;
         struct cw_tree_node *n;
-        uint32_t count = 1;
         int rc = -1;
 
         if (s->n_nodes < 1 || s->n_nodes > CW_TREES_MAX_NODES) {
@@ -161,27 +176,34 @@ int cw_trees_add(cw_trees_t *t, const struct cw_tree_spec *s, char *errstr,
         }
         seen = calloc((size_t)s->n_nodes, 1);
         orig = malloc((size_t)s->n_nodes * sizeof(*orig));
-        if (!seen || !orig || grow(t, (size_t)s->n_nodes))
+        level = malloc((size_t)s->n_nodes * sizeof(*level));
+        if (!seen || !orig || !level || grow(t, (size_t)s->n_nodes))
                 goto out_nomem;
         n = t->nodes + t->n_nodes;
         if (check_node(t, s, 0, seen, errstr, errstr_size))
                 goto out_free;
         seen[0] = 1;
         orig[0] = 0;
+        level[0] = 0;
+        t->depth[t->n_trees] = 0;
         /* The queue is `orig` itself: node i's children go to the end. */
         for (uint32_t i = 0; i < count; i++) {
                 int32_t id = orig[i];
-                n[i].value = s->value[id];
-                n[i].ctl = 0;
-                if (s->left[id] < 0)
+                if (s->left[id] < 0) {
+                        n[i] = leaf(t, i);
                         continue;
+                }
                 for (int k = 0; k < 2; k++) {
                         int32_t c = k ? s->right[id] : s->left[id];
                         if (check_node(t, s, c, seen, errstr, errstr_size))
                                 goto out_free;
                         seen[c] = 1;
                         orig[count + (uint32_t)k] = c;
+                        level[count + (uint32_t)k] = level[i] + 1;
                 }
+                if (level[i] + 1 > t->depth[t->n_trees])
+                        t->depth[t->n_trees] = level[i] + 1;
+                n[i].value = s->value[id];
                 n[i].ctl = (uint32_t)s->feature[id] |
                            (s->default_left[id] ? 1u << 8 : 0) | count << 9;
                 count += 2;
@@ -196,26 +218,65 @@ out_nomem:
 out_free:
         free(seen);
         free(orig);
+        free(level);
         return rc;
 }
 
-/* The child of split n that inputs x go to: a missing input (NaN) the
- * split's default way, else left when x < threshold. */
-static inline uint32_t child(const struct cw_tree_node *n, uint32_t ctl,
-                             const float *x) {
-        float v = x[CW_TREE_FEATURE(ctl)];
-        return CW_TREE_LEFT(ctl) +
-               (isnan(v) ? !CW_TREE_DEFAULT_LEFT(ctl) : !(v < n->value));
+/* One step of a walk from node i: a split sends a missing input (NaN) its
+ * default way, else right unless x < threshold; a leaf stays. No branch:
+ * the walks of several trees interleave. */
+static inline uint32_t step(const struct cw_tree_node *n, uint32_t i,
+                            const float *row) {
+        uint32_t ctl = n[i].ctl;
+        float v = row[CW_TREE_FEATURE(ctl)];
+        uint32_t right = !(v < n[i].value);
+        uint32_t default_left = (uint32_t)isnan(v) & CW_TREE_DEFAULT_LEFT(ctl);
+        return CW_TREE_LEFT(ctl) + (right & ~default_left);
 }
 
+/* The row x with the constant 0 that leaves read after its features. */
+static void make_row(const cw_trees_t *t, const float *x, float *row) {
+        memcpy(row, x, (size_t)t->n_features * sizeof(*row));
+        row[t->n_features] = 0.0f;
+}
+
+/*
+ * The walks of LANES trees interleave: each step of one is a chain of two
+ * dependent loads (the node, then its input), so independent chains keep
+ * the core busy where one would wait, and no branch depends on the data.
+ * Every tree of a group takes the group's largest depth in steps (leaves
+ * stay put); the leaf values are then added in tree order, so the float
+ * sum is XGBoost's. For 100 trees of depth 6, 8 lanes took 1.0 us per
+ * score where 4 took 1.24, 16 took 1.15, and one walk per tree with a
+ * branch per split 1.69 (one core of the project's VM).
+ */
+#define LANES 8
+
 float cw_trees_margin(const cw_trees_t *t, const float *x) {
-        float m = t->base_margin;
-        for (int k = 0; k < t->n_trees; k++) {
+        float row[CW_TREES_MAX_FEATURES + 1], m = t->base_margin;
+        int k = 0;
+
+        make_row(t, x, row);
+        for (; k + LANES <= t->n_trees; k += LANES) {
+                const struct cw_tree_node *n[LANES];
+                uint32_t i[LANES], d = 0;
+                for (int j = 0; j < LANES; j++) {
+                        n[j] = t->nodes + t->start[k + j];
+                        i[j] = 0;
+                        d = t->depth[k + j] > d ? t->depth[k + j] : d;
+                }
+                for (uint32_t s = 0; s < d; s++)
+                        for (int j = 0; j < LANES; j++)
+                                i[j] = step(n[j], i[j], row);
+                for (int j = 0; j < LANES; j++)
+                        m += t->mean[t->start[k + j] + i[j]];
+        }
+        for (; k < t->n_trees; k++) {
                 const struct cw_tree_node *n = t->nodes + t->start[k];
-                uint32_t i = 0, ctl;
-                while ((ctl = n[i].ctl) >> 9)
-                        i = child(&n[i], ctl, x);
-                m += n[i].value;
+                uint32_t i = 0;
+                for (uint32_t s = 0; s < t->depth[k]; s++)
+                        i = step(n, i, row);
+                m += t->mean[t->start[k] + i];
         }
         return m;
 }
@@ -229,21 +290,21 @@ double cw_trees_score(const cw_trees_t *t, const float *x) {
 }
 
 void cw_trees_contrib(const cw_trees_t *t, const float *x, float *contrib) {
-        float tree[CW_TREES_MAX_FEATURES];
+        float tree[CW_TREES_MAX_FEATURES], row[CW_TREES_MAX_FEATURES + 1];
 
+        make_row(t, x, row);
         for (int f = 0; f < t->n_features; f++)
                 contrib[f] = 0.0f;
         for (int k = 0; k < t->n_trees; k++) {
                 const struct cw_tree_node *n = t->nodes + t->start[k];
                 const float *mean = t->mean + t->start[k];
-                uint32_t i = 0, ctl;
+                uint32_t i = 0, next;
 
                 /* One tree's contributions first, then added to the sum,
                  * as XGBoost's this_tree_contribs. */
                 memset(tree, 0, sizeof(tree));
-                while ((ctl = n[i].ctl) >> 9) {
-                        uint32_t next = child(&n[i], ctl, x);
-                        tree[CW_TREE_FEATURE(ctl)] += mean[next] - mean[i];
+                while ((next = step(n, i, row)) != i) {
+                        tree[CW_TREE_FEATURE(n[i].ctl)] += mean[next] - mean[i];
                         i = next;
                 }
                 for (int f = 0; f < t->n_features; f++)

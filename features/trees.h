@@ -5,12 +5,13 @@
  * Every tree is one block of 8-byte nodes in breadth-first order, so the
  * top levels, which every row walks, share a cache line or two, and a
  * split's right child is always the node after its left child. A walk is a
- * loop, never a recursion: a 100-tree, depth-6 model is 600 node visits in
- * about 100 KB. Arithmetic is float32 as in XGBoost: the inputs, the
- * thresholds, the sum of the leaf values and the sigmoid. The cover-weighted
- * expected value of every node (for the Saabas contributions that
- * predict(pred_contribs=True, approx_contribs=True) gives) sits in a second
- * array, read only when a warning is emitted.
+ * loop of a fixed number of steps (the tree's depth), never a recursion,
+ * and the walks of 8 trees interleave: a 100-tree, depth-6 model is 600
+ * node visits in about 100 KB. Arithmetic is float32 as in XGBoost: the
+ * inputs, the thresholds, the sum of the leaf values and the sigmoid. The
+ * cover-weighted expected value of every node sits in a second array: a
+ * leaf's is its value, and a split's serves the Saabas contributions that
+ * predict(pred_contribs=True, approx_contribs=True) gives.
  *
  * config/ reads the JSON file and hands the trees over in XGBoost's own
  * layout (parallel arrays indexed by node id); this module checks that
@@ -30,8 +31,9 @@
 /*
  * One node. ctl: bits 0-7 the split's feature, bit 8 whether a missing
  * (NaN) input goes left, bits 9-31 the index of the left child inside the
- * tree's block; 0 for a leaf (the root is nobody's child). value: the
- * split's threshold (x < value goes left), or the leaf's value.
+ * tree's block. value: the split's threshold (x < value goes left). A leaf
+ * is a split whose left child is itself, on a feature that is always 0
+ * (the slot after the inputs) below +inf: a walk that reaches it stays.
  */
 struct cw_tree_node {
         float value;

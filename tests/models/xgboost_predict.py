@@ -38,6 +38,7 @@ CASES = [
 ]
 failures = []
 passed = [0]
+infinities = [0]  # Infinity tokens in the models' JSON
 
 
 def check(ok, what):
@@ -49,11 +50,13 @@ def check(ok, what):
 
 
 def rows(rng, n, p_missing):
-    """Columns of different scales: normal, counts, money, bounded, tiny."""
+    """Columns of different scales: normal, counts, money (now and then
+    3e38, near the largest float32: XGBoost then writes a split above it
+    as Infinity), bounded, tiny."""
     x = np.column_stack([
         rng.normal(size=n), rng.poisson(3, size=n).astype(float),
-        rng.exponential(1e4, size=n), rng.uniform(-1, 1, size=n),
-        rng.normal(size=n) * 1e-3])
+        np.where(rng.random(n) < 0.02, 3e38, rng.exponential(1e4, size=n)),
+        rng.uniform(-1, 1, size=n), rng.normal(size=n) * 1e-3])
     x[rng.random(x.shape) < p_missing] = np.nan
     return x
 
@@ -68,7 +71,8 @@ def labels(rng, x):
 def edge_rows(rng, model, n):
     """Rows whose values sit exactly on split thresholds, and doubles just
     below a threshold that float32 rounds up onto it (they must go right),
-    the other columns random or missing."""
+    the other columns random, missing, infinite or beyond float32 (both
+    missing to churnwatch, and refused by predict())."""
     splits = []
     for tree in model["learner"]["gradient_booster"]["model"]["trees"]:
         for i, left in enumerate(tree["left_children"]):
@@ -81,6 +85,17 @@ def edge_rows(rng, model, n):
             f, t = splits[rng.integers(len(splits))]
             v = float(np.float32(t))
             x[r, f] = np.nextafter(v, -np.inf) if r % 2 else v
+        if r % 5 == 0:
+            x[r, rng.integers(len(NAMES))] = [np.inf, -np.inf, 1e300,
+                                              -1e300][r % 4]
+    return x
+
+
+def as_missing(x):
+    """x with what churnwatch reads as missing made NaN for predict()."""
+    x = x.copy()
+    x[~(np.abs(np.nan_to_num(x, nan=np.inf)) < 2.0 ** 128 - 2.0 ** 103)] = \
+        np.nan
     return x
 
 
@@ -121,7 +136,9 @@ def run_case(tmp, case, rng):
     os.makedirs(os.path.join(tmp, name, "models"))
     booster.save_model(os.path.join(tmp, name, "models", "m.json"))
     with open(os.path.join(tmp, name, "models", "m.json")) as f:
-        model = json.load(f)
+        text = f.read()
+    infinities[0] += text.count("Infinity")
+    model = json.loads(text)
     cfg = os.path.join(tmp, name, "m.cfg")
     write_config(cfg, "models/m.json")
     score = np.vstack([rows(rng, 3000, 0.2), edge_rows(rng, model, 1000)])
@@ -136,7 +153,8 @@ def run_case(tmp, case, rng):
     got = [line.split("\t") for line in out.stdout.splitlines()]
     check(len(got) == len(score), "%s: %d rows scored of %d"
           % (name, len(got), len(score)))
-    m = xgb.DMatrix(score, feature_names=NAMES if with_names else None)
+    m = xgb.DMatrix(as_missing(score),
+                    feature_names=NAMES if with_names else None)
     pred = booster.predict(m)
     contribs = booster.predict(m, pred_contribs=True, approx_contribs=True)
     worst, exact, bad_contrib, bad_reasons = 0.0, 0, 0, 0
@@ -213,6 +231,8 @@ def main():
     try:
         for case in CASES:
             run_case(tmp, case, rng)
+        print("%d Infinity tokens in the models" % infinities[0])
+        check(infinities[0] > 0, "no model has a threshold of Infinity")
         refused(tmp, "squarederror", {"objective": "reg:squarederror"},
                 'the objective is "reg:squarederror"')
         refused(tmp, "logitraw", {"objective": "binary:logitraw"},

@@ -72,13 +72,24 @@ Test(trees, a_missing_input_takes_the_default_direction_of_its_split) {
         cw_trees_destroy(t);
 }
 
-Test(trees, infinite_inputs_compare_as_numbers) {
-        cw_trees_t *t = model(2, 0.5f);
+Test(trees, infinities_compare_as_numbers_inside_the_trees) {
+        /* XGBoost writes a split above every training value as Infinity:
+         * every finite input is below it. (The model layer turns infinite
+         * inputs into missing ones before they get here.) */
+        static const struct row above_all[] = {{1, 2, 0, INFINITY, 0, 2},
+                                               {NO, NO, 0, 3.0f, 0, 1},
+                                               {NO, NO, 0, -3.0f, 0, 1}};
+        cw_trees_t *t = model(2, 0.5f), *u = model(1, 0.5f);
         cr_assert_eq(add(t, TREE, 5), 0, "%s", err);
+        cr_assert_eq(add(u, above_all, 3), 0, "%s", err);
         float x[] = {-INFINITY, 0}, y[] = {INFINITY, INFINITY};
+        float big[] = {3.4028235e38f}, nan[] = {NAN};
         cr_assert_eq(cw_trees_margin(t, x), 1.0f);
         cr_assert_eq(cw_trees_margin(t, y), -1.0f);
+        cr_assert_eq(cw_trees_margin(u, big), 3.0f);
+        cr_assert_eq(cw_trees_margin(u, nan), -3.0f); /* default: right */
         cw_trees_destroy(t);
+        cw_trees_destroy(u);
 }
 
 Test(trees, leaf_values_are_summed_in_float_in_tree_order) {
@@ -232,6 +243,14 @@ Test(trees, a_model_reads_its_inputs_as_float32_and_names_its_reasons) {
         cr_assert_eq(contrib[1], 1.5);
         cr_assert_eq(cw_model_reasons(&conf, &a, contrib, reasons, 3), 1);
         cr_assert_str_eq(reasons[0], "zed");
+        /* Infinite, or beyond float32 and so infinite as a float, is
+         * missing: bob takes the root's default (left, leaf 1). */
+        double inf[] = {1.0, 7.0, INFINITY}, huge[] = {1.0, 7.0, -1e300};
+        cr_assert_eq(cw_model_score(&a, inf, contrib),
+                     cw_trees_score(a.trees, (float[]){NAN, 1.0f}));
+        cr_assert_eq(cw_model_score(&a, huge, contrib),
+                     cw_trees_score(a.trees, (float[]){NAN, 1.0f}));
+        cr_assert_eq(cw_trees_margin(a.trees, (float[]){NAN, 1.0f}), 1.0f);
         /* Equal contributions: by name. */
         contrib[0] = contrib[1] = 0.25;
         cr_assert_eq(cw_model_reasons(&conf, &a, contrib, reasons, 3), 2);
