@@ -4,8 +4,9 @@
 # the contract example's logistic model, everything else equal: the two
 # configurations run alternately, RUNS times each, on the same events in
 # memory (bench_engine), and the script prints the medians and the
-# difference per event and per evaluation. Needs a quiet machine: the
-# difference is a few percent of the run.
+# difference per event and per evaluation; then each model alone
+# (bench_model) on the rows the model was trained on. The absolute
+# figures need a quiet machine.
 #
 #   bench/xgboost.sh [CUSTOMERS [DAYS [RUNS]]]    default 100000 120 5
 set -eu
@@ -57,3 +58,5 @@ awk -v lt="$(median "$total" logistic)" -v xt="$(median "$total" xgboost)" \
                 lt / n * 1e9, xt / n * 1e9, (xt - lt) / n * 1e9, xt / lt, (xa - la) / n * 1e9
         printf "per evaluation (%d in a run): +%.0f ns for the 100 trees\n", e, (xt - lt) / e * 1e9
 }'
+build/bench_model -c "$work/xgboost.cfg" -m churn_xgb "$work/probe.jsonl"
+build/bench_model -c "$cfg" -m churn_lr_v1 "$work/probe.jsonl"

@@ -131,20 +131,35 @@ static int need_num(struct xgb_read *r, json_t *o, const char *key,
         return 0;
 }
 
+/* Object `key` of parent, whose "name" must be `want`; `what` is what it
+ * names (objective, booster). NULL when not. */
+static json_t *need_named(struct xgb_read *r, json_t *parent, const char *key,
+                          const char *what, const char *want) {
+        char path[64];
+        json_t *o, *v;
+
+        snprintf(path, sizeof(path), "learner.%s", key);
+        if (!(o = need(r, parent, key, JSON_OBJECT, path)))
+                return NULL;
+        snprintf(path, sizeof(path), "learner.%s.name", key);
+        if (!(v = need(r, o, "name", JSON_STRING, path)))
+                return NULL;
+        if (strcmp(json_string_value(v), want)) {
+                snprintf(r->err, sizeof(r->err),
+                         "the %s is \"%s\"; churnwatch reads %s models only",
+                         what, json_string_value(v), want);
+                return NULL;
+        }
+        return o;
+}
+
 static int check_learner(struct xgb_read *r, json_t *learner, float *base) {
         json_t *obj, *v, *names;
-        const char *s;
         double x;
 
-        if (!(obj = need(r, learner, "objective", JSON_OBJECT,
-                         "learner.objective")) ||
-            !(v = need(r, obj, "name", JSON_STRING, "learner.objective.name")))
+        if (!need_named(r, learner, "objective", "objective",
+                        "binary:logistic"))
                 return -1;
-        if (strcmp(s = json_string_value(v), "binary:logistic"))
-                FAIL(r,
-                     "the objective is \"%s\"; churnwatch reads "
-                     "binary:logistic models only",
-                     s);
         if (!(obj = need(r, learner, "learner_model_param", JSON_OBJECT,
                          "learner.learner_model_param")) ||
             need_num(r, obj, "base_score", "base_score", 1, &x))
@@ -321,19 +336,11 @@ static int read_tree(struct xgb_read *r, json_t *tree, int k, cw_trees_t *t) {
 static int read_booster(struct xgb_read *r, json_t *learner, float base,
                         cw_trees_t **out) {
         json_t *gb, *model, *trees, *v;
-        const char *s;
         size_t k;
 
-        if (!(gb = need(r, learner, "gradient_booster", JSON_OBJECT,
-                        "learner.gradient_booster")) ||
-            !(v = need(r, gb, "name", JSON_STRING,
-                       "learner.gradient_booster.name")))
+        if (!(gb = need_named(r, learner, "gradient_booster", "booster",
+                              "gbtree")))
                 return -1;
-        if (strcmp(s = json_string_value(v), "gbtree"))
-                FAIL(r,
-                     "the booster is \"%s\"; churnwatch reads gbtree models "
-                     "only",
-                     s);
         if (!(model = need(r, gb, "model", JSON_OBJECT,
                            "learner.gradient_booster.model")) ||
             !(trees = need(r, model, "trees", JSON_ARRAY, "trees")))

@@ -302,7 +302,7 @@ void cw_trees_contrib(const cw_trees_t *t, const float *x, float *contrib) {
 
                 /* One tree's contributions first, then added to the sum,
                  * as XGBoost's this_tree_contribs. */
-                memset(tree, 0, sizeof(tree));
+                memset(tree, 0, (size_t)t->n_features * sizeof(*tree));
                 while ((next = step(n, i, row)) != i) {
                         tree[CW_TREE_FEATURE(n[i].ctl)] += mean[next] - mean[i];
                         i = next;

@@ -22,19 +22,13 @@ import tempfile
 import numpy as np
 import xgboost as xgb
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from checks import Checks  # noqa: E402
+
+check = Checks("train_xgboost")
 EVAL, BIN, SRC = (os.path.abspath(a) for a in sys.argv[1:4])
 TOOL = os.path.join(SRC, "tools", "train_xgboost.py")
 NAMES = ["visits_30d", "spend_90d", "trend"]
-failures = []
-passed = [0]
-
-
-def check(ok, what):
-    if ok:
-        passed[0] += 1
-    else:
-        failures.append(what)
-        print("train_xgboost: FAIL:", what)
 
 
 def training_set(path, rng):
@@ -130,8 +124,7 @@ def main():
               % (b.returncode, b.stderr))
     finally:
         subprocess.run(["rm", "-rf", tmp])
-    print("train_xgboost: %d passed, %d failed" % (passed[0], len(failures)))
-    sys.exit(1 if failures else 0)
+    check.finish()
 
 
 main()

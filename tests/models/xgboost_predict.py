@@ -24,6 +24,10 @@ import tempfile
 import numpy as np
 import xgboost as xgb
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from checks import Checks  # noqa: E402
+
+check = Checks("xgboost_predict")
 EVAL, BIN, SRC = (os.path.abspath(a) for a in sys.argv[1:4])
 # Configuration order is not name order, so ties by name are visible.
 NAMES = ["zeta", "alpha", "mid", "beta", "omega"]
@@ -36,17 +40,7 @@ CASES = [
                              "gamma": 2.0}, 0.1, True),
     ("hist_d6", 100, {"max_depth": 6, "eta": 0.1}, 0.65, False),
 ]
-failures = []
-passed = [0]
 infinities = [0]  # Infinity tokens in the models' JSON
-
-
-def check(ok, what):
-    if ok:
-        passed[0] += 1
-    else:
-        failures.append(what)
-        print("xgboost_predict: FAIL:", what)
 
 
 def rows(rng, n, p_missing):
@@ -244,9 +238,8 @@ def main():
                 'the booster is "gblinear"')
     finally:
         subprocess.run(["rm", "-rf", tmp])
-    print("xgboost %s: %d passed, %d failed"
-          % (xgb.__version__, passed[0], len(failures)))
-    sys.exit(1 if failures else 0)
+    print("xgboost", xgb.__version__)
+    check.finish()
 
 
 main()

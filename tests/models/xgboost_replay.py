@@ -24,20 +24,14 @@ import tempfile
 import numpy as np
 import xgboost as xgb
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from checks import Checks  # noqa: E402
+
+check = Checks("xgboost_replay")
 BIN, SRC = sys.argv[1], sys.argv[2]
 CONTRACT = os.path.join(SRC, "tests", "data", "configs", "good",
                         "contract.cfg")
 DAY = 86400000
-failures = []
-passed = [0]
-
-
-def check(ok, what):
-    if ok:
-        passed[0] += 1
-    else:
-        failures.append(what)
-        print("xgboost_replay: FAIL:", what)
 
 
 def run(*args):
@@ -172,8 +166,7 @@ def main():
         check_sweep(tmp, features, names, ev, labels, round(fire, 6), clear)
     finally:
         subprocess.run(["rm", "-rf", tmp])
-    print("xgboost_replay: %d passed, %d failed" % (passed[0], len(failures)))
-    sys.exit(1 if failures else 0)
+    check.finish()
 
 
 main()
