@@ -23,6 +23,7 @@
 #include "config/config.h"
 #include "features/event.h"
 #include "merge.h"
+#include "registry/cache.h"
 #include "schemas/schemas.h"
 
 typedef struct cw_consumer cw_consumer_t;
@@ -54,9 +55,12 @@ struct cw_consumer_hooks {
  * Checks that the four input topics exist with equal partition counts (a
  * clear error naming the counts otherwise), then joins group.id with the
  * range assignor, which keeps a partition number of every topic on one
- * member. `c` and `s` must outlive the consumer.
+ * member. With a `registry` (the configuration's schema_registry) values
+ * are framed the Confluent way (registry/framed.h); NULL: raw Avro values.
+ * `c`, `s` and `registry` must outlive the consumer.
  */
 cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
+                               cw_schema_cache_t *registry,
                                const struct cw_consumer_hooks *hooks,
                                char *errstr, size_t errstr_size);
 
@@ -71,6 +75,7 @@ cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
  */
 cw_consumer_t *cw_consumer_new_reader(const cw_config_t *c,
                                       const cw_schemas_t *s,
+                                      cw_schema_cache_t *registry,
                                       const struct cw_consumer_hooks *hooks,
                                       int partition, int64_t start_ms,
                                       char *errstr, size_t errstr_size);

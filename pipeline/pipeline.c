@@ -578,9 +578,13 @@ cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,
         if (p->o.output &&
             !(p->file = cw_sink_open(p->o.output, s, errstr, errstr_size)))
                 goto out_free;
+        if (c->registry && !(p->registry = cw_schema_cache_new(
+                                     c->registry, errstr, errstr_size)))
+                goto out_free;
         /* The consumer first: it checks the input topics, and fails fast
          * when the cluster cannot be reached. */
-        if (!(p->k = cw_consumer_new(c, s, &hooks, errstr, errstr_size)))
+        if (!(p->k = cw_consumer_new(c, s, p->registry, &hooks, errstr,
+                                     errstr_size)))
                 goto out_free;
         /* Assignments (and so on_assigned) come only during polls. */
         p->partitions = cw_consumer_partitions(p->k);
@@ -624,6 +628,10 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
 
         p->last_commit = p->last_stats = p->last_idle_check = start;
         cw_kafka_sink_stop_on(p->out, stop);
+        /* Before anything is consumed: a registry that refuses our
+         * schema stops `run`; one that cannot be reached is waited for. */
+        if (cw_kafka_sink_register(p->out, stop, err, sizeof(err)))
+                failed(p, "Schema Registry", err);
         while (!*stop && !p->failed) {
                 int64_t now = cw_mono_ms();
                 int n = 0, timeout;
@@ -701,6 +709,7 @@ void cw_pipeline_destroy(cw_pipeline_t *p) {
         if (!p)
                 return;
         cw_consumer_destroy(p->k);
+        cw_schema_cache_destroy(p->registry);
         cw_changelog_close(p->changelog);
         drop_checkpoints(p);
         cw_kafka_sink_destroy(p->out, 0);

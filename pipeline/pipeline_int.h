@@ -63,8 +63,9 @@ struct cw_pipeline {
         cw_kafka_sink_t *out;
         cw_sink_t *file;
         cw_changelog_t *changelog;
-        cw_engine_t **engines; /* [partitions], by shard */
-        struct shard *shards;  /* [partitions] */
+        cw_schema_cache_t *registry; /* writer schemas; NULL: raw values */
+        cw_engine_t **engines;       /* [partitions], by shard */
+        struct shard *shards;        /* [partitions] */
         int partitions;
         int eos;           /* exactly once: transactions */
         int txn_failed;    /* the open transaction can only abort */

@@ -81,6 +81,13 @@ void cw_pipeline_stats(const cw_pipeline_t *p, struct cw_pipeline_stats *out) {
         out->latency = ks.latency;
         out->latency_p50_ms = ks.latency_p50_ms;
         out->latency_p99_ms = ks.latency_p99_ms;
+        if (p->registry) {
+                struct cw_schema_cache_stats rs;
+                cw_schema_cache_stats(p->registry, &rs);
+                out->registry_fetched = rs.fetched;
+                out->registry_failures = rs.failures;
+                out->registry_pending = rs.pending;
+        }
         if (out->alert_warnings && out->n_alerts == p->c->engine.n_alerts &&
             out->partition_lag && out->partitions == p->partitions)
                 details(p, out);
@@ -115,6 +122,13 @@ void cw_pipeline_stats_line(cw_pipeline_t *p, int64_t now) {
                         cw_stats_sum(st.late), st.customers, st.shards,
                         st.latency_p50_ms, st.latency_p99_ms, st.txn_committed,
                         st.txn_aborted);
+        if (!p->o.quiet && el > 0 && p->registry)
+                cw_info("stats: Schema Registry: %" PRIu64
+                        " schemas fetched, %" PRIu64
+                        " failed requests tried again, %" PRIu64
+                        " ids waiting for their schema",
+                        st.registry_fetched, st.registry_failures,
+                        st.registry_pending);
         p->stats_warnings = st.warnings;
         p->last_stats = now;
 }

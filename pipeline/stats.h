@@ -41,6 +41,10 @@ struct cw_pipeline_stats {
         int shards;         /* assigned */
         int64_t lag;        /* records on the broker not yet done */
         double latency_p50_ms, latency_p99_ms; /* of `latency`, finer */
+        /* Schema Registry (zero without one): schemas fetched, requests
+         * failed and tried again (counters), ids waiting for their schema
+         * now (a gauge). */
+        uint64_t registry_fetched, registry_failures, registry_pending;
         /* Details, filled only where the arrays are (stats_new). */
         int n_alerts;
         uint64_t *alert_warnings; /* [n_alerts][2]: FIRING, RESOLVED */

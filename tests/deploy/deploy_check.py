@@ -38,7 +38,7 @@ sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 from checks import Checks, free_port  # noqa: E402
 
 DEPLOY = os.path.join(SRC, "deploy")
-check = Checks()
+check = Checks("deploy_check")
 SANITIZER = r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:"
 
 
@@ -260,7 +260,7 @@ def live(cfg, env, paths, tmp):
             check(run.wait(15) == 0, "run exit status after SIGTERM")
             log = open(f"{tmp}/run.err").read()
             check(not re.search(SANITIZER, log), "sanitizer: " + log[-2000:])
-            if check.failures:
+            if check.failed:
                 print("--- run.err\n" + "".join(open(f"{tmp}/run.err")
                                                .readlines()[-6:]))
         broker.kill()
@@ -282,8 +282,7 @@ def main():
         live(cfg, env, paths, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"deploy_check: {check.passed} passed, {len(check.failures)} failed")
-    sys.exit(1 if check.failures else 0)
+    check.finish()
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.join(SRC, "tests", "lib"))
 import run_lib  # noqa: E402
 from checks import Checks, free_port  # noqa: E402
 
-check = Checks()
+check = Checks("run_metrics")
 
 
 def get(port, path, method="GET", body=None):
@@ -328,9 +328,8 @@ def main():
                 r" error |ERROR: (Address|Leak)Sanitizer|runtime error:", ln)]
             check(not errs, f"{f}: {errs[:3]}")
         print(f"run_metrics: {events} events, {warnings} warnings, "
-              f"{held} customers restored; {check.passed} passed, "
-              f"{len(check.failures)} failed", flush=True)
-        if check.failures:
+              f"{held} customers restored", flush=True)
+        if check.failed:
             for f in ("run1.err", "run2.err", "prom.err"):
                 if os.path.exists(f"{tmp}/{f}"):
                     print(f"--- {f}\n" + "".join(open(f"{tmp}/{f}")
@@ -340,7 +339,7 @@ def main():
             p.kill()
             p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    sys.exit(1 if check.failures else 0)
+    check.finish()
 
 
 if __name__ == "__main__":
