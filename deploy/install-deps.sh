@@ -2,12 +2,13 @@
 # Installs what churnwatch needs to build, run and test, from Debian 12's
 # packages. Idempotent: installs only what is missing. Needs root or sudo.
 # chromium (headless) is for the tests only: they load the backtest's
-# report.html in it.
+# report.html in it; so is python3-sklearn, which `train` is checked
+# against.
 set -eu
 
 PACKAGES="build-essential cmake pkg-config zlib1g-dev
 librdkafka-dev libavro-dev libconfig-dev libcriterion-dev
-kcat python3 python3-avro python3-kafka
+kcat python3 python3-avro python3-kafka python3-sklearn
 chromium fonts-dejavu-core"
 
 missing=""
