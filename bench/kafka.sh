@@ -11,7 +11,11 @@
 #     partition assignment does not need).
 #     Also `replay --source kafka` over the same topics (whole command).
 #     Both processing guarantees: exactly once (transactions, the default)
-#     and at least once.
+#     and at least once. And the same events framed the Confluent way
+#     (Schema Registry, CONTRACT.md section 8; the registry is the tests'
+#     double, tests/lib/registry_double.py) on topics f-*, written by
+#     `gen` with a schema_registry group: `run` on them against `run` on
+#     the raw values, in the same runs.
 #  2. latency: `gen --rate RATE` produces live while `run` consumes (with
 #     bench/latency.cfg, whose extra rule makes many warnings); run
 #     reports event-to-warning latency (the input record's timestamp to the
@@ -48,7 +52,8 @@ cmake --build build -j2 >/dev/null
 bin=$PWD/build/churnwatch
 tmp=$(mktemp -d)
 bpid=
-trap '[ -n "$bpid" ] && kill $bpid 2>/dev/null; rm -rf "$tmp"' EXIT
+rpid_reg=
+trap '[ -n "$bpid" ] && kill $bpid 2>/dev/null; [ -n "$rpid_reg" ] && kill $rpid_reg 2>/dev/null; rm -rf "$tmp"' EXIT
 
 # start_broker PARTITIONS: $bs, $bpid, and $tmp/cw.cfg (the contract's
 # example pointed at it). `group NAME` makes NAME's state changelog (the
@@ -95,10 +100,25 @@ echo "# $(nproc) cores, $(date -u +%Y-%m-%d), librdkafka $(pkg-config --modversi
 start_broker "$partitions"
 "$bin" gen -c "$tmp/cw.cfg" --customers "$customers" --days "$days" 2>"$tmp/gen.err"
 events=$(sed -n 's/.* \([0-9]*\) events in .*/\1/p' "$tmp/gen.err")
+# The same population framed, on topics of their own.
+/usr/bin/python3 tests/lib/registry_double.py >"$tmp/reg.out" 2>"$tmp/reg.err" &
+rpid_reg=$!
+for _ in $(seq 50); do grep -q '^port=' "$tmp/reg.out" 2>/dev/null && break; sleep 0.1; done
+for t in purchases logins support-tickets surveys churn-warnings churnwatch-dlq; do
+        echo "create f-$t $partitions" >&9
+done
+sleep 0.5
+sed 's/"purchases"/"f-purchases"/; s/"logins"/"f-logins"/; s/"support-tickets"/"f-support-tickets"/; s/"surveys"/"f-surveys"/; s/"churn-warnings"/"f-churn-warnings"/; s/"churnwatch-dlq"/"f-churnwatch-dlq"/' \
+        "$tmp/cw.cfg" >"$tmp/framed.cfg"
+printf 'schema_registry = { url = "http://127.0.0.1:%s"; };\n' \
+        "$(sed -n 's/^port=//p' "$tmp/reg.out")" >>"$tmp/framed.cfg"
+"$bin" gen -c "$tmp/framed.cfg" --customers "$customers" --days "$days" 2>"$tmp/genf.err"
 echo "## throughput: $events events ($customers customers x $days days), $partitions partitions per topic, $runs runs"
 : >"$tmp/kcat"
 : >"$tmp/run-eos"
 : >"$tmp/run-alos"
+: >"$tmp/run-framed-eos"
+: >"$tmp/run-framed-alos"
 : >"$tmp/replay"
 for i in $(seq "$runs"); do
         t0=$(date +%s.%N)
@@ -110,10 +130,12 @@ for i in $(seq "$runs"); do
         wait $pids
         t1=$(date +%s.%N)
         echo "$events / ($t1 - $t0)" | bc -l >>"$tmp/kcat"
-        for g in eos alos; do
+        for g in eos alos framed-eos framed-alos; do
                 group "bench-$g-$i"
-                sed "s/group_id = \"churnwatch\"/group_id = \"bench-$g-$i\"/" "$tmp/cw.cfg" >"$tmp/run.cfg"
-                [ $g = alos ] && echo 'processing_guarantee = "at_least_once";' >>"$tmp/run.cfg"
+                cfg=$tmp/cw.cfg
+                case $g in framed-*) cfg=$tmp/framed.cfg ;; esac
+                sed "s/group_id = \"churnwatch\"/group_id = \"bench-$g-$i\"/" "$cfg" >"$tmp/run.cfg"
+                case $g in *alos) echo 'processing_guarantee = "at_least_once";' >>"$tmp/run.cfg" ;; esac
                 "$bin" run -c "$tmp/run.cfg" --exit-at-end 2>"$tmp/run.err"
                 grep -q "every input read to its end" "$tmp/run.err"
                 span=$(log_span "$tmp/run.err" "assigned" "every input read to its end")
@@ -133,6 +155,10 @@ printf 'churnwatch run, at least once:    %.0f events/s\n' "$a"
 printf 'ratio exactly once / kcat:        %.2f (target >= 0.8)\n' "$(echo "$r / $k" | bc -l)"
 printf 'ratio at least once / kcat:       %.2f\n' "$(echo "$a / $k" | bc -l)"
 printf 'replay --source kafka (shard by shard, no group): %.0f events/s\n' "$(median <"$tmp/replay")"
+fe=$(median <"$tmp/run-framed-eos")
+fa=$(median <"$tmp/run-framed-alos")
+printf 'churnwatch run, framed values (Schema Registry), exactly once: %.0f events/s, %.2f x raw (goal >= 0.95)\n' "$fe" "$(echo "$fe / $r" | bc -l)"
+printf 'churnwatch run, framed values (Schema Registry), at least once: %.0f events/s, %.2f x raw\n' "$fa" "$(echo "$fa / $a" | bc -l)"
 
 for lat_guarantee in exactly_once at_least_once; do
 echo "## latency, $lat_guarantee: gen --rate $rate for ${seconds} s while run consumes (fetch.wait.max.ms = 1), $runs runs"

@@ -8,11 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "common/dedup.h"
 #include "common/log.h"
 #include "kafka/client.h"
+#include "registry/cache.h"
+#include "registry/framed.h"
 #include "schemas/schemas.h"
 #include "schemas/warning_codec.h"
 #include "sinks/sink.h"
@@ -81,15 +84,67 @@ static rd_kafka_t *open_reader(const cw_config_t *c, const char *topic,
         return rk;
 }
 
+/* What tail reads with. */
+struct tail {
+        const cw_schemas_t *s;
+        cw_warning_decoder_t *d;
+        cw_schema_cache_t *registry; /* framed values; NULL: raw */
+        cw_sink_t *json;             /* --json, or NULL: a table */
+        cw_dedup_t *dedup;
+        int follow;
+};
+
+/* The writer schema of a framed value, waiting while it is fetched: it
+ * must be the ChurnWarning schema churnwatch writes. 0, or -1 with why. */
+static int check_framed(struct tail *t, const void *value, size_t len,
+                        char *why, size_t why_size) {
+        struct timespec nap = {0, 20 * 1000000L};
+        cw_schema_state_t st;
+        avro_schema_t w;
+        const char *no;
+        int32_t id;
+
+        if (cw_frame_id(value, len, &id, why, why_size))
+                return -1;
+        while ((st = cw_schema_cache_get(t->registry, id, &w, &no)) ==
+                       CW_SCHEMA_PENDING &&
+               !cw_cli_stop)
+                nanosleep(&nap, NULL);
+        if (st != CW_SCHEMA_READY)
+                snprintf(why, why_size, "schema id %d: %s", id,
+                         st == CW_SCHEMA_PENDING ? "stopped while fetching it"
+                                                 : no);
+        else if (!avro_schema_equal(w, cw_schemas_get(t->s, CW_SCHEMA_WARNING)))
+                snprintf(why, why_size,
+                         "schema id %d is not the ChurnWarning schema "
+                         "churnwatch writes",
+                         id);
+        else
+                return 0;
+        return -1;
+}
+
+/* A warning value, raw or framed. 0, or -1 with why. */
+static int decode(struct tail *t, const rd_kafka_message_t *m,
+                  struct cw_warning *w, char *why, size_t why_size) {
+        if (!t->registry)
+                return cw_warning_decode(t->d, m->payload, m->len, w, why,
+                                         why_size);
+        if (check_framed(t, m->payload, m->len, why, why_size))
+                return -1;
+        return cw_warning_decode(
+                t->d, (const char *)m->payload + CW_FRAME_HEADER_LEN,
+                m->len - CW_FRAME_HEADER_LEN, w, why, why_size);
+}
+
 /* Prints messages until stopped (or, without follow, every partition's end).
  * Returns the number of records that could not be decoded. */
-static long run(rd_kafka_t *rk, cw_warning_decoder_t *d, cw_sink_t *json,
-                cw_dedup_t *dedup, int follow, int n_parts) {
+static long run(struct tail *t, rd_kafka_t *rk, int n_parts) {
         char err[512];
         long bad = 0, dups = 0;
         int at_end = 0;
 
-        while (!cw_cli_stop && (follow || at_end < n_parts)) {
+        while (!cw_cli_stop && (t->follow || at_end < n_parts)) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
                 struct cw_warning w;
                 if (!m)
@@ -98,16 +153,15 @@ static long run(rd_kafka_t *rk, cw_warning_decoder_t *d, cw_sink_t *json,
                         at_end++;
                 } else if (m->err) {
                         cw_warn("tail: %s", rd_kafka_message_errstr(m));
-                } else if (cw_warning_decode(d, m->payload, m->len, &w, err,
-                                             sizeof(err))) {
+                } else if (decode(t, m, &w, err, sizeof(err))) {
                         bad++;
                         cw_warn("tail: %s [%d] at offset %lld: %s",
                                 rd_kafka_topic_name(m->rkt), m->partition,
                                 (long long)m->offset, err);
-                } else if (dedup && cw_dedup_seen(dedup, w.warning_id)) {
+                } else if (t->dedup && cw_dedup_seen(t->dedup, w.warning_id)) {
                         dups++;
-                } else if (json) {
-                        if (cw_sink_write(json, &w, err, sizeof(err)))
+                } else if (t->json) {
+                        if (cw_sink_write(t->json, &w, err, sizeof(err)))
                                 cw_error("tail: %s", err);
                 } else {
                         cw_table_print(stdout, &w);
@@ -115,7 +169,7 @@ static long run(rd_kafka_t *rk, cw_warning_decoder_t *d, cw_sink_t *json,
                 rd_kafka_message_destroy(m);
                 fflush(stdout);
         }
-        if (dedup)
+        if (t->dedup)
                 cw_info("tail: %ld duplicate warning%s dropped", dups,
                         dups == 1 ? "" : "s");
         return bad;
@@ -130,20 +184,18 @@ int cw_cmd_tail(int argc, char **argv) {
                 CW_CLI_COMMON_OPTIONS,
                 {NULL, 0, NULL, 0}};
         const char *cfg_path = NULL;
-        int follow = 0, as_json = 0, dedup = 0, opt, rc, n;
+        int as_json = 0, dedup = 0, opt, rc, n;
         char err[512];
         cw_config_t *c;
         cw_schemas_t *s = NULL;
-        cw_warning_decoder_t *d = NULL;
-        cw_sink_t *json = NULL;
-        cw_dedup_t *seen = NULL;
+        struct tail t = {0};
         rd_kafka_t *rk = NULL;
 
         while ((opt = getopt_long(argc, argv, "c:fh", longopts, NULL)) != -1) {
                 if (opt == 'c')
                         cfg_path = optarg;
                 else if (opt == 'f')
-                        follow = 1;
+                        t.follow = 1;
                 else if (opt == 1)
                         as_json = 1;
                 else if (opt == 2)
@@ -159,32 +211,35 @@ int cw_cmd_tail(int argc, char **argv) {
         if (!(c = cw_cli_load_config(cfg_path)))
                 return CW_EXIT_FAIL;
         rc = CW_EXIT_FAIL;
-        if (!(s = cw_schemas_load(err, sizeof(err))) ||
-            !(d = cw_warning_decoder_new(s, err, sizeof(err))) ||
-            (as_json && !(json = cw_sink_open("-", s, err, sizeof(err)))) ||
-            (dedup && !(seen = cw_dedup_new(DEDUP_CAPACITY)) &&
+        if (!(t.s = s = cw_schemas_load(err, sizeof(err))) ||
+            !(t.d = cw_warning_decoder_new(s, err, sizeof(err))) ||
+            (as_json && !(t.json = cw_sink_open("-", s, err, sizeof(err)))) ||
+            (dedup && !(t.dedup = cw_dedup_new(DEDUP_CAPACITY)) &&
              snprintf(err, sizeof(err), "out of memory")) ||
+            (c->registry && !(t.registry = cw_schema_cache_new(c->registry, err,
+                                                               sizeof(err)))) ||
             !(rk = open_reader(c, c->warnings_topic, &n, err, sizeof(err)))) {
                 cw_error("tail: %s", err);
                 goto out_free;
         }
         cw_cli_catch_signals();
-        if (!json)
+        if (!t.json)
                 cw_table_header(stdout);
-        if (run(rk, d, json, seen, follow, n) == 0)
+        if (run(&t, rk, n) == 0)
                 rc = CW_EXIT_OK;
         else
                 cw_error("tail: some records could not be decoded");
 
 out_free:
-        if (json && cw_sink_close(json, err, sizeof(err)))
+        if (t.json && cw_sink_close(t.json, err, sizeof(err)))
                 cw_error("tail: %s", err);
         if (rk) {
                 rd_kafka_consumer_close(rk);
                 rd_kafka_destroy(rk);
         }
-        cw_warning_decoder_destroy(d);
-        cw_dedup_destroy(seen);
+        cw_warning_decoder_destroy(t.d);
+        cw_dedup_destroy(t.dedup);
+        cw_schema_cache_destroy(t.registry);
         cw_schemas_destroy(s);
         cw_config_destroy(c);
         return rc;

@@ -567,6 +567,8 @@ static void load_root(struct loader *L) {
         if ((s = config_setting_get_member(root, "kafka")))
                 load_kafka(L, s);
         load_topics(L, config_setting_get_member(root, "topics"));
+        if ((s = config_setting_get_member(root, "schema_registry")))
+                cw_cfg_load_registry(L, s);
 }
 
 cw_config_t *cw_config_load(const char *path, struct cw_diags *diags) {
@@ -624,6 +626,7 @@ void cw_config_destroy(cw_config_t *c) {
                 free(c->topics[s]);
         free(c->warnings_topic);
         free(c->dead_letter_topic);
+        cw_registry_conf_destroy(c->registry);
         free(c->path);
         free(c);
 }

@@ -18,6 +18,22 @@ struct cw_kafka_prop {
         int line;
 };
 
+/* schema_registry (CONTRACT.md section 8): values are framed the
+ * Confluent way and their schemas live in a Schema Registry. */
+struct cw_registry_conf {
+        char **urls; /* base URLs, tried in turn, no trailing '/' */
+        int n_urls;
+        char *user_info;       /* "user:password" or NULL: a secret, never
+                                  logged */
+        int auto_register;     /* register ChurnWarning (default), or only
+                                  look it up */
+        char *ssl_ca_location; /* CA file for HTTPS, or NULL: the system's */
+        int timeout_ms;        /* per request (default 10000) */
+        int line;              /* of the group, for messages */
+};
+
+void cw_registry_conf_destroy(struct cw_registry_conf *r);
+
 /* processing_guarantee, in the order settings.c lists the choices. */
 typedef enum cw_guarantee {
         CW_EXACTLY_ONCE = 0, /* transactions */
@@ -42,6 +58,7 @@ struct cw_config {
         char *topics[CW_STREAM_COUNT]; /* input topics by stream */
         char *warnings_topic;
         char *dead_letter_topic;
+        struct cw_registry_conf *registry; /* NULL: raw Avro values */
 };
 
 typedef struct cw_config cw_config_t;

@@ -60,6 +60,7 @@ char **cw_cfg_load_names(struct loader *L, const config_setting_t *list,
 
 /* The sections: config_features.c and config_alerts.c. */
 void cw_cfg_load_features(struct loader *L, const config_setting_t *list);
+void cw_cfg_load_registry(struct loader *L, const config_setting_t *g);
 void cw_cfg_load_alerts(struct loader *L, const config_setting_t *rules,
                         const config_setting_t *models);
 

@@ -31,6 +31,10 @@ const struct cw_setting cw_settings[] = {
          "librdkafka properties, `_` for `.`"},
         {"topics", CW_SETTING_GROUP, -1, NULL, "see below", 0, 0, NULL, "group",
          "topic names"},
+        {"schema_registry", CW_SETTING_GROUP, -1, NULL,
+         "none (raw Avro values)", 0, 0, NULL, "group",
+         "the Confluent Schema Registry: values framed the Confluent way "
+         "([docs/kafka.md](kafka.md#schema-registry))"},
         {"max_idle_ms", CW_SETTING_MS, OFF(max_idle_ms), "1000", NULL, 0,
          3600000, NULL, NULL,
          "how long a shard waits for an empty input partition that may "

@@ -174,8 +174,30 @@ static int check_topics(cw_consumer_t *k, char *errstr, size_t errstr_size) {
         return 0;
 }
 
+/* A framed value (the merge's decode hook): a registry that refuses to
+ * answer fails the consumer; a value whose schema is on its way waits. */
+static int decode_framed(void *opaque, cw_stream_t stream, const void *value,
+                         size_t len, struct cw_event *ev, char *why,
+                         size_t why_size) {
+        cw_consumer_t *k = opaque;
+
+        switch (cw_framed_decode(k->framed, stream, value, len, ev, why,
+                                 why_size)) {
+        case CW_FRAMED_OK:
+                return 0;
+        case CW_FRAMED_BAD:
+                return -1;
+        case CW_FRAMED_REFUSED:
+                cw_consumer_fail(k, "the Schema Registry refused: %s", why);
+                return 1;
+        default:
+                return 1;
+        }
+}
+
 /* What a member and a reader share: the client, checked topics, shards. */
 static cw_consumer_t *open_consumer(const cw_config_t *c, const cw_schemas_t *s,
+                                    cw_schema_cache_t *registry,
                                     const struct cw_consumer_hooks *hooks,
                                     int group, char *errstr,
                                     size_t errstr_size) {
@@ -214,6 +236,13 @@ static cw_consumer_t *open_consumer(const cw_config_t *c, const cw_schemas_t *s,
                                              .max_idle_ms = c->max_idle_ms,
                                              .max_future_ms = c->max_future_ms,
                                              .decoders = k->decoder};
+        if (registry) {
+                if (!(k->framed = cw_framed_new(registry, s))) {
+                        snprintf(errstr, errstr_size, "out of memory");
+                        goto out_free;
+                }
+                k->merge_env.decode = decode_framed;
+        }
         for (int st = 0; st < CW_STREAM_COUNT; st++)
                 if (!(k->decoder[st] = cw_decoder_new(
                               s, (cw_stream_t)st,
@@ -253,9 +282,11 @@ out_free:
 }
 
 cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
+                               cw_schema_cache_t *registry,
                                const struct cw_consumer_hooks *hooks,
                                char *errstr, size_t errstr_size) {
-        cw_consumer_t *k = open_consumer(c, s, hooks, 1, errstr, errstr_size);
+        cw_consumer_t *k =
+                open_consumer(c, s, registry, hooks, 1, errstr, errstr_size);
         rd_kafka_topic_partition_list_t *sub;
         rd_kafka_resp_err_t e;
 
@@ -278,10 +309,12 @@ cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
 
 cw_consumer_t *cw_consumer_new_reader(const cw_config_t *c,
                                       const cw_schemas_t *s,
+                                      cw_schema_cache_t *registry,
                                       const struct cw_consumer_hooks *hooks,
                                       int partition, int64_t start_ms,
                                       char *errstr, size_t errstr_size) {
-        cw_consumer_t *k = open_consumer(c, s, hooks, 0, errstr, errstr_size);
+        cw_consumer_t *k =
+                open_consumer(c, s, registry, hooks, 0, errstr, errstr_size);
         rd_kafka_topic_partition_list_t *l;
         rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
         int64_t lows[CW_STREAM_COUNT];
@@ -370,6 +403,7 @@ void cw_consumer_destroy(cw_consumer_t *k) {
         }
         for (int s = 0; s < CW_STREAM_COUNT; s++)
                 cw_decoder_destroy(k->decoder[s]);
+        cw_framed_destroy(k->framed);
         free(k->shards);
         free(k);
 }

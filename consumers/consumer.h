@@ -23,6 +23,7 @@
 #include "config/config.h"
 #include "features/event.h"
 #include "merge.h"
+#include "registry/cache.h"
 #include "schemas/schemas.h"
 
 typedef struct cw_consumer cw_consumer_t;
@@ -33,7 +34,8 @@ struct cw_consumer_hooks {
          * inputs will be read from `committed` (the group's committed
          * offsets, -1 where none: auto.offset.reset; all -1 for a
          * reader). 0, or -1 to fail the consumer. */
-        int (*assigned)(void *opaque, int shard, const int64_t committed[CW_STREAM_COUNT]);
+        int (*assigned)(void *opaque, int shard,
+                        const int64_t committed[CW_STREAM_COUNT]);
         /* Every shard is about to be taken away (a rebalance or close):
          * finish and acknowledge all output so far, so that the offsets
          * committed next cover only what is complete. `lost`: the group
@@ -49,9 +51,12 @@ struct cw_consumer_hooks {
  * Checks that the four input topics exist with equal partition counts (a
  * clear error naming the counts otherwise), then joins group.id with the
  * range assignor, which keeps a partition number of every topic on one
- * member. `c` and `s` must outlive the consumer.
+ * member. With a `registry` (the configuration's schema_registry) values
+ * are framed the Confluent way (registry/framed.h); NULL: raw Avro values.
+ * `c`, `s` and `registry` must outlive the consumer.
  */
 cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
+                               cw_schema_cache_t *registry,
                                const struct cw_consumer_hooks *hooks,
                                char *errstr, size_t errstr_size);
 
@@ -66,6 +71,7 @@ cw_consumer_t *cw_consumer_new(const cw_config_t *c, const cw_schemas_t *s,
  */
 cw_consumer_t *cw_consumer_new_reader(const cw_config_t *c,
                                       const cw_schemas_t *s,
+                                      cw_schema_cache_t *registry,
                                       const struct cw_consumer_hooks *hooks,
                                       int partition, int64_t start_ms,
                                       char *errstr, size_t errstr_size);

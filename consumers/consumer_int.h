@@ -7,6 +7,7 @@
 
 #include "consumer.h"
 #include "merge.h"
+#include "registry/framed.h"
 
 /* Messages taken from librdkafka per poll. */
 #define BATCH 2048
@@ -40,6 +41,7 @@ struct cw_consumer {
         int rr, budget;        /* shard whose turn it is, and what is left */
         cw_decoder_t *decoder[CW_STREAM_COUNT]; /* to explain bad records */
         struct cw_merge_env merge_env;          /* every shard's merge's */
+        cw_framed_t *framed; /* Schema Registry framing, or NULL: raw */
         rd_kafka_message_t *batch[BATCH];
         int group; /* a group member, not a reader */
         rd_kafka_topic_t *rkt[CW_STREAM_COUNT]; /* our topics' handles */

@@ -8,6 +8,9 @@
 #include "common/clock.h"
 #include "schemas/fastread.h"
 
+/* How soon a shard waiting for a record it cannot decode yet looks again. */
+#define WAIT_DECODE_MS 10
+
 /* One input partition of a shard: a FIFO of fetched messages. */
 struct input {
         rd_kafka_message_t **q;
@@ -19,6 +22,9 @@ struct input {
         struct cw_event ev;
         const char *bad;
         char bad_buf[512];
+        char *strs; /* the head event's strings, when its decoder lent
+                       them (they must outlive the decoder's next use) */
+        size_t strs_cap;
         int64_t end;      /* reader: offsets from here are not read; -1 */
         int64_t received; /* fetched up to (after the last record, or
                              where the last partition EOF was); -1: none */
@@ -51,6 +57,7 @@ void cw_merge_destroy(cw_merge_t *m) {
                 for (; in->n; in->n--, in->head++)
                         m->env.release(in->q[in->head % in->cap]);
                 free(in->q);
+                free(in->strs);
         }
         free(m);
 }
@@ -105,27 +112,87 @@ uint64_t cw_merge_idle_waits(const cw_merge_t *m) {
         return m->idle_waits;
 }
 
-/* Decodes the message at the head of `in`, or says why it is bad. */
-static void decode_head(cw_merge_t *m, cw_stream_t stream, struct input *in) {
+/* A raw Avro value: 0, or -1 with why. */
+static int decode_raw(cw_merge_t *m, cw_stream_t stream,
+                      const rd_kafka_message_t *msg, struct cw_event *ev,
+                      char *why, size_t why_size) {
+        struct cw_event other;
+
+        if (!cw_fast_decode(stream, msg->payload, msg->len, ev))
+                return 0;
+        /* avro-c names what is wrong; should it accept what the strict
+         * reader refused, the record is still refused. */
+        if (!cw_decoder_decode(m->env.decoders[stream], msg->payload, msg->len,
+                               &other, why, why_size))
+                snprintf(why, why_size, "%zu bytes are not a valid %s record",
+                         msg->len, cw_streams[stream].record);
+        return -1;
+}
+
+/*
+ * A decoder shared by the shards (one per schema id and stream) lends the
+ * strings of the event it decodes only until its next use, while the event
+ * waits at the head of its input for its turn: strings that do not point
+ * into the message are copied into the input's own buffer. Those of the
+ * fast reader point into the message: nothing is copied. -1 when memory
+ * runs out.
+ */
+static int keep_strings(struct input *in, const rd_kafka_message_t *msg) {
+        const char *lo = msg->payload, *hi = lo + msg->len;
+        const struct cw_stream_def *d = &cw_streams[in->ev.stream];
+        size_t need = 0, off = 0;
+
+        for (int f = 0; f < d->n_fields; f++) {
+                const cw_str_t *s = &in->ev.str[f];
+                if (d->fields[f].type == CW_FIELD_STR && s->p &&
+                    (s->p < lo || s->p + s->len > hi))
+                        need += s->len;
+        }
+        if (!need)
+                return 0;
+        if (need > in->strs_cap) {
+                char *b = realloc(in->strs, need);
+                if (!b)
+                        return -1;
+                in->strs = b;
+                in->strs_cap = need;
+        }
+        for (int f = 0; f < d->n_fields; f++) {
+                cw_str_t *s = &in->ev.str[f];
+                if (d->fields[f].type != CW_FIELD_STR || !s->p ||
+                    (s->p >= lo && s->p + s->len <= hi))
+                        continue;
+                memcpy(in->strs + off, s->p, s->len);
+                s->p = in->strs + off;
+                off += s->len;
+        }
+        in->ev.customer_id = in->ev.str[CW_FIELD_CUSTOMER_ID];
+        return 0;
+}
+
+/* Decodes the message at the head of `in`, or says why it is bad; 1 when
+ * it cannot be decoded yet. */
+static int decode_head(cw_merge_t *m, cw_stream_t stream, struct input *in) {
         const rd_kafka_message_t *msg = in->q[in->head % in->cap];
         char err[400];
+        int r;
 
-        in->decoded = 1;
         in->bad = NULL;
         if (!msg->payload || !msg->len) {
                 snprintf(in->bad_buf, sizeof(in->bad_buf),
                          "the record has no value; a %s record was expected",
                          cw_streams[stream].record);
-        } else if (cw_fast_decode(stream, msg->payload, msg->len, &in->ev)) {
-                /* avro-c names what is wrong; should it accept what the
-                 * strict reader refused, the record is still refused. */
-                struct cw_event ev;
-                if (!cw_decoder_decode(m->env.decoders[stream], msg->payload,
-                                       msg->len, &ev, err, sizeof(err)))
-                        snprintf(err, sizeof(err),
-                                 "%zu bytes are not a valid %s record",
-                                 msg->len, cw_streams[stream].record);
+        } else if ((r = m->env.decode ? m->env.decode(m->env.opaque, stream,
+                                                      msg->payload, msg->len,
+                                                      &in->ev, err, sizeof(err))
+                                      : decode_raw(m, stream, msg, &in->ev, err,
+                                                   sizeof(err))) > 0) {
+                return 1; /* not decoded yet */
+        } else if (r < 0) {
                 snprintf(in->bad_buf, sizeof(in->bad_buf), "%s", err);
+        } else if (keep_strings(in, msg)) {
+                snprintf(in->bad_buf, sizeof(in->bad_buf),
+                         "out of memory keeping the record's strings");
         } else if (cw_event_check(&in->ev, err, sizeof(err))) {
                 snprintf(in->bad_buf, sizeof(in->bad_buf), "%s", err);
         } else if (in->ev.ts > cw_wall_ms() + m->env.max_future_ms) {
@@ -134,9 +201,12 @@ static void decode_head(cw_merge_t *m, cw_stream_t stream, struct input *in) {
                          " ms) ahead of the wall clock",
                          in->ev.ts, m->env.max_future_ms);
         } else {
-                return;
+                in->decoded = 1;
+                return 0;
         }
+        in->decoded = 1;
         in->bad = in->bad_buf;
+        return 0;
 }
 
 /*
@@ -194,8 +264,14 @@ int cw_merge_next(cw_merge_t *m, int64_t now, int64_t last_poll,
 
         for (int s = 0; s < CW_STREAM_COUNT; s++) {
                 struct input *in = &m->in[s];
-                if (in->n && !in->decoded)
-                        decode_head(m, (cw_stream_t)s, in);
+                if (in->n && !in->decoded &&
+                    decode_head(m, (cw_stream_t)s, in)) {
+                        /* Its schema is on its way: the shard waits, and
+                         * looks again soon. */
+                        if (*wait_ms < 0 || *wait_ms > WAIT_DECODE_MS)
+                                *wait_ms = WAIT_DECODE_MS;
+                        return 0;
+                }
                 if (in->n && in->bad) {
                         best = s; /* bad records have no place in the order */
                         break;

@@ -51,6 +51,14 @@ struct cw_merge_env {
         int64_t max_future_ms;
         /* Per stream, avro-c's decoder that explains a bad record. */
         cw_decoder_t *const *decoders;
+        /* Decodes a value of `stream` into ev another way than as a raw
+         * Avro record (Schema Registry framing), or NULL: 0; -1 when it is
+         * bad (why filled); 1 to wait: the value cannot be decoded yet
+         * (its schema is on its way) and the shard waits for it. The
+         * event's checks (customer_id, ts, max_future) follow. */
+        int (*decode)(void *opaque, cw_stream_t stream, const void *value,
+                      size_t len, struct cw_event *ev, char *why,
+                      size_t why_size);
 };
 
 typedef struct cw_merge cw_merge_t;

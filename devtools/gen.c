@@ -232,8 +232,8 @@ static void draw_change(struct customer *k, int64_t period) {
                 break;
         case CW_ARCH_ABRUPT:
                 k->churn_at = (int64_t)(period * between(r, 0.02, 1.0));
-                k->change_at =
-                        k->churn_at - (int64_t)(between(r, 1, 12) * CW_MS_PER_HOUR);
+                k->change_at = k->churn_at -
+                               (int64_t)(between(r, 1, 12) * CW_MS_PER_HOUR);
                 if (uniform(r) < EXIT_SURVEY_SHARE && k->change_at >= 0)
                         k->flags |= F_EXIT_SURVEY;
                 else
@@ -672,7 +672,8 @@ void cw_gen_destroy(cw_gen_t *g) {
 
 int cw_gen_day(cw_gen_t *g, cw_gen_emit_fn emit, void *opaque, char *errstr,
                size_t errstr_size) {
-        int64_t start = (int64_t)g->next_day * CW_MS_PER_DAY, end = start + CW_MS_PER_DAY;
+        int64_t start = (int64_t)g->next_day * CW_MS_PER_DAY,
+                end = start + CW_MS_PER_DAY;
 
         if (g->next_day >= g->p.days) {
                 snprintf(errstr, errstr_size, "all %d days have been generated",

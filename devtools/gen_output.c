@@ -11,6 +11,8 @@
 
 #include "common/clock.h"
 #include "kafka/client.h"
+#include "registry/client.h"
+#include "registry/framed.h"
 #include "schemas/encode.h"
 #include "sinks/avro_file.h"
 
@@ -26,6 +28,8 @@ struct cw_gen_output {
         double rate, start;
         unsigned long long sent;
         const atomic_int *stop;
+        int32_t schema_id[CW_STREAM_COUNT]; /* framed values; -1: raw */
+        struct cw_frame_buf frame;
         char path[CW_STREAM_COUNT][PATH_MAX];
         char err[PATH_MAX + 1024]; /* a path and what went wrong there */
 };
@@ -38,6 +42,8 @@ static cw_gen_output_t *new_output(const cw_schemas_t *s, char *errstr,
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
+        for (int st = 0; st < CW_STREAM_COUNT; st++)
+                o->schema_id[st] = -1;
         for (int st = 0; st < CW_STREAM_COUNT; st++)
                 if (!(o->enc[st] = cw_event_encoder_new(s, (cw_stream_t)st,
                                                         errstr, errstr_size))) {
@@ -95,6 +101,23 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
                          rd_kafka_err2str(m->err));
 }
 
+/* Schema Registry: each input schema's id under "<topic>-value"; values
+ * are framed with it. 0, or -1 with a sentence. */
+static int register_inputs(cw_gen_output_t *o, const cw_config_t *c,
+                           char *errstr, size_t errstr_size) {
+        char subject[600];
+
+        for (int st = 0; st < CW_STREAM_COUNT; st++) {
+                snprintf(subject, sizeof(subject), "%s-value", c->topics[st]);
+                if (cw_registry_subject_id(c->registry, subject,
+                                           cw_schemas_text((cw_schema_id_t)st),
+                                           NULL, &o->schema_id[st], errstr,
+                                           errstr_size))
+                        return -1;
+        }
+        return 0;
+}
+
 cw_gen_output_t *cw_gen_output_kafka(const cw_config_t *c,
                                      const cw_schemas_t *s, double rate,
                                      int linger_ms, char *errstr,
@@ -123,6 +146,8 @@ cw_gen_output_t *cw_gen_output_kafka(const cw_config_t *c,
                          c->topics[st]);
                 o->topic[st] = rd_kafka_topic_new(o->rk, c->topics[st], NULL);
         }
+        if (c->registry && register_inputs(o, c, errstr, errstr_size))
+                goto out_close;
         o->start = cw_mono_s();
         return o;
 out_close:
@@ -179,6 +204,12 @@ int cw_gen_output_event(void *opaque, const struct cw_event *ev) {
                          why);
                 return 1;
         }
+        if (o->schema_id[ev->stream] >= 0 &&
+            cw_frame_value(&o->frame, o->schema_id[ev->stream], buf, len, &buf,
+                           &len)) {
+                snprintf(o->err, sizeof(o->err), "out of memory");
+                return 1;
+        }
         if (o->rk)
                 return produce(o, ev, buf, len);
         return cw_avro_file_append(o->file[ev->stream], buf, len, o->err,
@@ -221,6 +252,7 @@ int cw_gen_output_close(cw_gen_output_t *o, char *errstr, size_t errstr_size) {
                 }
                 cw_event_encoder_destroy(o->enc[s]);
         }
+        cw_frame_buf_free(&o->frame);
         if (rc && errstr)
                 snprintf(errstr, errstr_size, "%s", err);
         free(o);

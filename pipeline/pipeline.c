@@ -43,8 +43,9 @@ struct cw_pipeline {
         cw_kafka_sink_t *out;
         cw_sink_t *file;
         cw_changelog_t *changelog;
-        cw_engine_t **engines; /* [partitions], by shard */
-        struct shard *shards;  /* [partitions] */
+        cw_schema_cache_t *registry; /* writer schemas; NULL: raw values */
+        cw_engine_t **engines;       /* [partitions], by shard */
+        struct shard *shards;        /* [partitions] */
         int partitions;
         int eos;           /* exactly once: transactions */
         int txn_failed;    /* the open transaction can only abort */
@@ -501,6 +502,13 @@ void cw_pipeline_stats(const cw_pipeline_t *p, struct cw_pipeline_stats *out) {
         out->latency_p50_ms = ks.latency_p50_ms;
         out->latency_p99_ms = ks.latency_p99_ms;
         out->latency_n = ks.latency_n;
+        if (p->registry) {
+                struct cw_schema_cache_stats rs;
+                cw_schema_cache_stats(p->registry, &rs);
+                out->registry_fetched = rs.fetched;
+                out->registry_failures = rs.failures;
+                out->registry_pending = rs.pending;
+        }
 }
 
 static void stats_line(cw_pipeline_t *p, int64_t now) {
@@ -531,6 +539,13 @@ static void stats_line(cw_pipeline_t *p, int64_t now) {
                         st.warnings, st.dead_letters, st.late, st.customers,
                         st.shards, st.latency_p50_ms, st.latency_p99_ms,
                         p->txn_commits, p->txn_aborts);
+        if (!p->o.quiet && el > 0 && p->registry)
+                cw_info("stats: Schema Registry: %" PRIu64
+                        " schemas fetched, %" PRIu64
+                        " failed requests tried again, %" PRIu64
+                        " ids waiting for their schema",
+                        st.registry_fetched, st.registry_failures,
+                        st.registry_pending);
         p->stats_warnings = st.warnings;
         p->last_stats = now;
 }
@@ -625,9 +640,13 @@ cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,
         if (p->o.output &&
             !(p->file = cw_sink_open(p->o.output, s, errstr, errstr_size)))
                 goto out_free;
+        if (c->registry && !(p->registry = cw_schema_cache_new(
+                                     c->registry, errstr, errstr_size)))
+                goto out_free;
         /* The consumer first: it checks the input topics, and fails fast
          * when the cluster cannot be reached. */
-        if (!(p->k = cw_consumer_new(c, s, &hooks, errstr, errstr_size)))
+        if (!(p->k = cw_consumer_new(c, s, p->registry, &hooks, errstr,
+                                     errstr_size)))
                 goto out_free;
         /* Assignments (and so on_assigned) come only during polls. */
         p->partitions = cw_consumer_partitions(p->k);
@@ -664,6 +683,10 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
 
         p->last_commit = p->last_stats = p->last_idle_check = start;
         cw_kafka_sink_stop_on(p->out, stop);
+        /* Before anything is consumed: a registry that refuses our
+         * schema stops `run`; one that cannot be reached is waited for. */
+        if (cw_kafka_sink_register(p->out, stop, err, sizeof(err)))
+                failed(p, "Schema Registry", err);
         while (!*stop && !p->failed) {
                 int64_t now = cw_mono_ms();
                 int n = 0, timeout;
@@ -737,6 +760,7 @@ void cw_pipeline_destroy(cw_pipeline_t *p) {
         if (!p)
                 return;
         cw_consumer_destroy(p->k);
+        cw_schema_cache_destroy(p->registry);
         cw_changelog_close(p->changelog);
         drop_checkpoints(p);
         cw_kafka_sink_destroy(p->out, 0);

@@ -70,6 +70,9 @@ struct cw_pipeline_stats {
         int shards;
         double latency_p50_ms, latency_p99_ms; /* event to acknowledged */
         uint64_t latency_n;
+        /* Schema Registry (zero without one): schemas fetched, requests
+         * failed and tried again, ids waiting for their schema now. */
+        uint64_t registry_fetched, registry_failures, registry_pending;
 };
 
 void cw_pipeline_stats(const cw_pipeline_t *p, struct cw_pipeline_stats *out);

@@ -130,7 +130,8 @@ struct kafka {
         int partitions; /* known once shard 0 is open */
         int shard;      /* the open shard, or -1 */
         cw_consumer_t *k;
-        struct cw_record rec; /* handed out; done at the next call */
+        cw_schema_cache_t *registry; /* every shard's; NULL: raw values */
+        struct cw_record rec;        /* handed out; done at the next call */
         int holding;
         struct cw_source_stats st;
 };
@@ -152,8 +153,9 @@ static int kafka_next_shard(void *impl, int *shard, char *errstr,
         kafka_close_shard(x);
         if (next > 0 && next >= x->partitions)
                 return 0;
-        if (!(x->k = cw_consumer_new_reader(x->c, x->s, &no_hooks, next,
-                                            x->start_ms, errstr, errstr_size)))
+        if (!(x->k = cw_consumer_new_reader(x->c, x->s, x->registry, &no_hooks,
+                                            next, x->start_ms, errstr,
+                                            errstr_size)))
                 return -1;
         x->shard = next;
         if (next == 0) {
@@ -218,6 +220,7 @@ static void kafka_stats(void *impl, struct cw_source_stats *out) {
 static void kafka_close(void *impl) {
         struct kafka *x = impl;
         kafka_close_shard(x);
+        cw_schema_cache_destroy(x->registry);
         free(x);
 }
 
@@ -244,5 +247,10 @@ cw_source_t *cw_source_kafka(const cw_config_t *c, const cw_schemas_t *s,
         x->shard = -1;
         x->partitions = 1;
         x->st.total = -1;
+        if (c->registry && !(x->registry = cw_schema_cache_new(
+                                     c->registry, errstr, errstr_size))) {
+                free(x);
+                return NULL;
+        }
         return source_new(&kafka_ops, x, errstr, errstr_size);
 }

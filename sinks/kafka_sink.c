@@ -10,6 +10,8 @@
 #include "common/clock.h"
 #include "common/duration.h"
 #include "kafka/client.h"
+#include "registry/client.h"
+#include "registry/framed.h"
 #include "schemas/warning_codec.h"
 
 /*
@@ -32,6 +34,9 @@ struct cw_kafka_sink {
         char *txn_id; /* transactional.id, or NULL: at least once */
         int in_txn;   /* a transaction is open */
         cw_warning_encoder_t *enc;
+        int framed; /* Schema Registry: values framed with schema_id */
+        int32_t schema_id;
+        struct cw_frame_buf frame; /* a framed value */
         uint64_t produced, acked;
         uint8_t *done;    /* [RING] acknowledged, not yet passed */
         int64_t *cause;   /* [RING] µs from the cause to produce(), or
@@ -192,6 +197,7 @@ void cw_kafka_sink_destroy(cw_kafka_sink_t *k, int timeout_ms) {
                 return;
         close_producer(k, timeout_ms);
         cw_warning_encoder_destroy(k->enc);
+        cw_frame_buf_free(&k->frame);
         free(k->txn_id);
         free(k->done);
         free(k->is_dead);
@@ -269,6 +275,21 @@ static int unqueued(cw_kafka_sink_t *k, rd_kafka_topic_t *t,
         return fail(k, what, errstr, errstr_size);
 }
 
+int cw_kafka_sink_register(cw_kafka_sink_t *k, volatile sig_atomic_t *stop,
+                           char *errstr, size_t errstr_size) {
+        char subject[600];
+
+        if (!k->c->registry)
+                return 0;
+        snprintf(subject, sizeof(subject), "%s-value", k->c->warnings_topic);
+        if (cw_registry_subject_id(k->c->registry, subject,
+                                   cw_schemas_text(CW_SCHEMA_WARNING), stop,
+                                   &k->schema_id, errstr, errstr_size))
+                return -1;
+        k->framed = 1;
+        return 0;
+}
+
 int cw_kafka_sink_warning(cw_kafka_sink_t *k, const struct cw_warning *w,
                           int64_t cause_ms, char *errstr, size_t errstr_size) {
         const void *buf;
@@ -280,6 +301,9 @@ int cw_kafka_sink_warning(cw_kafka_sink_t *k, const struct cw_warning *w,
                 return -1;
         if (cw_warning_encode(k->enc, w, &buf, &len, errstr, errstr_size))
                 return fail(k, errstr, errstr, errstr_size);
+        if (k->framed &&
+            cw_frame_value(&k->frame, k->schema_id, buf, len, &buf, &len))
+                return fail(k, "out of memory", errstr, errstr_size);
         seq = next_seq(k, 0, cause_ms);
         PRODUCE_RETRYING(k, err, RD_KAFKA_V_RKT(k->warnings),
                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),

@@ -44,6 +44,17 @@ cw_kafka_sink_t *cw_kafka_sink_new(const cw_config_t *c, const cw_schemas_t *s,
 void cw_kafka_sink_destroy(cw_kafka_sink_t *k, int timeout_ms);
 
 /*
+ * With the configuration's schema_registry (CONTRACT.md section 8):
+ * registers the ChurnWarning schema under "<warnings topic>-value" (or,
+ * auto_register = false, looks it up), waiting while the registry cannot
+ * be reached until *stop is set; every warning is then framed with its id.
+ * 0 (also without the group: raw values), or -1 with a sentence when the
+ * registry refused (its message) or a stop was asked for.
+ */
+int cw_kafka_sink_register(cw_kafka_sink_t *k, volatile sig_atomic_t *stop,
+                           char *errstr, size_t errstr_size);
+
+/*
  * Produces one warning. `cause_ms` is the Kafka timestamp (ms) of the
  * input record whose evaluation emitted it, or -1: warnings with one feed
  * the event-to-warning latency figures. Waits while the local queue is

@@ -185,7 +185,7 @@ Test(consumer, merges_a_shards_four_partitions_by_ts_then_stream) {
         for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
                 produce_event(in[i].s, 1, "cust-1", in[i].ts);
         cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
-        k = cw_consumer_new(cfg, schemas, &hooks, err, sizeof(err));
+        k = cw_consumer_new(cfg, schemas, NULL, &hooks, err, sizeof(err));
         cr_assert_not_null(k, "%s", err);
         cr_assert_eq(cw_consumer_partitions(k), 2);
         n = take(k, got, off, bad, 7);
@@ -221,7 +221,7 @@ Test(consumer, hands_out_undecodable_and_invalid_records_as_bad) {
         produce_event(CW_STREAM_PURCHASE, 0, "cust-3",
                       (int64_t)time(NULL) * 1000 + 3650 * DAY);
         cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
-        k = cw_consumer_new(cfg, schemas, &hooks, err, sizeof(err));
+        k = cw_consumer_new(cfg, schemas, NULL, &hooks, err, sizeof(err));
         cr_assert_not_null(k, "%s", err);
         n = take(k, got, off, bad, 4);
         cr_assert_eq(n, 4);
@@ -250,7 +250,7 @@ Test(consumer, snapshot_names_the_next_offset_of_each_partition_done) {
         produce_event(CW_STREAM_LOGIN, 0, "cust-4", T0 + DAY);
         produce_event(CW_STREAM_TICKET, 1, "cust-5", T0);
         cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
-        k = cw_consumer_new(cfg, schemas, &hooks, err, sizeof(err));
+        k = cw_consumer_new(cfg, schemas, NULL, &hooks, err, sizeof(err));
         cr_assert_not_null(k, "%s", err);
         cr_assert_eq(take(k, got, off, bad, 3), 3);
         l = cw_consumer_snapshot(k);
@@ -316,7 +316,7 @@ Test(consumer, waits_for_an_input_at_eof_whose_watermark_has_moved_on) {
         produce_event(CW_STREAM_PURCHASE, 1, "cust-6", T0 + DAY);
         produce_event(CW_STREAM_LOGIN, 1, "cust-6", T0 + DAY);
         cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
-        k = cw_consumer_new(cfg, schemas, &hooks, err, sizeof(err));
+        k = cw_consumer_new(cfg, schemas, NULL, &hooks, err, sizeof(err));
         cr_assert_not_null(k, "%s", err);
         cr_assert_eq(take(k, got, off, bad, 2), 2);
         cr_assert(poll_until_at_end(k, 1), "never at the end");
@@ -337,7 +337,7 @@ Test(consumer, waits_for_an_input_that_was_caught_up_without_records) {
 
         produce_event(CW_STREAM_PURCHASE, 1, "cust-6", T0 + DAY);
         cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
-        k = cw_consumer_new(cfg, schemas, &hooks, err, sizeof(err));
+        k = cw_consumer_new(cfg, schemas, NULL, &hooks, err, sizeof(err));
         cr_assert_not_null(k, "%s", err);
         cr_assert_eq(take(k, got, off, bad, 1), 1);
         cr_assert(poll_until_at_end(k, 1), "never at the end");
@@ -369,7 +369,7 @@ Test(consumer, a_paused_input_flows_again_after_a_rebalance) {
         cr_assert_eq(rd_kafka_flush(producer, 30000), 0);
         cw_config_kafka_set(cfg, "session.timeout.ms", "6000");
         cw_config_kafka_set(cfg, "heartbeat.interval.ms", "500");
-        k = cw_consumer_new(cfg, schemas, &hooks, err, sizeof(err));
+        k = cw_consumer_new(cfg, schemas, NULL, &hooks, err, sizeof(err));
         cr_assert_not_null(k, "%s", err);
         /* Buffer without processing until it pauses (a slow group join
          * on a loaded machine may take a while). */
@@ -381,7 +381,7 @@ Test(consumer, a_paused_input_flows_again_after_a_rebalance) {
         }
         cw_consumer_stats(k, &st);
         cr_assert_gt(st.buffered, 50000, "not enough buffered to pause");
-        k2 = cw_consumer_new(cfg, schemas, &hooks, err, sizeof(err));
+        k2 = cw_consumer_new(cfg, schemas, NULL, &hooks, err, sizeof(err));
         cr_assert_not_null(k2, "%s", err);
         poll_both(k, k2, 8000);
         cw_consumer_destroy(k2);

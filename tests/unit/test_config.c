@@ -254,3 +254,44 @@ Test(config, a_missing_file_is_reported_without_a_line) {
                          "/nonexistent/churnwatch.cfg: cannot "
                          "read the file: No such file or directory");
 }
+
+Test(config, schema_registry_lists_base_urls_and_takes_defaults) {
+        cw_config_t *c =
+                load_text("features = ( { name = \"a\"; stream = \"purchase\"; "
+                          "agg = \"count\"; window = \"3d\"; } );\n"
+                          "schema_registry = { url = \" http://r1:8081/ , "
+                          "https://u:p@r2:8443/sr/ \"; };\n");
+        cr_assert_not_null(c, "%s", diags.n ? diags.msgs[0] : "");
+        cr_assert_not_null(c->registry);
+        cr_assert_eq(c->registry->n_urls, 2);
+        cr_assert_str_eq(c->registry->urls[0], "http://r1:8081");
+        cr_assert_str_eq(c->registry->urls[1], "https://u:p@r2:8443/sr");
+        cr_assert_null(c->registry->user_info);
+        cr_assert_eq(c->registry->auto_register, 1);
+        cr_assert_eq(c->registry->timeout_ms, 10000);
+        cr_assert_null(c->registry->ssl_ca_location);
+        cw_config_destroy(c);
+}
+
+Test(config, without_schema_registry_values_stay_raw) {
+        cw_config_t *c = cw_config_load(CONTRACT_CFG, &diags);
+        cr_assert_not_null(c);
+        cr_assert_null(c->registry);
+        cw_config_destroy(c);
+}
+
+Test(config, schema_registry_problems_name_the_line_but_never_the_secret) {
+        cw_config_t *c = load_text(
+                "features = ( { name = \"a\"; stream = \"purchase\"; "
+                "agg = \"count\"; window = \"3d\"; } );\n"
+                "schema_registry = { url = \"registry:8081\";\n"
+                "  basic_auth_user_info = \"secretvalue\"; auto_register = 1; "
+                "};\n");
+        cr_assert_null(c);
+        cr_assert(has_diag(":2: schema_registry.url: 'registry:8081' is not"));
+        cr_assert(has_diag(":3: schema_registry.basic_auth_user_info must be"));
+        cr_assert(has_diag(":3: schema_registry.auto_register must be true"));
+        for (int i = 0; i < diags.n; i++)
+                cr_assert_null(strstr(diags.msgs[i], "secretvalue"), "%s",
+                               diags.msgs[i]);
+}

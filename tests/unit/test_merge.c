@@ -331,3 +331,88 @@ Test(merge, a_fifo_grows_past_its_first_capacity_in_order) {
                 cr_assert_eq(take(1).ev.ts, T0 + i * 1000LL);
         cr_assert_eq(released, 600);
 }
+
+/* A decode hook as a Schema Registry framing would be: values "W" wait
+ * (their schema is on its way) while `waiting` is set; any other value is
+ * an event whose customer_id lives in a buffer the hook reuses on its
+ * next call, as a shared decoder's strings do. */
+static int waiting;
+static char lent[64];
+
+static int lending_decode(void *opaque, cw_stream_t stream, const void *value,
+                          size_t len, struct cw_event *ev, char *why,
+                          size_t why_size) {
+        (void)opaque;
+        (void)why;
+        (void)why_size;
+        if (len == 1 && *(const char *)value == 'W' && waiting)
+                return 1;
+        memset(ev, 0, sizeof(*ev));
+        ev->stream = stream;
+        ev->ts = T0 + 1000;
+        snprintf(lent, sizeof(lent), "lent-%d", (int)stream);
+        ev->customer_id = (cw_str_t){lent, strlen(lent)};
+        ev->str[CW_FIELD_CUSTOMER_ID] = ev->customer_id;
+        ev->str[CW_FIELD_EVENT_ID] = ev->customer_id;
+        if (stream == CW_STREAM_PURCHASE)
+                ev->str[4] = ev->customer_id;
+        if (stream == CW_STREAM_TICKET)
+                ev->str[3] = ev->str[5] = ev->customer_id;
+        return 0;
+}
+
+static void use_hook(void) {
+        struct cw_merge_env env = {.opaque = &watermark,
+                                   .high_watermark = high_watermark,
+                                   .release = release,
+                                   .max_idle_ms = IDLE_MS,
+                                   .max_future_ms = 86400000,
+                                   .decoders = decoders,
+                                   .decode = lending_decode};
+        cw_merge_destroy(m);
+        m = cw_merge_new(3, &env);
+        cr_assert_not_null(m);
+}
+
+Test(merge, strings_a_decoder_lends_are_kept_while_the_event_waits) {
+        struct cw_record r;
+        int wait = -1;
+
+        use_hook();
+        push_bytes(CW_STREAM_PURCHASE, "x", 1);
+        push_bytes(CW_STREAM_LOGIN, "x", 1);
+        all_caught_up();
+        /* Both heads are decoded before either is handed out; the second
+         * decode overwrote what the first one lent. */
+        for (int s = 0; s < 2; s++) {
+                char want[16];
+                cr_assert_eq(cw_merge_next(m, 1, 1, &r, &wait), 1);
+                snprintf(want, sizeof(want), "lent-%d", (int)r.stream);
+                cr_assert_eq(r.ev.customer_id.len, strlen(want));
+                cr_assert_eq(memcmp(r.ev.customer_id.p, want, strlen(want)), 0,
+                             "stream %d's id was overwritten: %.*s", r.stream,
+                             (int)r.ev.customer_id.len, r.ev.customer_id.p);
+                cw_merge_pop(m, r.stream);
+        }
+}
+
+Test(merge, a_value_that_cannot_be_decoded_yet_holds_the_shard) {
+        struct cw_record r;
+        int wait = -1;
+
+        use_hook();
+        waiting = 1;
+        push_bytes(CW_STREAM_LOGIN, "W", 1);
+        push_bytes(CW_STREAM_PURCHASE, "x", 1);
+        all_caught_up();
+        cr_assert_eq(cw_merge_next(m, 1, 1, &r, &wait), 0,
+                     "a record went out while the login head waits");
+        cr_assert(wait > 0 && wait <= 10, "looks again in %d ms", wait);
+        cr_assert_eq(cw_merge_at_end(m), 0);
+        waiting = 0;
+        cr_assert_eq(cw_merge_next(m, 1, 1, &r, &wait), 1);
+        cw_merge_pop(m, r.stream);
+        cr_assert_eq(cw_merge_next(m, 1, 1, &r, &wait), 1);
+        cw_merge_pop(m, r.stream);
+        cr_assert(cw_merge_at_end(m));
+}
