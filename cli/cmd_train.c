@@ -44,7 +44,7 @@ static const char usage[] =
         "                           the intercept is not penalised\n"
         "      --validate-from T    rows with as_of >= T validate (default: "
         "the last\n"
-        "                           20 %% of the sample times)\n"
+        "                           20 % of the sample times)\n"
         "      --fire P             the entry's fire, 0 <= P <= 1\n"
         "      --target-precision P the smallest fire whose precision on "
         "the\n"
