@@ -190,7 +190,8 @@ void cw_engine_sample_flush(cw_engine_t *e, int32_t B) {
 
         if (!b->active)
                 return;
-        sort_keys(b);
+        if (b->n > 1)
+                sort_keys(b);
         for (size_t i = 0; i < b->n; i++) {
                 size_t r = b->keys[i].row;
                 /* Rows are read in id order, their buffers were filled in

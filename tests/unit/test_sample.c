@@ -125,6 +125,18 @@ Test(sampling, every_n_days_from_to_and_keep) {
         cr_assert_str_eq(rows.lines[2], "12 y 1 nan 11");
 }
 
+Test(sampling, a_sample_time_that_keeps_nobody_writes_no_row) {
+        start(1, INT64_MIN, INT64_MAX);
+        rows.skip = "only";
+        purchase(eng, "only", 1 * DAY, 10);
+        cw_engine_advance(eng, 3 * DAY);
+        cr_assert_eq(rows.n, 0);
+        rows.skip = NULL;
+        cw_engine_advance(eng, 4 * DAY);
+        cr_assert_eq(rows.n, 1);
+        cr_assert_str_eq(rows.lines[0], "4 only 0 10 3");
+}
+
 static int by_bytes(const void *a, const void *b) {
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
