@@ -62,8 +62,10 @@ static int split_time(struct run *r, char *errstr, size_t errstr_size) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return -1;
         }
-        memcpy(t, tf->as_of, tf->n_rows * sizeof(*t));
-        qsort(t, tf->n_rows, sizeof(*t), cmp_i64);
+        if (tf->n_rows) {
+                memcpy(t, tf->as_of, tf->n_rows * sizeof(*t));
+                qsort(t, tf->n_rows, sizeof(*t), cmp_i64);
+        }
         for (size_t i = 0; i < tf->n_rows; i++)
                 if (!n || t[i] != t[n - 1])
                         t[n++] = t[i];
@@ -77,15 +79,18 @@ static int split_time(struct run *r, char *errstr, size_t errstr_size) {
                 r->sp.T = t[n - (k < 1 ? 1 : k >= n ? n - 1 : k)];
         }
         free(t);
-        if (!r->o->has_validate_from && n < 2) {
+        if (!n)
                 snprintf(errstr, errstr_size,
-                         "%s: %s; a time-based split needs two or more: "
-                         "export more sample times or give --validate-from",
-                         r->o->features,
-                         n ? "every row has the same as_of" : "no rows");
-                return -1;
-        }
-        return 0;
+                         "%s: no rows: nothing to train on", r->o->features);
+        else if (!r->o->has_validate_from && n < 2)
+                snprintf(errstr, errstr_size,
+                         "%s: every row has the same as_of; a time-based "
+                         "split needs two sample times or more: export more "
+                         "or give --validate-from",
+                         r->o->features);
+        else
+                return 0;
+        return -1;
 }
 
 /* Counts the rows and positives on each side of T; a sentence for a
