@@ -216,6 +216,10 @@ int main(int argc, char **argv) {
                 printf("run %d: %.3f s, %.0f events/s, %llu warnings\n", r + 1,
                        t[r], (double)n_events / t[r], warnings);
         }
+        /* Evaluations of the last run (by events and by its sweeps): each
+         * computes every feature and scores every model. */
+        unsigned long long evals =
+                (unsigned long long)cw_engine_stats(e)->evaluations;
         size_t customers = cw_engine_customers(e);
         size_t mem = cw_engine_memory(e);
         uint8_t buf[8192];
@@ -245,6 +249,8 @@ int main(int argc, char **argv) {
                                (unsigned long long)runs,
                        alone[runs / 2], (double)n_events / alone[runs / 2]);
         }
+        printf("evaluations: %llu in a run, %.2f per event\n", evals,
+               n_events ? (double)evals / (double)n_events : 0);
         printf("sweep: median %.1f ms over %zu customers = %.1f ms per million "
                "customers\n",
                sw[runs / 2] * 1e3, customers,

@@ -13,6 +13,9 @@ static const char *const rule_keys[] = {"name",     "when", "clear",
 static const char *const model_keys[] = {"name",     "type", "intercept",
                                          "inputs",   "fire", "clear",
                                          "severity", "for",  "cooldown"};
+static const char *const xgboost_keys[] = {"name",     "type", "file",
+                                           "inputs",   "fire", "clear",
+                                           "severity", "for",  "cooldown"};
 static const char *const input_keys[] = {
         "feature", "weight", "missing", "clip", "transform", "mean", "std"};
 static const char *const transform_names[] = {"none", "log1p", "standardize"};
@@ -71,6 +74,29 @@ static void load_rule(struct loader *L, const config_setting_t *g,
         }
 }
 
+/* The index of the feature a model input names, or -1 (reported). */
+static int input_feature(struct loader *L, const config_setting_t *s,
+                         const char *what, const char *name) {
+        int f = cw_engine_conf_feature(L->e, name, strlen(name));
+        const char **names;
+        char hint[96];
+
+        if (f >= 0)
+                return f;
+        names = calloc((size_t)L->e->n_features + 1, sizeof(*names));
+        for (int i = 0; names && i < L->e->n_features; i++)
+                names[i] = L->e->features[i].name ? L->e->features[i].name : "";
+        DIAG(L, s,
+             "%s: unknown feature '%s'%s; a model input must name a "
+             "feature",
+             what, name,
+             names ? cw_cfg_suggest(hint, sizeof(hint), name, names,
+                                    L->e->n_features)
+                   : "");
+        free(names);
+        return -1;
+}
+
 static void load_input(struct loader *L, const config_setting_t *g,
                        const char *model, int idx, struct cw_alert *a,
                        struct cw_model_input *in) {
@@ -87,27 +113,9 @@ static void load_input(struct loader *L, const config_setting_t *g,
         }
         cw_cfg_check_keys(L, g, what, input_keys, CW_COUNT_OF(input_keys));
         in->feature = -1;
-        if ((s = cw_cfg_get_str(L, g, what, "feature", 1, &v))) {
-                in->feature = cw_engine_conf_feature(L->e, v, strlen(v));
-                if (in->feature < 0) {
-                        const char **names = calloc(
-                                (size_t)L->e->n_features + 1, sizeof(*names));
-                        for (int i = 0; names && i < L->e->n_features; i++)
-                                names[i] = L->e->features[i].name
-                                                   ? L->e->features[i].name
-                                                   : "";
-                        DIAG(L, s,
-                             "%s: unknown feature '%s'%s; a model "
-                             "input must name a feature",
-                             what, v,
-                             names ? cw_cfg_suggest(hint, sizeof(hint), v,
-                                                    names, L->e->n_features)
-                                   : "");
-                        free(names);
-                } else {
-                        add_refs(a, &in->feature, 1);
-                }
-        }
+        if ((s = cw_cfg_get_str(L, g, what, "feature", 1, &v)) &&
+            (in->feature = input_feature(L, s, what, v)) >= 0)
+                add_refs(a, &in->feature, 1);
         cw_cfg_get_num(L, g, what, "weight", 1, &in->weight);
         cw_cfg_get_num(L, g, what, "missing", 0, &in->missing);
         if ((s = config_setting_get_member(g, "clip"))) {
@@ -164,26 +172,11 @@ static void load_input(struct loader *L, const config_setting_t *g,
         }
 }
 
-static void load_model(struct loader *L, const config_setting_t *g,
-                       struct cw_alert *a) {
-        const config_setting_t *s;
-        const char *type;
-        char what[160];
-        int has_clear;
+static void load_logistic(struct loader *L, const config_setting_t *g,
+                          const char *what, struct cw_alert *a) {
+        const config_setting_t *s = config_setting_get_member(g, "inputs");
 
-        snprintf(what, sizeof(what), "model '%s'", a->name);
-        a->kind = CW_ALERT_MODEL;
-        cw_cfg_check_keys(L, g, what, model_keys, CW_COUNT_OF(model_keys));
-        load_alert_common(L, g, what, a);
-        if ((s = cw_cfg_get_str(L, g, what, "type", 1, &type)) &&
-            strcmp(type, "logistic"))
-                DIAG(L, s,
-                     "%s: unknown type \"%s\"; the only model type is "
-                     "\"logistic\"",
-                     what, type);
         cw_cfg_get_num(L, g, what, "intercept", 0, &a->intercept);
-
-        s = config_setting_get_member(g, "inputs");
         if (!s) {
                 DIAG(L, g,
                      "%s has no 'inputs'; add inputs = ( { feature = "
@@ -200,6 +193,104 @@ static void load_model(struct loader *L, const config_setting_t *g,
                         load_input(L, config_setting_get_elem(s, (unsigned)i),
                                    a->name, i, a, &a->inputs[i]);
         }
+}
+
+/* inputs = ["f1", "f2"]: model feature i is the i-th name; each must be a
+ * known feature, named once (reported). Fills names[] (borrowed from the
+ * setting); returns how many, or -1 when one is not a string. */
+static int load_xgboost_inputs(struct loader *L, const config_setting_t *s,
+                               const char *what, struct cw_alert *a,
+                               const char **names) {
+        int n = config_setting_length(s), strings = 1;
+
+        if (!(a->inputs = calloc((size_t)n, sizeof(*a->inputs))))
+                return -1;
+        a->n_inputs = n;
+        for (int i = 0; i < n; i++) {
+                const config_setting_t *e =
+                        config_setting_get_elem(s, (unsigned)i);
+                struct cw_model_input *in = &a->inputs[i];
+
+                in->feature = -1;
+                if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+                        DIAG(L, s,
+                             "%s: inputs[%d] must be a feature name in "
+                             "double quotes",
+                             what, i);
+                        strings = 0;
+                        continue;
+                }
+                names[i] = config_setting_get_string(e);
+                if ((in->feature = input_feature(L, s, what, names[i])) < 0)
+                        continue;
+                for (int k = 0; k < i; k++)
+                        if (a->inputs[k].feature == in->feature)
+                                DIAG(L, s,
+                                     "%s: '%s' is inputs[%d] and "
+                                     "inputs[%d]; name each model "
+                                     "feature once",
+                                     what, names[i], k, i);
+                add_refs(a, &in->feature, 1);
+        }
+        return strings ? n : -1;
+}
+
+static void load_xgboost(struct loader *L, const config_setting_t *g,
+                         const char *what, struct cw_alert *a) {
+        const config_setting_t *s = config_setting_get_member(g, "inputs"), *f;
+        const char *file, *names[CW_TREES_MAX_FEATURES];
+        int n = -1;
+
+        if (!s) {
+                DIAG(L, g,
+                     "%s has no 'inputs'; add inputs = [\"feature\", ...]; "
+                     "with the model's features in order",
+                     what);
+        } else if ((config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+                    config_setting_type(s) != CONFIG_TYPE_LIST) ||
+                   config_setting_length(s) < 1 ||
+                   config_setting_length(s) > CW_TREES_MAX_FEATURES) {
+                DIAG(L, s,
+                     "%s: inputs must list 1 to %d feature names, e.g. "
+                     "inputs = [\"f1\", \"f2\"];",
+                     what, CW_TREES_MAX_FEATURES);
+        } else {
+                n = load_xgboost_inputs(L, s, what, a, names);
+        }
+        if ((f = cw_cfg_get_str(L, g, what, "file", 1, &file)) && !*file)
+                DIAG(L, f, "%s: file must name the model's JSON file", what);
+        else if (f && n > 0)
+                a->trees = cw_cfg_load_xgboost(L, f, what, names, n);
+}
+
+static void load_model(struct loader *L, const config_setting_t *g,
+                       struct cw_alert *a) {
+        const config_setting_t *s;
+        const char *type;
+        char what[160];
+        int has_clear, xgboost, known;
+
+        snprintf(what, sizeof(what), "model '%s'", a->name);
+        a->kind = CW_ALERT_MODEL;
+        s = cw_cfg_get_str(L, g, what, "type", 1, &type);
+        xgboost = s && !strcmp(type, "xgboost");
+        known = !s || xgboost || !strcmp(type, "logistic");
+        if (!known)
+                DIAG(L, s,
+                     "%s: unknown type \"%s\"; the model types are "
+                     "\"logistic\" and \"xgboost\"",
+                     what, type);
+        if (xgboost)
+                cw_cfg_check_keys(L, g, what, xgboost_keys,
+                                  CW_COUNT_OF(xgboost_keys));
+        else if (known)
+                cw_cfg_check_keys(L, g, what, model_keys,
+                                  CW_COUNT_OF(model_keys));
+        load_alert_common(L, g, what, a);
+        if (xgboost)
+                load_xgboost(L, g, what, a);
+        else if (known)
+                load_logistic(L, g, what, a);
 
         if (cw_cfg_get_num(L, g, what, "fire", 1, &a->fire) &&
             !(a->fire >= 0 && a->fire <= 1))

@@ -58,6 +58,13 @@ char **cw_cfg_load_names(struct loader *L, const config_setting_t *list,
                          const char *kind, char **seen, int n_seen,
                          const int *seen_lines);
 
+/* The trees of an xgboost model from the JSON file that setting `file`
+ * names (relative to the folder of the file holding it), whose feature i
+ * is inputs[i]. NULL when any problem was found (reported). xgboost.c. */
+cw_trees_t *cw_cfg_load_xgboost(struct loader *L, const config_setting_t *file,
+                                const char *what, const char *const *inputs,
+                                int n_inputs);
+
 /* The sections: config_features.c and config_alerts.c. */
 void cw_cfg_load_features(struct loader *L, const config_setting_t *list);
 void cw_cfg_load_registry(struct loader *L, const config_setting_t *g);

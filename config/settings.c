@@ -17,7 +17,7 @@ const struct cw_setting cw_settings[] = {
         {"rules", CW_SETTING_SECTION, -1, NULL, "none", 0, 0, NULL,
          "list of groups", "threshold rules"},
         {"models", CW_SETTING_SECTION, -1, NULL, "none", 0, 0, NULL,
-         "list of groups", "logistic models"},
+         "list of groups", "logistic and xgboost models"},
         {"lateness", CW_SETTING_DURATION, OFF(engine.lateness_ms), "7d", NULL,
          0, 0, NULL, "duration",
          "events with `ts < stream_time - lateness` are skipped as late"},

@@ -5,36 +5,7 @@
 #include <string.h>
 
 #include "engine_int.h"
-
-/* Up to 3 features with the largest positive contribution, largest first,
- * ties by name; a feature named by two inputs is listed once. */
-static int model_reasons(const cw_engine_conf_t *cfg, const struct cw_alert *a,
-                         const double *contrib, const char **out) {
-        int n = 0;
-        while (n < CW_WARNING_MAX_REASONS) {
-                int best = -1;
-                for (int i = 0; i < a->n_inputs; i++) {
-                        const char *name =
-                                cfg->features[a->inputs[i].feature].name;
-                        int taken = 0;
-                        if (!(contrib[i] > 0))
-                                continue;
-                        for (int k = 0; k < n && !taken; k++)
-                                taken = !strcmp(out[k], name);
-                        if (taken)
-                                continue;
-                        if (best < 0 || contrib[i] > contrib[best] ||
-                            (contrib[i] == contrib[best] &&
-                             strcmp(name, cfg->features[a->inputs[best].feature]
-                                                  .name) < 0))
-                                best = i;
-                }
-                if (best < 0)
-                        break;
-                out[n++] = cfg->features[a->inputs[best].feature].name;
-        }
-        return n;
-}
+#include "model.h"
 
 static int push_pending(cw_engine_t *e, const struct cw_warning *w, int alert) {
         if (e->n_pend == e->cap_pend) {
@@ -87,13 +58,16 @@ void cw_engine_emit(cw_engine_t *e, struct cw_customer *c, int ai, int state,
         cw_warning_id(w.warning_id, w.customer_id, a->name, w.state, t);
         if (a->kind == CW_ALERT_MODEL) {
                 double own[64];
-                if (!contrib) { /* a variant shares its model's score */
-                        cw_model_score(a, e->values, own);
+                /* A variant shares its model's score, and an xgboost
+                 * model computes contributions only for its warnings. */
+                if (!contrib) {
+                        cw_model_contrib(a, e->values, own);
                         contrib = own;
                 }
                 w.has_score = 1;
                 w.score = score;
-                w.n_reasons = model_reasons(cfg, a, contrib, w.reasons);
+                w.n_reasons = cw_model_reasons(cfg, a, contrib, w.reasons,
+                                               CW_WARNING_MAX_REASONS);
         }
         for (int k = 0; k < a->n_refs; k++) {
                 int f = e->alert_refs[ai][k];

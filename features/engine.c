@@ -7,6 +7,7 @@
 #include "common/clock.h"
 #include "common/duration.h"
 #include "engine_int.h"
+#include "model.h"
 
 #define CW_MAX_CUSTOMER_ID 256
 /* How many customers ahead a sweep prefetches (bench/run.sh measures). */
@@ -368,7 +369,7 @@ static int evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
                                 own = NULL;
                         } else {
                                 score = cw_model_score(a, e->values, contrib);
-                                own = contrib;
+                                own = a->trees ? NULL : contrib;
                         }
                         e->scores[ai] = score;
                         when = score >= a->fire;

@@ -27,6 +27,7 @@ void cw_engine_conf_free(cw_engine_conf_t *c) {
                 cw_expr_destroy(a->when);
                 cw_expr_destroy(a->clear);
                 free(a->inputs);
+                cw_trees_destroy(a->trees);
                 free(a->refs);
         }
         free(c->alerts);

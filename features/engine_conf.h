@@ -12,6 +12,7 @@
 
 #include "event.h"
 #include "expr.h"
+#include "trees.h"
 
 typedef enum cw_agg {
         CW_AGG_COUNT = 0,
@@ -71,10 +72,14 @@ struct cw_alert {
         /* CW_ALERT_RULE. clear == NULL means "!(when)". */
         cw_expr_t *when;
         cw_expr_t *clear;
-        /* CW_ALERT_MODEL: when = score >= fire, clear = score < clear_below */
+        /* CW_ALERT_MODEL: when = score >= fire, clear = score < clear_below.
+         * A logistic model uses intercept and every field of its inputs; an
+         * xgboost model (trees != NULL, owned) only the inputs' features:
+         * model feature i is inputs[i].feature. */
         double intercept;
         struct cw_model_input *inputs;
         int n_inputs;
+        cw_trees_t *trees;
         double fire;
         double clear_below;
         /* Features the alert references directly, in order of appearance:

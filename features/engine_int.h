@@ -229,33 +229,10 @@ static inline void cw_engine_mark_changed(cw_engine_t *e, size_t k) {
         cw_engine_list_changed(e, k);
 }
 
-/* A model's score (CONTRACT.md section 3); fills contrib[] with each
- * input's weight * x. Inline: the engine computes one per evaluation. */
-static inline double cw_model_score(const struct cw_alert *a,
-                                    const double *values, double *contrib) {
-        double z = a->intercept;
-        for (int i = 0; i < a->n_inputs; i++) {
-                const struct cw_model_input *in = &a->inputs[i];
-                double x = values[in->feature];
-                if (isnan(x))
-                        x = in->missing;
-                if (in->has_clip)
-                        x = x < in->clip_lo   ? in->clip_lo
-                            : x > in->clip_hi ? in->clip_hi
-                                              : x;
-                if (in->transform == CW_TRANSFORM_LOG1P)
-                        x = log1p(x);
-                else if (in->transform == CW_TRANSFORM_STANDARDIZE)
-                        x = (x - in->mean) / in->std;
-                contrib[i] = in->weight * x;
-                z += contrib[i];
-        }
-        return 1.0 / (1.0 + exp(-z));
-}
-
 /* Emits the warning of alert `ai` of customer c entering `state` at t:
  * to the callback, or held while a sweep collects. `contrib`: the model's
- * input contributions, or NULL for a variant (then computed again). */
+ * input contributions, or NULL (a variant, an xgboost model): then
+ * computed here. */
 void cw_engine_emit(cw_engine_t *e, struct cw_customer *c, int ai, int state,
                     int64_t t, cw_trigger_t trigger, double score,
                     const double *contrib);

@@ -2,7 +2,7 @@
 # The layer rule (docs/architecture.md): each folder below is one layer and
 # may include only headers of its own folder or of folders before it in
 # LAYERS; a header named *_int.h is private to its folder; features/ and
-# common/ know neither libconfig, Kafka nor Avro, and config/ no Avro.
+# common/ know neither libconfig, Kafka, Avro nor JSON, and config/ no Avro.
 # CMakeLists.txt reads LAYERS from this line, so the order is written once:
 LAYERS="common features config schemas registry kafka consumers sinks backtest learn pipeline devtools cli"
 #
@@ -42,6 +42,10 @@ check() {
                                         common:* | features:*) msg="includes <$inc>: $layer/ knows neither libconfig, Kafka nor Avro" ;;
                                         config:avro*) msg="includes <$inc>: config/ knows no Avro" ;;
                                         esac ;;
+                                '<'jansson.h)
+                                        case "$layer" in
+                                        common | features) msg="includes <$inc>: $layer/ knows no JSON (config/ reads the model files)" ;;
+                                        esac ;;
                                 '"'*/*)
                                         dir=${inc%%/*}
                                         r=$(rank "$dir")
@@ -74,7 +78,8 @@ trap 'rm -rf "$tmp"' EXIT
 if [ "${1:-}" = "--self-test" ]; then
         src=$2
         # A copy of the layers' sources with one upward include planted in
-        # the engine, one private header borrowed, and Avro in features/.
+        # the engine, one private header borrowed, and Avro and JSON in
+        # features/.
         mkdir "$tmp/tree"
         for layer in $LAYERS; do
                 mkdir "$tmp/tree/$layer"
@@ -85,6 +90,7 @@ if [ "${1:-}" = "--self-test" ]; then
         printf '#include "pipeline/pipeline.h"\n' >>"$tmp/tree/features/engine.c"
         printf '#include "features/engine_int.h"\n' >>"$tmp/tree/config/config.c"
         printf '#include <avro.h>\n' >>"$tmp/tree/features/expr.c"
+        printf '#include <jansson.h>\n' >>"$tmp/tree/features/trees.c"
         if check "$tmp/tree" >"$tmp/out"; then
                 echo "layers self-test: planted violations passed the check"
                 exit 1
@@ -94,8 +100,9 @@ if [ "${1:-}" = "--self-test" ]; then
         grep -q '^features/engine.c:[0-9]*: includes "pipeline/pipeline.h" of layer pipeline/, which is above features/$' "$tmp/out" || fail=1
         grep -q '^config/config.c:[0-9]*: includes "features/engine_int.h": a private header of features/$' "$tmp/out" || fail=1
         grep -q '^features/expr.c:[0-9]*: includes <avro.h>: features/ knows neither' "$tmp/out" || fail=1
-        [ "$(wc -l <"$tmp/out")" -eq 3 ] || fail=1
-        [ $fail -eq 0 ] && echo "layers self-test: the 3 planted violations were reported"
+        grep -q '^features/trees.c:[0-9]*: includes <jansson.h>: features/ knows no JSON' "$tmp/out" || fail=1
+        [ "$(wc -l <"$tmp/out")" -eq 4 ] || fail=1
+        [ $fail -eq 0 ] && echo "layers self-test: the 4 planted violations were reported"
         exit $fail
 fi
 

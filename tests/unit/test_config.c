@@ -7,6 +7,8 @@
 
 #include "common/duration.h"
 #include "config/config.h"
+#include "features/trees.h"
+#include "xgb_fixture.h"
 
 #define CONTRACT_CFG CW_SOURCE_DIR "/tests/data/configs/good/contract.cfg"
 
@@ -294,4 +296,128 @@ Test(config, schema_registry_problems_name_the_line_but_never_the_secret) {
         for (int i = 0; i < diags.n; i++)
                 cr_assert_null(strstr(diags.msgs[i], "secretvalue"), "%s",
                                diags.msgs[i]);
+}
+
+/* A configuration whose model m reads the model file `model` (a name
+ * relative to /tmp, where load_text writes the configuration). */
+static cw_config_t *load_xgboost(const char *model) {
+        char text[1024];
+        snprintf(text, sizeof(text),
+                 "features = (\n"
+                 " { name = \"nps\"; stream = \"survey\"; agg = \"last\"; "
+                 "field = \"score\"; },\n"
+                 " { name = \"logins\"; stream = \"login\"; agg = \"count\"; "
+                 "window = \"30d\"; }\n);\n"
+                 "models = ( { name = \"m\"; type = \"xgboost\";\n"
+                 "  file = \"%s\";\n"
+                 "  inputs = [\"logins\", \"nps\"]; fire = 0.7; } );\n",
+                 model);
+        return load_text(text);
+}
+
+Test(config, an_xgboost_model_file_is_read_relative_to_the_configuration) {
+        char model[32];
+        xgb_write_model(model, NULL, NULL);
+        cw_config_t *c = load_xgboost(model + strlen("/tmp/"));
+        unlink(model);
+        cr_assert_not_null(c, "%s", diags.n ? diags.msgs[0] : "?");
+        const struct cw_alert *m = &c->engine.alerts[0];
+        cr_assert_eq(m->kind, CW_ALERT_MODEL);
+        cr_assert_not_null(m->trees);
+        cr_assert_eq(cw_trees_count(m->trees), 1);
+        cr_assert_eq(cw_trees_features(m->trees), 2);
+        cr_assert_eq(m->n_inputs, 2);
+        cr_assert_eq(m->inputs[0].feature, 1); /* logins */
+        cr_assert_eq(m->inputs[1].feature, 0); /* nps */
+        cr_assert_eq(m->n_refs, 2);
+        cr_assert_float_eq(m->fire, 0.7, 1e-12);
+        cr_assert_float_eq(m->clear_below, 0.7, 1e-12);
+        cw_config_destroy(c);
+}
+
+Test(config, xgboost_files_without_names_and_with_boolean_directions_load) {
+        static const char *const edits[][2] = {
+                {"\"feature_names\":[\"logins\",\"nps\"],", ""},
+                {"\"feature_names\":[\"logins\",\"nps\"]",
+                 "\"feature_names\":[]"},
+                {"\"default_left\":[1,0,0]",
+                 "\"default_left\":[true,false,false]"},
+                {"\"split_type\":[0,0,0],", ""},
+                /* XGBoost's bare tokens inside a string stay as they are. */
+                {"\"attributes\":{}",
+                 "\"attributes\":{\"a\":\"NaN \\\" -Infinity\"}"},
+        };
+        for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+                char model[32];
+                xgb_write_model(model, edits[i][0], edits[i][1]);
+                cw_config_t *c = load_xgboost(model);
+                unlink(model);
+                cr_assert_not_null(c, "edit %zu: %s", i,
+                                   diags.n ? diags.msgs[0] : "?");
+                cw_config_destroy(c);
+                teardown();
+                setup();
+        }
+}
+
+Test(config, xgboost_infinity_and_nan_tokens_are_read_as_floats) {
+        char model[32];
+        xgb_write_model(model, "\"split_conditions\":[1.5E0,2E0,-1E0]",
+                        "\"split_conditions\":[Infinity,NaN,-Infinity]");
+        cw_config_t *c = load_xgboost(model);
+        unlink(model);
+        cr_assert_not_null(c, "%s", diags.n ? diags.msgs[0] : "?");
+        const cw_trees_t *t = c->engine.alerts[0].trees;
+        /* Every finite input is below Infinity: left, to the NaN leaf;
+         * only an infinite one goes right, to -Infinity. */
+        cr_assert(isnan(cw_trees_margin(t, (float[]){3e38f, 0})));
+        cr_assert_eq(cw_trees_margin(t, (float[]){INFINITY, 0}), -INFINITY);
+        cw_config_destroy(c);
+}
+
+Test(config, a_broken_xgboost_file_is_an_error_at_the_file_line) {
+        static const char *const cases[][3] = {
+                {"\"learner\":", "\"trainer\":", "learner is missing"},
+                {"\"name\":\"gbtree\"", "\"name\":\"dart\"",
+                 "the booster is \"dart\"; churnwatch reads gbtree models "
+                 "only"},
+                {"\"base_score\":\"5E-1\"", "\"base_score\":\"1E0\"",
+                 "base_score = 1 is not strictly between 0 and 1"},
+                {"\"base_score\":\"5E-1\"", "\"base_score\":\"[5E-1]\"",
+                 "base_score is \"[5E-1]\", not a number"},
+                {"\"num_feature\":\"2\",\"num_target\"",
+                 "\"num_feature\":\"3\",\"num_target\"",
+                 "the model has 3 features (num_feature) but inputs names 2"},
+                {"\"feature_names\":[\"logins\",\"nps\"]",
+                 "\"feature_names\":[\"logins\",\"nps\",\"x\"]",
+                 "feature_names has 3 names but inputs 2"},
+                {"\"left_children\":[1,-1,-1]", "\"left_children\":[1,-1]",
+                 "trees[0].left_children has 2 entries, not num_nodes = 3"},
+                {"\"split_conditions\":[1.5E0,", "\"split_conditions\":[\"x\",",
+                 "trees[0].split_conditions[0] is not a number"},
+                {"\"split_type\":[0,0,0]", "\"split_type\":[1,0,0]",
+                 "trees[0] node 0 is a categorical split"},
+                {"\"tree_info\":[0]", "\"tree_info\":[1]",
+                 "tree_info[0] is not 0"},
+                {"\"left_children\":[1,-1,-1]", "\"left_children\":[0,-1,-1]",
+                 "trees[0]: node 0 is the child of two splits"},
+                {"\"num_nodes\":\"3\"", "\"num_nodes\":\"0\"",
+                 "trees[0] has num_nodes = 0"},
+                {"{\"learner\"", "[{\"learner\"", "not valid JSON"},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char model[32], want[256];
+                xgb_write_model(model, cases[i][0], cases[i][1]);
+                cw_config_t *c = load_xgboost(model);
+                unlink(model);
+                cr_assert_null(c, "case %zu was accepted", i);
+                snprintf(want, sizeof(want), "%s:6: model 'm': %s", tmp_path,
+                         model);
+                cr_assert(diags.n == 1 && strstr(diags.msgs[0], want) &&
+                                  strstr(diags.msgs[0], cases[i][2]),
+                          "case %zu: '%s' does not say '%s' at '%s'", i,
+                          diags.n ? diags.msgs[0] : "-", cases[i][2], want);
+                teardown();
+                setup();
+        }
 }

@@ -1,4 +1,5 @@
 #include "engine_helpers.h"
+#include "xgb_fixture.h"
 
 static struct recorder rec;
 static cw_config_t *cfg;
@@ -407,6 +408,77 @@ Test(models, nan_and_infinite_inputs_use_missing_and_clip) {
                  "EVENT A m FIRING t=86400000 score=%.6f reasons=big,gone",
                  1.0 / (1.0 + exp(-0.5)));
         assert_lines(&rec, want);
+}
+
+/* The fixture's model over logins (30 d) and nps, from its absolute path;
+ * `extra` goes into the model's group. */
+static void start_xgboost(char *model, const char *extra) {
+        char text[1024];
+        xgb_write_model(model, NULL, NULL);
+        snprintf(text, sizeof(text),
+                 "features = (\n"
+                 " { name = \"nps\"; stream = \"survey\"; agg = \"last\"; "
+                 "field = \"score\"; },\n"
+                 " { name = \"logins\"; stream = \"login\"; agg = "
+                 "\"count\"; window = \"30d\"; }\n);\n"
+                 "models = ( { name = \"m\"; type = \"xgboost\"; "
+                 "file = \"%s\";\n  inputs = [\"logins\", \"nps\"]; "
+                 "fire = 0.5; severity = \"high\"; %s } );",
+                 model, extra);
+        start(text);
+}
+
+/* What XGBoost gives for a margin m: 1 / (exp(-m) + 1) in float. */
+static double xgb_sigmoid(float m) {
+        return (double)(1.0f / (expf(-m) + 1.0f + 1e-16f));
+}
+
+Test(models, an_xgboost_model_scores_with_its_trees_and_gives_saabas_reasons) {
+        char model[32], want[320];
+        start_xgboost(model, "");
+        unlink(model);
+        login(eng, "A", DAY, 0, 1);
+        login(eng, "A", DAY + HOUR, 0, 1);
+        /* logins 1 < 1.5: leaf 2.0; logins gets 2.0 - 0.5 (the root's
+         * expected value). Then logins 2: leaf -1.0, a negative
+         * contribution, no reason. nps is missing: not in the map. */
+        snprintf(want, sizeof(want),
+                 "EVENT A m FIRING t=86400000 score=%.6f logins=1 "
+                 "reasons=logins",
+                 xgb_sigmoid(2.0f));
+        char resolved[320];
+        snprintf(resolved, sizeof(resolved),
+                 "EVENT A m RESOLVED t=90000000 score=%.6f logins=2",
+                 xgb_sigmoid(-1.0f));
+        assert_lines(&rec, want, resolved);
+}
+
+Test(models, a_sweep_variant_of_an_xgboost_model_shares_its_score) {
+        char model[32], err[256];
+        start_xgboost(model, "clear = 0.3;");
+        unlink(model);
+        cw_engine_destroy(eng);
+        cr_assert_eq(cw_engine_conf_add_variant(&cfg->engine, 0, 0.2, err,
+                                                sizeof(err)),
+                     0, "%s", err);
+        eng = cw_engine_new(&cfg->engine, record, &rec, err, sizeof(err));
+        cr_assert_not_null(eng, "%s", err);
+        login(eng, "A", DAY, 0, 1);
+        login(eng, "A", DAY + HOUR, 0, 1);
+        char fired[320];
+        snprintf(fired, sizeof(fired),
+                 "EVENT A m FIRING t=86400000 score=%.6f logins=1 "
+                 "reasons=logins",
+                 xgb_sigmoid(2.0f));
+        /* Both fire at the first login, the variant (second) with the
+         * model's score and its own reasons; at the second login the model
+         * resolves (0.269 < clear 0.3) while the variant (clear 0.2)
+         * stays. */
+        cr_assert_eq(rec.n, 3, "%d warnings", rec.n);
+        cr_assert_str_eq(rec.lines[0], fired);
+        cr_assert_str_eq(rec.lines[1], fired);
+        cr_assert(strstr(rec.lines[2], "EVENT A m RESOLVED t=90000000"), "%s",
+                  rec.lines[2]);
 }
 
 Test(alerts, an_event_that_changes_no_feature_still_drives_time_transitions) {
