@@ -13,9 +13,10 @@ scikit-learn's LogisticRegression(C = 1 / L): the printed intercept,
 weights, means and stds must equal them within 1e-4, and missing = mean.
 The entry, pasted into a configuration, must pass check-config; the
 validation rows' scores computed as the contract defines a logistic model
-must equal sklearn's predict_proba within 1e-4, and a replay with the
-model must give exactly those scores in the warnings it emits at the
-validation sample times. --target-precision must choose the smallest fire
+must equal sklearn's predict_proba within 1e-4, the engine's own model
+functions (model_eval) must give exactly those scores for every
+validation row, and a replay with the model must give exactly those
+scores in the warnings it emits at the validation sample times. --target-precision must choose the smallest fire
 whose precision on the validation rows reaches the target (recomputed
 here), and a target no fire reaches must fail with exit 1, a clear
 sentence and nothing on stdout. Bad rows are reported as file:line.
@@ -34,6 +35,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 BIN, SRC = sys.argv[1], sys.argv[2]
+# Built next to churnwatch (tests/models/model_eval.c).
+MODEL_EVAL = os.path.join(os.path.dirname(BIN), "model_eval")
 CONTRACT = os.path.join(SRC, "tests", "data", "configs", "good",
                         "contract.cfg")
 TOL = 1e-4
@@ -166,6 +169,31 @@ def verify(what, path, out, names, l2, T=None, target=None):
     return intercept, fire, inputs, T, rows, cols
 
 
+def engine_scores(what, cfg, fitted, names):
+    """model_eval (tests/models/model_eval.c) scores every validation row
+    through the engine's own model functions (features/model.h): each
+    score must be the one computed here, which is predict_proba's within
+    TOL (checked in verify)."""
+    intercept, fire, inputs, T, rows, cols = fitted
+    valid = [r for r in rows if ms(r[1]) >= T]
+    path = os.path.join(os.path.dirname(cfg), "valid.csv")
+    with open(path, "w") as f:
+        f.write(",".join(names) + "\n")
+        for r in valid:
+            f.write(",".join(r[c] for c in cols) + "\n")
+    p = subprocess.run([MODEL_EVAL, "-c", cfg, "-m", "m", path],
+                       capture_output=True, text=True)
+    check(p.returncode == 0, "%s: model_eval: %s" % (what, p.stderr))
+    got = [float(line.split("\t")[0]) for line in p.stdout.splitlines()]
+    want = [engine_score(intercept, inputs,
+                         [float(r[c]) if r[c] else math.nan for c in cols])
+            for r in valid]
+    bad = sum(a != b for a, b in zip(got, want))
+    check(len(got) == len(want) > 1000 and bad == 0,
+          "%s: the engine scores %d of %d validation rows otherwise"
+          % (what, bad + abs(len(got) - len(want)), len(want)))
+
+
 def cfg_with(entry, path):
     """The contract's configuration with the entry as its only model."""
     text = open(CONTRACT).read()
@@ -224,6 +252,7 @@ try:
     check(": OK: 7 features (1 expression), 1 rule, 1 model" in c.stdout,
           "check-config: " + c.stdout + c.stderr)
     if fitted:
+        engine_scores("all inputs", cfg, fitted, names)
         replay_scores("all inputs", cfg, ev, fitted)
 
     # Three inputs, --l2 3, --validate-from, --fire.
@@ -237,6 +266,7 @@ try:
     cfg_with(p.stdout, cfg)
     run(["check-config", "-c", cfg])
     if fitted:
+        engine_scores("three inputs", cfg, fitted, three)
         replay_scores("three inputs", cfg, ev, fitted)
 
     # A precision no fire reaches: exit 1, a sentence, nothing on stdout.
