@@ -296,6 +296,7 @@ Test(config, schema_registry_problems_name_the_line_but_never_the_secret) {
         for (int i = 0; i < diags.n; i++)
                 cr_assert_null(strstr(diags.msgs[i], "secretvalue"), "%s",
                                diags.msgs[i]);
+}
 
 /* A configuration whose model m reads the model file `model` (a name
  * relative to /tmp, where load_text writes the configuration). */
