@@ -8,14 +8,13 @@
 #include <sys/stat.h>
 
 #include "common/duration.h"
-#include "common/timeparse.h"
+#include "common/idtab.h"
+#include "labels.h"
 #include "report_html.h"
 
 #define NONE INT64_MIN
 
 struct cust {
-        char *id;
-        size_t len;
         int applied;  /* in the population */
         int labelled; /* in the labels: a churner */
         int64_t churned_at;
@@ -29,50 +28,20 @@ struct cw_backtest {
         int64_t *days;    /* ascending, days since the epoch */
         uint32_t *counts; /* [day * n_base + alert]: FIRING warnings */
         size_t n_days, cap_days;
-        int oom; /* memory ran out while counting: no report */
-        struct cust *cust;
-        int64_t *first; /* [customer * n_alerts + alert]: first FIRING */
+        int oom;           /* memory ran out while counting: no report */
+        cw_idtab_t *ids;   /* customers, numbered as cust[] */
+        struct cust *cust; /* [number] */
+        int64_t *first;    /* [customer * n_alerts + alert]: first FIRING */
         size_t n, cap;
-        uint32_t *slots; /* index + 1, 0 empty */
-        size_t n_slots;
 };
 
-static uint32_t hash(const char *s, size_t len) {
-        uint32_t h = 2166136261u;
-        for (size_t i = 0; i < len; i++)
-                h = (h ^ (unsigned char)s[i]) * 16777619u;
-        return h;
-}
-
-static int grow_slots(cw_backtest_t *b) {
-        size_t n = b->n_slots ? b->n_slots * 2 : 1024;
-        uint32_t *s = calloc(n, sizeof(*s));
-        if (!s)
-                return -1;
-        for (size_t i = 0; i < b->n; i++) {
-                size_t j = hash(b->cust[i].id, b->cust[i].len) & (n - 1);
-                while (s[j])
-                        j = (j + 1) & (n - 1);
-                s[j] = (uint32_t)i + 1;
-        }
-        free(b->slots);
-        b->slots = s;
-        b->n_slots = n;
-        return 0;
-}
-
-/* The customer's index, added when new; -1 when memory runs out. */
+/* The customer's index, added when new; -1 when memory runs out. Room
+ * for a new one is made first, so that the table and the arrays agree. */
 static long find(cw_backtest_t *b, const char *id, size_t len) {
-        size_t j, na = (size_t)b->e->n_alerts;
+        size_t na = (size_t)b->e->n_alerts;
+        int added;
+        long i;
 
-        if ((b->n + 1) * 2 > b->n_slots && grow_slots(b))
-                return -1;
-        for (j = hash(id, len) & (b->n_slots - 1); b->slots[j];
-             j = (j + 1) & (b->n_slots - 1)) {
-                struct cust *c = &b->cust[b->slots[j] - 1];
-                if (c->len == len && !memcmp(c->id, id, len))
-                        return (long)b->slots[j] - 1;
-        }
         if (b->n == b->cap) {
                 size_t cap = b->cap ? b->cap * 2 : 1024;
                 struct cust *nc = realloc(b->cust, cap * sizeof(*nc));
@@ -86,58 +55,31 @@ static long find(cw_backtest_t *b, const char *id, size_t len) {
                 b->first = nf;
                 b->cap = cap;
         }
-        if (!(b->cust[b->n].id = malloc(len + 1)))
-                return -1;
-        memcpy(b->cust[b->n].id, id, len);
-        b->cust[b->n].id[len] = 0;
-        b->cust[b->n].len = len;
+        if ((i = cw_idtab_add(b->ids, id, len, &added)) < 0 || !added)
+                return i;
         b->cust[b->n].applied = b->cust[b->n].labelled = 0;
         b->cust[b->n].churned_at = NONE;
         for (size_t a = 0; a < na; a++)
                 b->first[b->n * na + a] = NONE;
-        b->slots[j] = (uint32_t)b->n + 1;
         return (long)b->n++;
 }
 
+/* The population's table starts with the labelled customers. */
 static int read_labels(cw_backtest_t *b, const char *path, char *errstr,
                        size_t errstr_size) {
-        FILE *f = fopen(path, "r");
-        char line[1024], err[256];
-        int ln = 0, rc = 0;
+        cw_labels_t *l = cw_labels_read(path, errstr, errstr_size);
+        int rc = 0;
 
-        if (!f) {
-                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        if (!l)
                 return -1;
-        }
-        while (!rc && fgets(line, sizeof(line), f)) {
-                char *comma, *end = line + strcspn(line, "\r\n");
+        for (size_t k = 0; k < cw_labels_count(l) && !rc; k++) {
+                const char *id;
+                size_t len;
                 int64_t at;
                 long i;
 
-                ln++;
-                *end = 0;
-                if (ln == 1) {
-                        if (strcmp(line, "customer_id,churned_at")) {
-                                snprintf(errstr, errstr_size,
-                                         "%s:1: the header must be "
-                                         "customer_id,churned_at",
-                                         path);
-                                rc = -1;
-                        }
-                        continue;
-                }
-                if (!*line)
-                        continue;
-                if (!(comma = strrchr(line, ',')) || comma == line) {
-                        snprintf(errstr, errstr_size,
-                                 "%s:%d: expected customer_id,churned_at", path,
-                                 ln);
-                        rc = -1;
-                } else if (cw_time_parse(comma + 1, &at, err, sizeof(err))) {
-                        snprintf(errstr, errstr_size, "%s:%d: churned_at: %s",
-                                 path, ln, err);
-                        rc = -1;
-                } else if ((i = find(b, line, (size_t)(comma - line))) < 0) {
+                cw_labels_entry(l, k, &id, &len, &at);
+                if ((i = find(b, id, len)) < 0) {
                         snprintf(errstr, errstr_size, "out of memory");
                         rc = -1;
                 } else {
@@ -145,14 +87,7 @@ static int read_labels(cw_backtest_t *b, const char *path, char *errstr,
                         b->cust[i].churned_at = at;
                 }
         }
-        if (!rc && ln == 0) {
-                snprintf(errstr, errstr_size,
-                         "%s: empty; the first line must be "
-                         "customer_id,churned_at",
-                         path);
-                rc = -1;
-        }
-        fclose(f);
+        cw_labels_destroy(l);
         return rc;
 }
 
@@ -169,7 +104,7 @@ cw_backtest_t *cw_backtest_new(const cw_config_t *c, const char *labels,
         b->e = &c->engine;
         b->from = from;
         b->to = to;
-        if (!(b->labels = strdup(labels))) {
+        if (!(b->ids = cw_idtab_new()) || !(b->labels = strdup(labels))) {
                 snprintf(errstr, errstr_size, "out of memory");
                 cw_backtest_destroy(b);
                 return NULL;
@@ -184,11 +119,9 @@ cw_backtest_t *cw_backtest_new(const cw_config_t *c, const char *labels,
 void cw_backtest_destroy(cw_backtest_t *b) {
         if (!b)
                 return;
-        for (size_t i = 0; i < b->n; i++)
-                free(b->cust[i].id);
+        cw_idtab_destroy(b->ids);
         free(b->cust);
         free(b->first);
-        free(b->slots);
         free(b->days);
         free(b->counts);
         free(b->labels);

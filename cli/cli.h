@@ -66,5 +66,6 @@ int cw_cmd_demo(int argc, char **argv);
 int cw_cmd_broker(int argc, char **argv);
 int cw_cmd_tail(int argc, char **argv);
 int cw_cmd_gen(int argc, char **argv);
+int cw_cmd_train(int argc, char **argv);
 
 #endif

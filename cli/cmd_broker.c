@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "common/log.h"
@@ -43,6 +44,45 @@ static const char usage[] =
         "                           coordinator transaction|group KEY "
         "ID\n" CW_CLI_COMMON_HELP;
 
+/* Commands on standard input, read with read(2) rather than stdio: after
+ * poll() says there is input, every complete line that arrived is run
+ * (stdio would keep the lines after the first in its buffer, unseen by the
+ * next poll). */
+struct command_input {
+        char buf[4096];
+        size_t len;
+};
+
+/* Waits up to 100 ms for input and runs every complete line. 0 at the end
+ * of the input (the broker keeps running), else 1. */
+static int read_commands(cw_broker_t *b, struct command_input *in) {
+        struct pollfd pfd = {0, POLLIN, 0};
+        char err[512], *nl;
+        ssize_t n;
+
+        if (poll(&pfd, 1, 100) <= 0)
+                return 1;
+        if (in->len == sizeof(in->buf))
+                in->len = 0; /* a line longer than the buffer: dropped */
+        n = read(0, in->buf + in->len, sizeof(in->buf) - in->len);
+        if (n <= 0)
+                return 0;
+        in->len += (size_t)n;
+        while ((nl = memchr(in->buf, '\n', in->len))) {
+                size_t used = (size_t)(nl - in->buf) + 1;
+                *nl = 0;
+                if (nl > in->buf && nl[-1] == '\r')
+                        nl[-1] = 0;
+                if (*in->buf && cw_broker_command(b, in->buf, err, sizeof(err)))
+                        cw_error("broker: %s", err);
+                else if (*in->buf)
+                        cw_info("broker: %s", in->buf);
+                memmove(in->buf, in->buf + used, in->len - used);
+                in->len -= used;
+        }
+        return 1;
+}
+
 int cw_cmd_broker(int argc, char **argv) {
         static const struct option longopts[] = {
                 {"config", required_argument, NULL, 'c'},
@@ -53,6 +93,7 @@ int cw_cmd_broker(int argc, char **argv) {
                 {NULL, 0, NULL, 0}};
         const char *cfg_path = NULL;
         int partitions = 4, brokers = 1, commands = 0, opt, rc;
+        struct command_input in = {.len = 0};
         char err[512];
         cw_config_t *c;
         cw_broker_t *b;
@@ -94,26 +135,12 @@ int cw_cmd_broker(int argc, char **argv) {
                 brokers, brokers == 1 ? "" : "s", cw_broker_bootstraps(b),
                 CW_STREAM_COUNT + 3, partitions);
         while (!cw_cli_stop) {
-                struct pollfd pfd = {0, POLLIN, 0};
-                char line[512];
                 if (!commands) {
                         struct timespec t = {0, 100 * 1000000L};
                         nanosleep(&t, NULL);
                         continue;
                 }
-                if (poll(&pfd, 1, 100) <= 0)
-                        continue;
-                if (!fgets(line, sizeof(line), stdin)) {
-                        commands = 0; /* end of input: keep running */
-                        continue;
-                }
-                line[strcspn(line, "\r\n")] = 0;
-                if (!*line)
-                        continue;
-                if (cw_broker_command(b, line, err, sizeof(err)))
-                        cw_error("broker: %s", err);
-                else
-                        cw_info("broker: %s", line);
+                commands = read_commands(b, &in);
         }
         cw_info("broker: stopping");
         cw_broker_stop(b);

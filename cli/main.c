@@ -24,6 +24,8 @@ static const struct {
          "print the warning topic, as a table or JSON lines"},
         {"gen", cw_cmd_gen,
          "generate a synthetic population as Avro files, with churn labels"},
+        {"train", cw_cmd_train,
+         "fit a logistic model on a training set of replay --features"},
 };
 
 #define N_COMMANDS (int)(sizeof(commands) / sizeof(commands[0]))

@@ -69,3 +69,11 @@ void cw_hash128(const void *buf, size_t len, uint64_t out[2]) {
         out[0] = h1;
         out[1] = h2;
 }
+
+uint64_t cw_fnv1a64(const void *buf, size_t len) {
+        const unsigned char *p = buf;
+        uint64_t h = UINT64_C(14695981039346656037);
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ p[i]) * UINT64_C(1099511628211);
+        return h;
+}

@@ -1,4 +1,4 @@
-/* The project's one general-purpose hash: MurmurHash3 x64-128. */
+/* The project's general-purpose hash, MurmurHash3 x64-128, and FNV-1a. */
 #ifndef CW_HASH_H
 #define CW_HASH_H
 
@@ -12,5 +12,10 @@
  * table and the Avro sync marker.
  */
 void cw_hash128(const void *buf, size_t len, uint64_t out[2]);
+
+/* 64-bit FNV-1a (offset basis 14695981039346656037, prime 1099511628211):
+ * simple enough for anyone to recompute, e.g. to sample customers
+ * (`replay --sample-customers`, CONTRACT.md section 10). */
+uint64_t cw_fnv1a64(const void *buf, size_t len);
 
 #endif

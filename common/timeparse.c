@@ -110,3 +110,12 @@ void cw_time_format(int64_t ms, char *buf, size_t size) {
                  (int)(rem / 60000 % 60), (int)(rem / 1000 % 60),
                  (int)(rem % 1000));
 }
+
+void cw_time_format_seconds(int64_t ms, char *buf, size_t size) {
+        char full[40];
+        size_t n;
+
+        cw_time_format(ms, full, sizeof(full));
+        n = strlen(full) - 5; /* ".123Z" */
+        snprintf(buf, size, "%.*sZ", (int)n, full);
+}

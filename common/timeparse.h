@@ -17,4 +17,8 @@ int cw_time_parse(const char *s, int64_t *ms, char *errstr, size_t errstr_size);
 /* Formats ms as "2026-11-23T13:33:18.123Z" into buf (at least 32 bytes). */
 void cw_time_format(int64_t ms, char *buf, size_t size);
 
+/* The same to the second: "2026-11-23T13:33:18Z" (milliseconds dropped),
+ * as training sets write their sample times. */
+void cw_time_format_seconds(int64_t ms, char *buf, size_t size);
+
 #endif

@@ -234,17 +234,6 @@ int cw_cfg_get_duration(struct loader *L, const config_setting_t *group,
         return 0;
 }
 
-int cw_cfg_valid_identifier(const char *s) {
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              *s == '_'))
-                return 0;
-        for (s++; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-                      (*s >= '0' && *s <= '9') || *s == '_'))
-                        return 0;
-        return 1;
-}
-
 /* ---- expression scopes --------------------------------------------------- */
 
 int cw_cfg_feature_lookup(void *opaque, const char *name, size_t len,
@@ -290,7 +279,7 @@ char **cw_cfg_load_names(struct loader *L, const config_setting_t *list,
                 }
                 if (!cw_cfg_get_str(L, g, what, "name", 1, &name))
                         continue;
-                if (!cw_cfg_valid_identifier(name)) {
+                if (!cw_engine_conf_valid_name(name)) {
                         DIAG(L, config_setting_get_member(g, "name"),
                              "%s name '%s' is not an identifier: use letters, "
                              "digits and '_', not starting with a digit",

@@ -49,7 +49,6 @@ int cw_cfg_get_num(struct loader *L, const config_setting_t *group,
                    double *out);
 int cw_cfg_get_duration(struct loader *L, const config_setting_t *group,
                         const char *what, const char *key, int64_t *ms);
-int cw_cfg_valid_identifier(const char *s);
 int cw_cfg_feature_lookup(void *opaque, const char *name, size_t len,
                           struct cw_expr_var *out);
 cw_expr_t *cw_cfg_compile(struct loader *L, const config_setting_t *s,

@@ -474,6 +474,10 @@ static void sweep(cw_engine_t *e, int32_t B) {
                 if (evaluate(e, c, t, CW_TRIGGER_TIMER, 0) || changed)
                         if (e->tracking)
                                 cw_engine_mark_changed(e, k);
+                /* A full evaluation left every feature at B in e->values
+                 * (skipping customers here would need them computed). */
+                if (e->sample.active)
+                        cw_engine_sample_add(e, c, t);
                 k++;
         }
         e->collecting = 0;
@@ -488,8 +492,13 @@ static void sweep_to(cw_engine_t *e, int64_t ts) {
         if (from > to)
                 return; /* the same day: most events */
         start = cw_mono_s();
-        for (int32_t B = from; B <= to; B++)
+        for (int32_t B = from; B <= to; B++) {
+                if (e->sampling_on)
+                        cw_engine_sample_begin(e, B);
                 sweep(e, B);
+                if (e->sampling_on)
+                        cw_engine_sample_flush(e, B);
+        }
         e->stats.sweep_seconds += cw_mono_s() - start;
 }
 
@@ -669,6 +678,13 @@ static int ref_cmp(const void *a, const void *b, void *cfg) {
 
 cw_engine_t *cw_engine_new(const cw_engine_conf_t *c, cw_warning_cb *cb,
                            void *opaque, char *errstr, size_t errstr_size) {
+        return cw_engine_new_sampling(c, cb, opaque, NULL, errstr, errstr_size);
+}
+
+cw_engine_t *cw_engine_new_sampling(const cw_engine_conf_t *c,
+                                    cw_warning_cb *cb, void *opaque,
+                                    const struct cw_engine_sampling *s,
+                                    char *errstr, size_t errstr_size) {
         cw_engine_t *e = calloc(1, sizeof(*e));
         int max_refs = 1;
 
@@ -678,7 +694,11 @@ cw_engine_t *cw_engine_new(const cw_engine_conf_t *c, cw_warning_cb *cb,
         e->cb = cb;
         e->opaque = opaque;
         e->stream_time = CW_TIME_NONE;
-        if (!(e->plan = cw_plan_new(c, errstr, errstr_size)))
+        if (s) {
+                e->sampling_on = 1;
+                e->sampling = *s;
+        }
+        if (!(e->plan = cw_plan_new(c, e->sampling_on, errstr, errstr_size)))
                 goto out_destroy;
         for (int i = 0; i < c->n_alerts; i++) {
                 if (c->alerts[i].n_refs > max_refs)
@@ -741,6 +761,7 @@ void cw_engine_destroy(cw_engine_t *e) {
         free(e->chg);
         free(e->tomb);
         free(e->chg_buf);
+        cw_engine_sample_free(e);
         free(e->stats.warnings);
         cw_plan_destroy(e->plan);
         free(e);

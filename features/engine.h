@@ -36,6 +36,8 @@ struct cw_engine_stats {
         uint64_t created;     /* customers added by an event (a customer
                                  evicted and seen again counts twice) */
         uint64_t *warnings;   /* [alert * 2 + state]: FIRING, RESOLVED */
+        uint64_t rows;        /* point-in-time rows handed out */
+        int rows_lost; /* memory ran out at a sample time: rows missing */
 };
 
 typedef enum cw_process_result {
@@ -49,6 +51,42 @@ typedef enum cw_process_result {
 cw_engine_t *cw_engine_new(const cw_engine_conf_t *c, cw_warning_cb *cb,
                            void *opaque, char *errstr, size_t errstr_size);
 void cw_engine_destroy(cw_engine_t *e);
+
+/* ---- point-in-time rows (CONTRACT.md section 10) -------------------------
+ * A training set needs every feature at a past moment exactly as the engine
+ * saw it then. An engine made with sampling plans every configured
+ * feature, also those no alert reads (an ordinary engine gives those no
+ * state at all), and right after the day sweep of each sample time B
+ * (evictions, then evaluations, then the sweep's warnings) hands out one
+ * row per customer it holds, in bytewise customer_id order: its value of
+ * every feature at t = B, the values the sweep's evaluation computed. The
+ * sweep copies them (and the id) into a compact buffer while the record
+ * is in cache; the buffer is radix-sorted by id and handed out after the
+ * sweep: one more pass at sample times, over compact memory, and no
+ * second replay. Warnings are the same as without sampling.
+ */
+
+/* Whether customer `id` gets a row at t (sampling, labels); 1 or 0. */
+typedef int(cw_sample_keep_cb)(void *opaque, const char *id, size_t len,
+                               int64_t t);
+/* One row: values[i] is feature i's value at t. Everything is borrowed
+ * for the call, which must not call into the engine. */
+typedef void(cw_sample_row_cb)(void *opaque, const char *id, size_t len,
+                               int64_t t, const double *values);
+
+struct cw_engine_sampling {
+        int every_days;   /* sample at the boundaries B with day(B) % N == 0 */
+        int64_t from, to; /* and from <= B <= to (INT64_MIN, INT64_MAX) */
+        cw_sample_keep_cb *keep; /* NULL: every customer */
+        cw_sample_row_cb *row;
+        void *opaque;
+};
+
+/* cw_engine_new() with sampling (copied; every_days >= 1, row set). */
+cw_engine_t *cw_engine_new_sampling(const cw_engine_conf_t *c,
+                                    cw_warning_cb *cb, void *opaque,
+                                    const struct cw_engine_sampling *s,
+                                    char *errstr, size_t errstr_size);
 
 /*
  * Processes one event: runs the day sweeps its ts starts (before applying

@@ -34,6 +34,17 @@ void cw_engine_conf_free(cw_engine_conf_t *c) {
         memset(c, 0, sizeof(*c));
 }
 
+int cw_engine_conf_valid_name(const char *s) {
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              *s == '_'))
+                return 0;
+        for (s++; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                      (*s >= '0' && *s <= '9') || *s == '_'))
+                        return 0;
+        return 1;
+}
+
 int cw_engine_conf_feature(const cw_engine_conf_t *c, const char *name,
                            size_t len) {
         for (int i = 0; i < c->n_features; i++)

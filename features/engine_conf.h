@@ -115,6 +115,10 @@ typedef struct cw_engine_conf cw_engine_conf_t;
 /* Frees what the structure holds (not the structure itself). */
 void cw_engine_conf_free(cw_engine_conf_t *c);
 
+/* Whether s is a name the configuration may give a feature or an alert:
+ * letters, digits and '_', not starting with a digit. */
+int cw_engine_conf_valid_name(const char *s);
+
 /* Index of the feature named `name` (len bytes), or -1. */
 int cw_engine_conf_feature(const cw_engine_conf_t *c, const char *name,
                            size_t len);

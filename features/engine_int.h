@@ -72,6 +72,18 @@ struct cw_pending {
         size_t feat_off;
 };
 
+/* One sample time's rows, gathered during its sweep (sample.c). */
+struct cw_sample_buf {
+        int active; /* the boundary being swept is a sample time */
+        struct cw_sample_key *keys, *tmp; /* tmp: the radix sort's */
+        size_t (*count)[256];             /* its counts, [16][256] */
+        double *values;                   /* [row * (n_features + 1)] */
+        char *ids;                        /* the rows' ids, end to end */
+        size_t *id_off;
+        uint16_t *id_len;
+        size_t n, cap, ids_len, ids_cap;
+};
+
 struct cw_engine {
         const cw_engine_conf_t *config;
         struct cw_plan *plan;
@@ -112,6 +124,11 @@ struct cw_engine {
         int tomb_lost;    /* a tombstone could not be kept (out of memory) */
         uint8_t *chg_buf; /* one customer's encoding, handed to the cb */
         size_t chg_buf_cap;
+
+        /* Point-in-time rows (cw_engine_new_sampling). */
+        int sampling_on;
+        struct cw_engine_sampling sampling;
+        struct cw_sample_buf sample;
 
         struct cw_engine_stats stats;
 };
@@ -223,6 +240,15 @@ void cw_engine_emit(cw_engine_t *e, struct cw_customer *c, int ai, int state,
 /* Delivers the warnings a sweep held, sorted by customer id and alert, so
  * that their order does not depend on the hash table's layout. */
 void cw_engine_deliver_pending(cw_engine_t *e);
+
+/* Point-in-time rows, in sample.c. A sweep of boundary B calls begin
+ * first, add for every customer it evaluated (its features at B in
+ * e->values) and flush at its end, after its warnings: the rows of the
+ * customers kept, in id order, when B is a sample time. */
+void cw_engine_sample_begin(cw_engine_t *e, int32_t B);
+void cw_engine_sample_add(cw_engine_t *e, struct cw_customer *c, int64_t t);
+void cw_engine_sample_flush(cw_engine_t *e, int32_t B);
+void cw_engine_sample_free(cw_engine_t *e);
 
 /* Makes room for `cap` buckets of stream slot j in customer k (which may
  * move). Returns the customer, or NULL when out of memory. */

@@ -149,13 +149,16 @@ static void layout_buckets(struct cw_stream_plan *sp) {
         sp->bucket_size = off;
 }
 
-/* Marks the features alerts read, and the features those read, in turn. */
-static int mark_used(struct cw_plan *p) {
+/* Marks the features alerts read, and the features those read, in turn;
+ * with `all`, every feature. */
+static int mark_used(struct cw_plan *p, int all) {
         const cw_engine_conf_t *c = p->config;
         int *stack = malloc(((size_t)c->n_features + 1) * sizeof(int)), n = 0;
 
         if (!stack)
                 return -1;
+        for (int f = 0; all && f < c->n_features; f++)
+                p->features[f].used = 1;
         for (int a = 0; a < c->n_alerts; a++)
                 for (int r = 0; r < c->alerts[a].n_refs; r++)
                         if (!p->features[c->alerts[a].refs[r]].used++)
@@ -175,14 +178,14 @@ static int mark_used(struct cw_plan *p) {
         return 0;
 }
 
-struct cw_plan *cw_plan_new(const cw_engine_conf_t *c, char *errstr,
-                            size_t errstr_size) {
+struct cw_plan *cw_plan_new(const cw_engine_conf_t *c, int all_features,
+                            char *errstr, size_t errstr_size) {
         struct cw_plan *p = calloc(1, sizeof(*p));
         if (!p || !(p->features = calloc((size_t)c->n_features + 1,
                                          sizeof(*p->features))))
                 goto out_nomem;
         p->config = c;
-        if (mark_used(p) ||
+        if (mark_used(p, all_features) ||
             !(p->eval_order = calloc((size_t)c->n_features + 1, sizeof(int))))
                 goto out_nomem;
         for (int k = 0; k < c->n_features; k++)
@@ -197,7 +200,8 @@ struct cw_plan *cw_plan_new(const cw_engine_conf_t *c, char *errstr,
                 fp->agg = f->agg;
                 fp->run = fp->count_run = fp->tracker = fp->value = -1;
                 /* A feature no alert reads can never show in a warning:
-                 * it gets no buckets, totals or trackers at all. */
+                 * it gets no buckets, totals or trackers at all (unless
+                 * the plan is for point-in-time rows). */
                 if (f->agg == CW_AGG_EXPR || !fp->used)
                         continue;
                 filter = filter_of(sp, f->where);

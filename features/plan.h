@@ -115,8 +115,12 @@ struct cw_plan {
         int fixed_size; /* the customer id, then the bucket areas, follow */
 };
 
-struct cw_plan *cw_plan_new(const cw_engine_conf_t *c, char *errstr,
-                            size_t errstr_size);
+/* Plans the features some alert reads, directly or through expressions,
+ * or with all_features every configured one (point-in-time rows,
+ * cw_engine_new_sampling): a customer's record then grows by the state of
+ * the features no alert reads, and only then. */
+struct cw_plan *cw_plan_new(const cw_engine_conf_t *c, int all_features,
+                            char *errstr, size_t errstr_size);
 void cw_plan_destroy(struct cw_plan *p);
 
 /* A 64-bit hash of everything that decides the meaning of a customer's

@@ -39,6 +39,7 @@ struct replay {
         double start, shown;
         unsigned long long late, written, events;
         unsigned long long applied, evicted, held;
+        int rows_lost;                /* memory ran out at a sample time */
         unsigned long long *warnings; /* [alert * 2 + state] */
         int sink_failed;
         char sink_err[512];
@@ -54,7 +55,7 @@ static void on_warning(void *opaque, const struct cw_warning *w) {
                 r->sink_failed = 1;
                 return;
         }
-        if (r->c->engine.alerts[w->alert_index].variant)
+        if (r->c->engine.alerts[w->alert_index].variant || !r->o->sink)
                 return; /* a sweep variant: only scored */
         if (cw_sink_write(r->o->sink, w, r->sink_err, sizeof(r->sink_err)))
                 r->sink_failed = 1;
@@ -214,6 +215,7 @@ static void add_up(struct replay *r) {
         const struct cw_engine_stats *st = cw_engine_stats(r->e);
 
         r->applied += st->applied;
+        r->rows_lost |= st->rows_lost;
         r->evicted += st->evicted;
         r->held += st->customers;
         for (int i = 0; i < 2 * r->c->engine.n_alerts; i++)
@@ -236,9 +238,24 @@ static void summary(struct replay *r, double elapsed) {
                         e->alerts[a].name, e->alerts[a].variant ? " " : "",
                         e->alerts[a].variant ? e->alerts[a].variant : "",
                         r->warnings[2 * a], r->warnings[2 * a + 1]);
+        if (r->o->ts)
+                cw_info("replay: %llu training rows written",
+                        (unsigned long long)cw_trainset_rows(r->o->ts));
         cw_info("replay: %llu warnings written; %.3f s, %.0f events/s",
                 r->written, elapsed,
                 elapsed > 0 ? (double)st.read / elapsed : 0);
+}
+
+/* A shard's engine; with a training set, one that samples its rows. */
+static cw_engine_t *new_engine(struct replay *r, char *err, size_t err_size) {
+        struct cw_engine_sampling s;
+
+        if (!r->o->ts)
+                return cw_engine_new(&r->c->engine, on_warning, r, err,
+                                     err_size);
+        cw_trainset_sampling(r->o->ts, &s);
+        return cw_engine_new_sampling(&r->c->engine, on_warning, r, &s, err,
+                                      err_size);
 }
 
 int cw_replay_run(const cw_config_t *c, cw_source_t *src,
@@ -258,8 +275,7 @@ int cw_replay_run(const cw_config_t *c, cw_source_t *src,
         }
         while ((n = src->ops->next_shard(src->impl, &shard, err, sizeof(err))) >
                0) {
-                if (!(r.e = cw_engine_new(&c->engine, on_warning, &r, err,
-                                          sizeof(err))) ||
+                if (!(r.e = new_engine(&r, err, sizeof(err))) ||
                     run_shard(&r, shard, ring, err, sizeof(err)))
                         goto out;
                 add_up(&r);
@@ -272,6 +288,12 @@ int cw_replay_run(const cw_config_t *c, cw_source_t *src,
                 fputc('\n', stderr);
         if (r.sink_failed) {
                 snprintf(err, sizeof(err), "%s", r.sink_err);
+                goto out;
+        }
+        if (r.rows_lost) {
+                snprintf(err, sizeof(err),
+                         "out of memory at a sample time: the training set "
+                         "misses rows");
                 goto out;
         }
         summary(&r, cw_mono_s() - r.start);

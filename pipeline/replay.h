@@ -11,6 +11,7 @@
 
 #include "backtest/backtest.h"
 #include "config/config.h"
+#include "learn/trainset.h"
 #include "sinks/sink.h"
 #include "source.h"
 
@@ -19,8 +20,12 @@ struct cw_replay_opts {
         int64_t from;
         int has_to; /* --to: ignore later events; the horizon */
         int64_t to;
-        cw_sink_t *sink;   /* the warnings of the configuration as written */
+        cw_sink_t *sink;   /* the warnings of the configuration as written,
+                              or NULL (--features without --output) */
         cw_backtest_t *bt; /* also scores them and the sweep variants; or
+                              NULL */
+        cw_trainset_t *ts; /* --features: point-in-time rows at sample
+                              times (the engines plan every feature); or
                               NULL */
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "avro_file.h"
+#include "common/numfmt.h"
 #include "schemas/warning_codec.h"
 
 /* ---- JSON lines ---------------------------------------------------- */
@@ -84,22 +85,11 @@ static void buf_json_str(struct cw_buf *b, const char *s, size_t n) {
         buf_put(b, "\"", 1);
 }
 
-/*
- * The shortest of %.15g, %.16g and %.17g that strtod reads back as the
- * same double (17 digits always do), so 0.8 stays 0.8 and 3 stays 3, and
- * the text depends on the value alone. Costs up to three conversions.
- * Like all of churnwatch it assumes the "C" numeric locale (no setlocale).
- */
+/* cw_double_format(): the shortest text strtod reads back as v. */
 static void buf_double(struct cw_buf *b, double v) {
-        char tmp[32];
-        int n = 0;
-
-        for (int prec = 15; prec <= 17; prec++) {
-                n = snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
-                if (strtod(tmp, NULL) == v)
-                        break;
-        }
-        buf_put(b, tmp, (size_t)n);
+        char tmp[CW_DOUBLE_BUF];
+        size_t n = cw_double_format(v, tmp);
+        buf_put(b, tmp, n);
 }
 
 static void buf_long(struct cw_buf *b, int64_t v) {

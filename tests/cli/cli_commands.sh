@@ -39,6 +39,19 @@ expect bad_log_level 2 "--log-level 'loud'" err -- --log-level loud check-config
 expect bad_log_format 2 "--log-format 'xml'" err -- check-config --log-format xml -c "$src/tests/data/configs/good/contract.cfg"
 expect log_options_after_command 0 ': OK: ' out -- check-config --log-level debug --log-format json -c "$src/tests/data/configs/good/contract.cfg"
 expect log_options_before_command 0 ': OK: ' out -- --log-level warn --log-format text check-config -c "$src/tests/data/configs/good/contract.cfg"
+expect help_lists_train 0 '  train  ' out -- --help
+expect train_help 0 'Usage: churnwatch train --features TRAIN.csv --model NAME' out -- train --help
+expect train_without_features 2 '--features TRAIN.csv is required' err -- train --model m --fire 0.5
+expect train_without_model 2 '--model NAME is required' err -- train --features x.csv --fire 0.5
+expect train_bad_model 2 'not starting with a digit' err -- train --features x.csv --model 9lives --fire 0.5
+expect train_fire_and_target 2 'either --fire P or --target-precision P' err -- train --features x.csv --model m --fire 0.5 --target-precision 0.5
+expect train_no_fire 2 'either --fire P or --target-precision P' err -- train --features x.csv --model m
+expect train_bad_fire 2 "--fire '1.5': use a number >= 0 and <= 1" err -- train --features x.csv --model m --fire 1.5
+expect train_bad_target 2 "--target-precision '0': use a number > 0 and <= 1" err -- train --features x.csv --model m --target-precision 0
+expect train_bad_l2 2 "--l2 '0': use a number > 0" err -- train --features x.csv --model m --fire 0.5 --l2 0
+expect train_empty_input 2 'an empty name' err -- train --features x.csv --model m --fire 0.5 --inputs a,,b
+expect train_missing_file 1 'nope.csv: No such file or directory' err -- train --features "$src/nope.csv" --model m --fire 0.5
+expect replay_help_features 0 '--features TRAIN.csv' out -- replay --help
 
 rm -f /tmp/cw_cli_out.$$ /tmp/cw_cli_err.$$
 echo "cli_commands: $pass passed, $fail failed"
