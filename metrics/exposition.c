@@ -51,6 +51,17 @@ static const struct scalar scalars[] = {
         {"churnwatch_restore_seconds_total", "counter",
          "Time spent restoring shards from the state changelog.", NULL,
          ST(restore_seconds), DBL},
+        {"churnwatch_registry_schemas_fetched_total", "counter",
+         "Writer schemas fetched from the Schema Registry (each id once).",
+         NULL, ST(registry_fetched), U64},
+        {"churnwatch_registry_failures_total", "counter",
+         "Schema Registry requests that failed (unreachable, timeout, 5xx) "
+         "and will be tried again.",
+         NULL, ST(registry_failures), U64},
+        {"churnwatch_registry_pending_schemas", "gauge",
+         "Schema ids whose writer schema is being fetched; their records "
+         "wait.",
+         NULL, ST(registry_pending), U64},
 };
 
 /* Counters by input stream. */
