@@ -173,6 +173,10 @@ cw_changelog_t *cw_changelog_open(const cw_config_t *c, int partitions,
                 {"fetch.wait.max.ms", "10", CW_KAFKA_ALWAYS},
                 {"queued.max.messages.kbytes", "65536", CW_KAFKA_ALWAYS},
                 {"max.partition.fetch.bytes", "8388608", CW_KAFKA_ALWAYS},
+                /* librdkafka stops fetching once the queue all the
+                 * partitions share holds this many messages, and looks
+                 * again only a second later (see consumers/consumer.c). */
+                {"queued.min.messages", "2000000", CW_KAFKA_ALWAYS},
                 {NULL, NULL, CW_KAFKA_ALWAYS}};
         int n;
 
