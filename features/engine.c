@@ -12,15 +12,6 @@
 #define CW_MAX_CUSTOMER_ID 256
 /* How many customers ahead a sweep prefetches (bench/run.sh measures). */
 #define SWEEP_PREFETCH 8
-#ifndef EVENT_MULT
-#define EVENT_MULT 2
-#endif
-#ifndef EVENT_QUIET
-#define EVENT_QUIET 0
-#endif
-#ifndef VISIT_MULT
-#define VISIT_MULT 2
-#endif
 
 /* ---- evaluation -----------------------------------------------------------
  */
@@ -243,9 +234,7 @@ static int visit(cw_engine_t *e, size_t k, int32_t B) {
                 cw_engine_sample_add(e, c, t);
         e->due[k] = e->sweep_everyone
                             ? B + 1
-                            : cw_engine_wake(
-                                      e, c,
-                                      VISIT_MULT * cw_engine_quiet(e->plan, c));
+                            : cw_engine_wake(e, c, cw_engine_quiet(e->plan, c));
         return 1;
 }
 
@@ -337,9 +326,11 @@ static uint32_t match_filters(const struct cw_stream_plan *sp,
         return mask;
 }
 
-/* Applies an event to customer ci and evaluates it. An event that
- * changes its features, or an alert that changes, voids what wake.c
- * proved of its days to come: the next sweep visits it. */
+/* Applies an event to customer ci and evaluates it. After a full
+ * evaluation (new features, or an alert moved) what wake.c proved of the
+ * days to come no longer holds: it proves them anew while the record is
+ * in cache, so that the sweeps of the days after an event need not visit
+ * the customer. */
 static void apply(cw_engine_t *e, size_t ci, const struct cw_event *ev) {
         const struct cw_plan *p = e->plan;
         const struct cw_stream_plan *sp = &p->streams[ev->stream];
@@ -352,7 +343,8 @@ static void apply(cw_engine_t *e, size_t ci, const struct cw_event *ev) {
         cw_engine_catch_up(e, c);
         t = c->last_eval > ev->ts ? c->last_eval : ev->ts;
         cw_engine_advance_customer(e->plan, c, cw_day_of(t));
-        quiet = cw_engine_quiet(p, c);
+        /* How long its features were quiet before this event. */
+        quiet = unchanged ? 0 : cw_engine_quiet(p, c);
         if (sp->bucket_slot >= 0 && mask) {
                 cw_engine_add_to_windows(e, ci, sp, ev, mask);
                 c = e->cust[ci]; /* it may have grown */
@@ -371,16 +363,14 @@ static void apply(cw_engine_t *e, size_t ci, const struct cw_event *ev) {
         }
         if (c->last_ts == CW_TIME_NONE || ev->ts > c->last_ts)
                 c->last_ts = ev->ts;
-        /* After a full evaluation (new features, or an alert moved) what
-         * was proved of the days to come no longer holds: prove it anew
-         * while the record is in cache. */
         if (!(evaluate(e, c, t, CW_TRIGGER_EVENT, unchanged) & EVAL_FULL))
                 return;
+        if (unchanged)
+                quiet = cw_engine_quiet(p, c);
         /* One the sweeps have not been through yet is theirs first. */
-        e->due[ci] = e->sweep_everyone || quiet < EVENT_QUIET ||
-                                     (c->flags & CW_CUST_UNSWEPT)
+        e->due[ci] = e->sweep_everyone || (c->flags & CW_CUST_UNSWEPT)
                              ? CW_DAY_NONE
-                             : cw_engine_wake(e, c, EVENT_MULT * quiet);
+                             : cw_engine_wake(e, c, quiet);
 }
 
 cw_process_result_t cw_engine_process(cw_engine_t *e,

@@ -1,6 +1,6 @@
 /*
  * Inside the expression module: the compiled program, shared by expr.c
- * (compiling, evaluating) and expr_range.c (evaluating over ranges). Not
+ * (compiling, evaluating) and range.c (evaluating over ranges). Not
  * a public API.
  */
 #ifndef CW_EXPR_INT_H

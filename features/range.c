@@ -110,14 +110,6 @@ struct cw_range cw_range_log1p(struct cw_range x) {
         return cw_range_widen(r);
 }
 
-struct cw_range cw_range_clip(struct cw_range x, double lo, double hi) {
-        if (x.num) {
-                x.lo = x.lo < lo ? lo : x.lo > hi ? hi : x.lo;
-                x.hi = x.hi < lo ? lo : x.hi > hi ? hi : x.hi;
-        }
-        return x;
-}
-
 static struct cw_range neg(struct cw_range x) {
         double lo = x.lo;
         x.lo = -x.hi;

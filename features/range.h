@@ -1,7 +1,7 @@
 /*
  * Sets of values, and the expression language evaluated over them: what
  * the day sweeps use to prove that an alert cannot change on the days to
- * come (sweep.c).
+ * come (wake.c).
  *
  * A range is every double in [lo, hi] when `num` is set, and NaN when
  * `nan` is set. Every operation returns a range holding every value the
@@ -70,8 +70,6 @@ typedef enum cw_range_op {
 struct cw_range cw_range_arith(cw_range_op_t op, struct cw_range x,
                                struct cw_range y);
 struct cw_range cw_range_log1p(struct cw_range x);
-/* x < lo ? lo : x > hi ? hi : x, for lo <= hi (a model input's clip). */
-struct cw_range cw_range_clip(struct cw_range x, double lo, double hi);
 /* Widens the bounds by 2^-40 relative (and 2^-1000 absolute): for
  * results of library functions and of code the compiler may contract
  * (a * b + c into one fma). */

@@ -8,23 +8,29 @@
  *
  * Without events the days to come are known: a windowed feature changes
  * only when a day leaves its window (windows.c replays those losses
- * exactly), days_since_last grows by one a day, `last` stays. The proof
- * walks the days after D in segments between losses. Within a segment
- * every windowed feature has one exact value and only days_since_last
- * moves, as an interval (range.c, a sound over-approximation); each
- * alert's machine is asked whether it could move there:
+ * exactly), days_since_last grows by one a day, `last` stays. Each
+ * alert's machine is asked whether it could move on those days:
  *
  *   OK        `when` may be true (once any cooldown is over);
  *   PENDING   `when` may be false, or `for` runs out;
  *   FIRING    `clear` may be true.
  *
- * An alert that reads no window that moved since D and no days_since_last
+ * First cheaply, all days at once (holds_all()): a windowed feature as
+ * every value it passes through, days_since_last as an interval, the
+ * expressions and models over those (range.c, a sound over-approximation).
+ * Windows only lose days, so counts and sums mostly go one way, and an
+ * alert far from its thresholds passes at one look. When one might move,
+ * the days are walked in segments between losses: there every windowed
+ * feature has one exact value, only days_since_last is an interval, and
+ * where an alert reading it may move, a bisection finds the first day it
+ * may move on (on one day every input is exact).
+ *
+ * An alert that reads no window moved since D and no days_since_last
  * keeps the `when` and `clear` it had on D, which its state byte holds:
  * nothing is computed for it. Features are computed as an alert asks for
- * them. Where an alert reading days_since_last may move, a bisection over
- * the days finds the first one it may move on; on one day every input is
- * exact. Expressions and models whose inputs are all exact are evaluated
- * by the engine's own code, so they give the engine's own doubles.
+ * them, and those that read nothing that moved are D's. Expressions and
+ * models whose inputs are all exact are evaluated by the engine's own
+ * code, so they give the engine's own doubles.
  *
  * A skipped evaluation would have changed nothing but the windows' day
  * and the last evaluation time, which follow from the sweep position:
@@ -42,12 +48,13 @@
 #include "engine_int.h"
 #include "model.h"
 
-/* How far a proof reaches: about twice as long as the customer has been
- * quiet (an event voids it), from WAKE_MIN_DAYS to the span a record
- * holds; and how many segments it walks at most. */
-#ifndef WAKE_MIN_DAYS
-#define WAKE_MIN_DAYS 1
-#endif
+/* How far a proof reaches: twice as long as the customer's features have
+ * been quiet (an event voids a proof, and one that came every day is
+ * likely to come tomorrow), at least a day, at most the span a record
+ * holds; and how many segments a walk takes at most. Measured with
+ * bench_engine under callgrind (docs/performance.md): four times as far
+ * cost more at events than it saved in sweeps, a day at every event left
+ * quiet customers visited every other day. */
 #define WAKE_MAX_DAYS CW_CUST_SPAN_MAX
 #define WAKE_MAX_SEGMENTS 16
 
@@ -631,14 +638,14 @@ static int holds_all(struct proof *q, int32_t limit, uint64_t groups) {
         return 1;
 }
 
-int32_t cw_engine_wake(cw_engine_t *e, struct cw_customer *c, int32_t days) {
+int32_t cw_engine_wake(cw_engine_t *e, struct cw_customer *c, int32_t quiet) {
         struct proof q = {e->probe, e, c, c->cur_day, 0,   0,
                           0,        0, 0, NULL,       NULL};
         int64_t evict = boundary_from(c->last_ts + e->config->state_ttl_ms) - 1;
         int32_t x = q.D + 1;
-        int32_t limit = q.D + (days < 1               ? 1
-                               : days < WAKE_MAX_DAYS ? days
-                                                      : WAKE_MAX_DAYS);
+        int32_t limit = q.D + (quiet < 1                   ? 1
+                               : quiet < WAKE_MAX_DAYS / 2 ? 2 * quiet
+                                                           : WAKE_MAX_DAYS);
         uint64_t groups, moved;
 
         if (evict < limit)
