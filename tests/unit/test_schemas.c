@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "schemas/schemas.h"
+#include "schemas/warning_codec.h"
 
 static cw_schemas_t *schemas;
 
@@ -169,4 +170,44 @@ Test(schemas, a_purchase_round_trips_through_avro_binary) {
         avro_value_decref(&in);
         avro_value_decref(&out);
         avro_value_iface_decref(iface);
+}
+
+Test(schemas, a_warning_whose_lengths_the_bytes_cannot_back_is_refused) {
+        /* fuzz/regressions/warning/negative-warning-id-length: avro-c
+         * would have taken a length of -2 for a size near 2^64. */
+        struct cw_warning w = {.warning_id = "0123456789abcdef0123456789abcdef",
+                               .customer_id = {"c1", 2},
+                               .alert = "purchase_drop",
+                               .severity = "high",
+                               .eval_ts = 1767225600000,
+                               .emitted_at = 1767225600000};
+        char err[512] = "";
+        cw_warning_encoder_t *enc =
+                cw_warning_encoder_new(schemas, err, sizeof(err));
+        cw_warning_decoder_t *dec =
+                cw_warning_decoder_new(schemas, err, sizeof(err));
+        struct cw_warning back;
+        const void *buf;
+        uint8_t copy[512];
+        size_t len;
+
+        cr_assert_eq(cw_warning_encode(enc, &w, &buf, &len, err, sizeof(err)),
+                     0, "%s", err);
+        cr_assert(len <= sizeof(copy));
+        memcpy(copy, buf, len);
+        cr_assert_eq(copy[0], 64, "warning_id's length, 32");
+        copy[0] = 3; /* -2 */
+        cr_assert_eq(cw_warning_decode(dec, copy, len, &back, err, sizeof(err)),
+                     -1);
+        cr_assert(strstr(err, "warning_id: string length -2 is negative"), "%s",
+                  err);
+        copy[0] = 64;
+        cr_assert_eq(
+                cw_warning_decode(dec, copy, len - 1, &back, err, sizeof(err)),
+                -1);
+        cr_assert_eq(cw_warning_decode(dec, copy, len, &back, err, sizeof(err)),
+                     0, "%s", err);
+        cr_assert_str_eq(back.alert, "purchase_drop");
+        cw_warning_decoder_destroy(dec);
+        cw_warning_encoder_destroy(enc);
 }

@@ -141,6 +141,82 @@ Test(state, malformed_or_foreign_bytes_are_rejected) {
         cw_config_destroy(c);
 }
 
+/* Skips one varint at p. */
+static size_t skip_varint(const uint8_t *p) {
+        size_t n = 0;
+        while (p[n++] & 0x80)
+                ;
+        return n;
+}
+
+Test(state, a_bucket_day_out_of_range_is_malformed) {
+        /* fuzz/regressions/state/bucket-day-delta-overflow: a bucket's day
+         * delta of -2^63 overflowed the day arithmetic. */
+        static const uint8_t min[] = {0xff, 0xff, 0xff, 0xff, 0xff,
+                                      0xff, 0xff, 0xff, 0xff, 0x01};
+        cw_config_t *c = load_contract();
+        char err[256];
+        cw_engine_t *a =
+                cw_engine_new(&c->engine, NULL, NULL, err, sizeof(err));
+        uint8_t buf[256], bad[512];
+        size_t n, p = 0;
+
+        purchase(a, "alice", DAY, 100);
+        n = cw_engine_encode_customer(a, 0, buf, sizeof(buf));
+        /* version, layout, id length, id, last_ts, last_eval, cur_day,
+         * flags, then the purchase buckets: count, first day's delta. */
+        for (int k = 0; k < 3; k++)
+                p += skip_varint(buf + p);
+        p += 5; /* "alice" */
+        for (int k = 0; k < 5; k++)
+                p += skip_varint(buf + p);
+        memcpy(bad, buf, p);
+        memcpy(bad + p, min, sizeof(min));
+        memcpy(bad + p + sizeof(min), buf + p + 1, n - p - 1);
+        cr_assert_eq(cw_engine_decode_customer(a, bad, n - 1 + sizeof(min), err,
+                                               sizeof(err)),
+                     -1);
+        cr_assert(strstr(err, "malformed customer state"), "%s", err);
+        cw_engine_destroy(a);
+        cw_config_destroy(c);
+}
+
+Test(state, a_time_no_event_or_sweep_can_give_is_malformed) {
+        /* fuzz/regressions/state/alert-since-before-1970: an alert PENDING
+         * since -2^63 overflowed `t - since` at the next sweep. The last
+         * field of the encoding is the last alert's cooldown_until (-2^63
+         * there is none, and allowed). */
+        static const uint8_t minus_2_to_62[] = {0xff, 0xff, 0xff, 0xff, 0xff,
+                                                0xff, 0xff, 0xff, 0x7f};
+        cw_config_t *c = load_contract();
+        char err[256];
+        cw_engine_t *a =
+                cw_engine_new(&c->engine, NULL, NULL, err, sizeof(err));
+        uint8_t buf[256], bad[512];
+        size_t n, last;
+
+        purchase(a, "alice", DAY, 100);
+        n = cw_engine_encode_customer(a, 0, buf, sizeof(buf));
+        for (last = n - 1; last > 0 && buf[last - 1] & 0x80; last--)
+                ;
+        memcpy(bad, buf, last);
+        memcpy(bad + last, minus_2_to_62, sizeof(minus_2_to_62));
+        cr_assert_eq(cw_engine_decode_customer(a, bad,
+                                               last + sizeof(minus_2_to_62),
+                                               err, sizeof(err)),
+                     -1);
+        cr_assert(strstr(err, "malformed customer state"), "%s", err);
+        bad[last] = 0x01; /* -1 */
+        cr_assert_eq(
+                cw_engine_decode_customer(a, bad, last + 1, err, sizeof(err)),
+                -1);
+        memcpy(bad, buf, n);
+        cr_assert_eq(cw_engine_decode_customer(a, bad, n, err, sizeof(err)), 0,
+                     "%s", err);
+        cw_engine_destroy(a);
+        cw_config_destroy(c);
+}
+
 Test(state, a_typical_customer_encodes_compactly) {
         cw_config_t *c = load_contract();
         char err[256];
