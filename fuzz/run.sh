@@ -54,7 +54,7 @@ fi
 # avro-c packs the fields of its generic records without alignment, so
 # LeakSanitizer, which looks for pointers at aligned addresses only, takes
 # the strings a decoder holds between two records for leaks; lsan.supp
-# names the leaks of avro-c and libconfig themselves.
+# names the leak of libconfig itself.
 export LSAN_OPTIONS=use_unaligned=1:suppressions=$src/fuzz/lsan.supp
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 mkdir -p "$build/fuzz-logs" "$build/fuzz-artifacts"
@@ -74,15 +74,8 @@ for n in $names; do
         else
                 limit=-max_total_time=$seconds
         fi
-        # libavro has no frame pointers: only the slow unwinder sees the
-        # avro-c function lsan.supp names in a leak's stack (registry
-        # answers hold schemas avro-c refuses); it costs 4x elsewhere.
-        case $n in
-        registry) unwind=0 ;;
-        *) unwind=1 ;;
-        esac
         echo "fuzz: $n for ${seconds}s ..."
-        if ASAN_OPTIONS=fast_unwind_on_malloc=$unwind "$build/fuzz_$n" "$limit" -timeout=10 -rss_limit_mb=2048 \
+        if "$build/fuzz_$n" "$limit" -timeout=10 -rss_limit_mb=2048 \
                 -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$n-" \
                 "$@" >"$log" 2>&1; then
                 result=ok

@@ -1,6 +1,7 @@
 #include "decode.h"
 
 #include "fastread.h"
+#include "parse.h"
 #include "walk_int.h"
 
 #include <errno.h>
@@ -555,11 +556,11 @@ static int open_writer(cw_avro_input_t *in, const cw_schemas_t *s, char *errstr,
         int stream;
 
         clear_avro_error();
-        if (avro_schema_from_json_length(text, strlen(text), &writer)) {
+        if (cw_schema_parse(text, strlen(text), &writer, why, sizeof(why))) {
                 snprintf(errstr, errstr_size,
                          "%s: the avro.schema of its header is not an Avro "
                          "schema: %s",
-                         in->path, avro_strerror());
+                         in->path, why);
                 return -1;
         }
         stream = is_avro_record(writer)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schemas/parse.h"
 #include "schemas/schemas.h"
 #include "schemas/warning_codec.h"
 
@@ -210,4 +211,71 @@ Test(schemas, a_warning_whose_lengths_the_bytes_cannot_back_is_refused) {
         cr_assert_str_eq(back.alert, "purchase_drop");
         cw_warning_decoder_destroy(dec);
         cw_warning_encoder_destroy(enc);
+}
+
+/* ---- writer schemas from outside (schemas/parse.h) -------------------- */
+
+static int parse(const char *json, char *why, size_t size) {
+        avro_schema_t s;
+
+        why[0] = 0;
+        if (cw_schema_parse(json, strlen(json), &s, why, size))
+                return -1;
+        avro_schema_decref(s);
+        return 0;
+}
+
+Test(schemas, a_writer_schema_defining_a_type_twice_is_refused_by_name) {
+        /* fuzz/regressions/registry/enum-defined-twice-leaks-in-avro-c:
+         * avro-c refuses these too, but leaks the second definition, which
+         * this suite's LeakSanitizer would report. */
+        static const char *const twice[][2] = {
+                {"{'type':'record','name':'Survey','fields':["
+                 "{'name':'a','type':{'type':'enum','name':'K','symbols':['X']}"
+                 "},"
+                 "{'name':'b','type':{'type':'enum','name':'K','symbols':['X']}"
+                 "}]}",
+                 "type K is defined twice"},
+                {"{'type':'record','name':'R','namespace':'n','fields':["
+                 "{'name':'a','type':{'type':'fixed','name':'F','size':1}},"
+                 "{'name':'b','type':['null',{'type':'fixed','name':'n.F',"
+                 "'size':1}]}]}",
+                 "type n.F is defined twice"},
+                {"{'type':'record','name':'R','fields':[{'name':'a','type':"
+                 "{'type':'array','items':{'type':'record','name':'R',"
+                 "'fields':[{'name':'x','type':'int'}]}}}]}",
+                 "type R is defined twice"},
+                {"{'type':'record','name':'R','fields':[{'name':'a','type':"
+                 "{'type':'map','values':{'type':'enum','name':'E','namespace'"
+                 ":'m','symbols':['X']}}},{'name':'b','type':{'type':'enum',"
+                 "'name':'m.E','symbols':['Y']}}]}",
+                 "type m.E is defined twice"},
+        };
+        char json[1024], why[256];
+
+        for (size_t i = 0; i < sizeof(twice) / sizeof(*twice); i++) {
+                snprintf(json, sizeof(json), "%s", twice[i][0]);
+                for (char *q = json; (q = strchr(q, '\''));)
+                        *q = '"';
+                cr_assert_eq(parse(json, why, sizeof(why)), -1, "%s", json);
+                cr_assert_str_eq(why, twice[i][1]);
+        }
+}
+
+Test(schemas,
+     names_in_other_namespaces_and_references_are_no_second_definition) {
+        char why[256];
+
+        cr_assert_eq(parse("{\"type\":\"record\",\"name\":\"R\",\"namespace\":"
+                           "\"a\",\"fields\":[{\"name\":\"x\",\"type\":{"
+                           "\"type\":\"enum\",\"name\":\"K\",\"symbols\":["
+                           "\"X\"]}},{\"name\":\"y\",\"type\":{\"type\":"
+                           "\"enum\",\"name\":\"b.K\",\"symbols\":[\"X\"]}},"
+                           "{\"name\":\"z\",\"type\":\"K\"}]}",
+                           why, sizeof(why)),
+                     0, "%s", why);
+        cr_assert_eq(parse("{\"type\":\"nope\"}", why, sizeof(why)), -1);
+        cr_assert_str_eq(why, "Unknown Avro \"type\": nope");
+        cr_assert_eq(parse("{\"type\":", why, sizeof(why)), -1);
+        cr_assert(!strncmp(why, "not JSON: ", 10), "%s", why);
 }
