@@ -213,17 +213,21 @@ static int next_block(cw_fast_file_t *f) {
  */
 
 /* The slots of our schemas' int fields, per stream (the other numbers are
- * longs): an int beyond 32 bits is no Avro int, and avro-c refuses it.
- * test_decode.c checks this against the .avsc files. */
+ * longs): an int of more than 5 bytes or beyond 32 bits is no Avro int,
+ * and avro-c refuses it. test_decode.c checks this against the .avsc
+ * files. */
 static const uint8_t int_slots[CW_STREAM_COUNT] = {
         [CW_STREAM_LOGIN] = 1u << 3,  /* session_seconds */
         [CW_STREAM_TICKET] = 1u << 6, /* severity */
         [CW_STREAM_SURVEY] = 1u << 4, /* score */
 };
 
-static int rd_long(struct cursor *f, int64_t *out) {
+/* A zig-zag varint of at most max_bytes bytes: 10 for a long, 5 for an
+ * int (an enum index is an int too). */
+static int rd_varint(struct cursor *f, int max_bytes, int64_t *out) {
         uint64_t v = 0;
-        for (int shift = 0; shift < 70 && f->p < f->end; shift += 7) {
+        for (int shift = 0; shift < 7 * max_bytes && f->p < f->end;
+             shift += 7) {
                 unsigned char c = *f->p++;
                 v |= (uint64_t)(c & 0x7f) << shift;
                 if (!(c & 0x80)) {
@@ -232,6 +236,15 @@ static int rd_long(struct cursor *f, int64_t *out) {
                 }
         }
         return -1;
+}
+
+static int rd_long(struct cursor *f, int64_t *out) {
+        return rd_varint(f, 10, out);
+}
+
+static int rd_int(struct cursor *f, int64_t *out) {
+        return rd_varint(f, 5, out) || *out < INT32_MIN || *out > INT32_MAX ? -1
+                                                                            : 0;
 }
 
 static int rd_str(struct cursor *f, cw_str_t *out) {
@@ -255,9 +268,8 @@ static int decode(struct cursor *f, cw_stream_t stream, struct cw_event *ev) {
                 const struct cw_field_def *fd = &d->fields[i];
                 switch (fd->type) {
                 case CW_FIELD_NUM: /* int and long share the encoding */
-                        if (rd_long(f, &v) ||
-                            ((int_slots[stream] >> i & 1) &&
-                             (v < INT32_MIN || v > INT32_MAX)))
+                        if ((int_slots[stream] >> i & 1) ? rd_int(f, &v)
+                                                         : rd_long(f, &v))
                                 return -1;
                         ev->num[i] = (double)v;
                         if (i == CW_FIELD_TS)
@@ -272,7 +284,7 @@ static int decode(struct cursor *f, cw_stream_t stream, struct cw_event *ev) {
                         int n = 0;
                         while (fd->symbols[n])
                                 n++;
-                        if (rd_long(f, &v) || v < 0 || v >= n)
+                        if (rd_int(f, &v) || v < 0 || v >= n)
                                 return -1;
                         ev->num[i] = (double)v;
                         break;

@@ -1335,6 +1335,50 @@ Test(decoder, an_int_field_is_read_as_an_int_by_both_readers) {
         }
 }
 
+Test(decoder, an_int_in_more_than_five_bytes_is_refused_by_both_readers) {
+        /* fuzz/regressions/decode/login-int-in-six-bytes: the fast reader
+         * took an int written in 6 bytes, which avro-c and the walk refuse
+         * (an Avro int has at most 5). The same for an enum's index; 1 in
+         * 5 bytes (continuation bits and zeros) is still an int. */
+        static const struct {
+                cw_stream_t stream;
+                const char *bytes;
+                size_t len;
+                int want;
+        } cases[] = {
+                {CW_STREAM_LOGIN, "\x82\x80\x80\x80\x00", 5, 0},
+                {CW_STREAM_LOGIN, "\x82\x80\x80\x80\x80\x00", 6, -1},
+                {CW_STREAM_SURVEY, "\x82\x80\x80\x80\x00", 5, 0},
+                {CW_STREAM_SURVEY, "\x82\x80\x80\x80\x80\x00", 6, -1},
+        };
+
+        for (size_t k = 0; k < sizeof(cases) / sizeof(*cases); k++) {
+                cw_stream_t s = cases[k].stream;
+                cw_decoder_t *d = new_decoder(s, ours(s));
+                char one[128], buf[128], err[512] = "";
+                /* Slot 3, session_seconds or kind, is byte 5 of hand_record:
+                 * event_id "x", customer_id "x", ts 1 come first. */
+                size_t n = hand_record(s, 3, 1, one);
+                struct cw_event ev;
+
+                cr_assert_eq(one[5], 2);
+                memcpy(buf, one, 5);
+                memcpy(buf + 5, cases[k].bytes, cases[k].len);
+                memcpy(buf + 5 + cases[k].len, one + 6, n - 6);
+                n += cases[k].len - 1;
+                cr_assert_eq(cw_fast_decode(s, buf, n, &ev), cases[k].want,
+                             "case %zu", k);
+                cr_assert_eq(
+                        cw_decoder_decode(d, buf, n, &ev, err, sizeof(err)),
+                        cases[k].want, "case %zu: %s", k, err);
+                if (!cases[k].want)
+                        cr_assert_eq(ev.num[3], 1);
+                else
+                        assert_contains(err, "a number longer than 5 bytes");
+                cw_decoder_destroy(d);
+        }
+}
+
 /* Our Purchase without channel (whose union and "x" take the last 3 bytes
  * of hand_record()), then a field of the writer's that we skip. */
 static avro_schema_t purchase_and(const char *field_type) {
