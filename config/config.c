@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/duration.h"
+#include "common/file.h"
 #include "common/hostport.h"
 #include "common/log.h"
 #include "loader_int.h"
@@ -594,7 +595,13 @@ static void load_root(struct loader *L) {
 cw_config_t *cw_config_load(const char *path, struct cw_diags *diags) {
         struct loader L = {.d = diags, .path = path};
         int before = diags->n;
+        char why[128];
 
+        if (cw_file_special(path, why, sizeof(why))) {
+                cw_diags_add(diags, path, 0,
+                             "%s; give the configuration file itself", why);
+                return NULL;
+        }
         config_init(&L.lc);
         if (config_read_file(&L.lc, path) != CONFIG_TRUE) {
                 if (config_error_type(&L.lc) == CONFIG_ERR_FILE_IO)

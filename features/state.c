@@ -207,6 +207,8 @@ int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
         }
         in.p += id_len;
         c->last_ts = get_time(&in);
+        if (c->last_ts < 0 || c->last_ts > CW_TS_MAX) /* it has had one */
+                in.bad = 1;
         c->last_eval = get_time(&in);
         c->cur_day = (int32_t)get_s(&in);
         if (c->cur_day != CW_DAY_NONE &&

@@ -27,7 +27,7 @@ export ASAN_OPTIONS=detect_leaks=0
 "$cw" --log-level error replay -c "$cfg" --input "$tmp/events" \
         --features "$tmp/train.csv" --labels "$tmp/labels.csv" --horizon 30d
 
-for h in decode framed fastread warning state changelog config expr labels \
+for h in decode framed fastread engine warning state changelog config expr labels \
         trainfile registry xgboost; do
         rm -rf "${out:?}/$h"
         mkdir -p "$out/$h"

@@ -56,6 +56,7 @@ def container(schema, datums, codec, block):
     buf = io.BytesIO()
     w = avro.datafile.DataFileWriter(buf, avro.io.DatumWriter(), schema,
                                      codec=codec)
+    w.sync_marker = b"churnwatch-fuzz!"  # not random: the same seeds each time
     for i, d in enumerate(datums):
         w.append(d)
         if block and i % block == block - 1:
@@ -92,8 +93,13 @@ def evolved(stream, d):
             "ts": millis(d), "kind": d["kind"]}
 
 
+def sequence(records):
+    """The engine harness's input: stream byte, length byte, value."""
+    return b"".join(bytes([i, len(body)]) + body for i, body in records)
+
+
 def events(src, work, out):
-    ours, writers = {}, {}
+    ours, writers, timed = {}, {}, []
     for i, s in enumerate(STREAMS):
         with open(os.path.join(src, "schemas", AVSC[s])) as f:
             ours[s] = avro.schema.parse(f.read())
@@ -103,6 +109,7 @@ def events(src, work, out):
                       PER_STREAM)
         for k, d in enumerate(recs):
             body = encode(ours[s], d)
+            timed.append((millis(d), i, body))
             put(out, "decode", "%s-%d" % (s, k), bytes([i]) + body)
             put(out, "framed", "%s-%d" % (s, k),
                 bytes([i, 0]) + (i + 1).to_bytes(4, "big") + body)
@@ -118,6 +125,13 @@ def events(src, work, out):
             json.dumps({"schema": str(ours[s])}).encode() + b"\0" + body)
     for k in (9, 10):
         put(out, "framed", "id%d" % k, bytes([0, 0]) + k.to_bytes(4, "big") + b"\2x")
+    timed.sort()
+    put(out, "engine", "all-in-ts-order", sequence((i, b) for _, i, b in timed))
+    for k in range(4):
+        put(out, "engine", "every-4th-from-%d" % k,
+            sequence((i, b) for _, i, b in timed[k::4]))
+    put(out, "engine", "backwards",
+        sequence((i, b) for _, i, b in reversed(timed[:8])))
 
 
 def warnings(work, out):

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "common/file.h"
 #include "decode.h"
 #include "walk_int.h"
 
@@ -389,13 +390,10 @@ cw_fast_file_t *cw_fast_file_open(const char *path, char *errstr,
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
+        if (cw_file_special(path, errstr, errstr_size))
+                goto out_close;
         if (!(f->fp = fopen(path, "rb")) || fstat(fileno(f->fp), &st)) {
                 snprintf(errstr, errstr_size, "%s", strerror(errno));
-                goto out_close;
-        }
-        if (!S_ISREG(st.st_mode)) {
-                snprintf(errstr, errstr_size,
-                         "not a regular file (a folder, a pipe or a device)");
                 goto out_close;
         }
         f->size = st.st_size;

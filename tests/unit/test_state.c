@@ -217,6 +217,38 @@ Test(state, a_time_no_event_or_sweep_can_give_is_malformed) {
         cw_config_destroy(c);
 }
 
+Test(state, a_customer_without_a_last_event_is_malformed) {
+        /* fuzz/regressions/state/customer-without-a-last-event: a last_ts
+         * of none (-2^63) overflowed the eviction test of the next sweep.
+         * It follows the id; a customer in state has had an event. */
+        static const uint8_t none[] = {0xff, 0xff, 0xff, 0xff, 0xff,
+                                       0xff, 0xff, 0xff, 0xff, 0x01};
+        cw_config_t *c = load_contract();
+        char err[256];
+        cw_engine_t *a =
+                cw_engine_new(&c->engine, NULL, NULL, err, sizeof(err));
+        uint8_t buf[256], bad[512];
+        size_t n, p = 0, old;
+
+        purchase(a, "alice", DAY, 100);
+        n = cw_engine_encode_customer(a, 0, buf, sizeof(buf));
+        for (int k = 0; k < 3; k++) /* version, layout, id length */
+                p += skip_varint(buf + p);
+        p += 5; /* "alice" */
+        old = skip_varint(buf + p);
+        memcpy(bad, buf, p);
+        memcpy(bad + p, none, sizeof(none));
+        memcpy(bad + p + sizeof(none), buf + p + old, n - p - old);
+        cr_assert_eq(cw_engine_decode_customer(a, bad, n - old + sizeof(none),
+                                               err, sizeof(err)),
+                     -1);
+        cr_assert(strstr(err, "malformed customer state"), "%s", err);
+        cr_assert_eq(cw_engine_decode_customer(a, buf, n, err, sizeof(err)), 0,
+                     "%s", err);
+        cw_engine_destroy(a);
+        cw_config_destroy(c);
+}
+
 Test(state, a_typical_customer_encodes_compactly) {
         cw_config_t *c = load_contract();
         char err[256];
