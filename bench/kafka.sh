@@ -15,14 +15,17 @@
 #     (Schema Registry, CONTRACT.md section 8; the registry is the tests'
 #     double, tests/lib/registry_double.py) on topics f-*, written by
 #     `gen` with a schema_registry group: `run` on them against `run` on
-#     the raw values, in the same runs.
+#     the raw values, in the same runs. And exactly once again with the
+#     metrics endpoint on (http_listen) and /metrics fetched every second,
+#     against the same run with it off (interleaved in each run).
 #  2. latency: `gen --rate RATE` produces live while `run` consumes (with
 #     bench/latency.cfg, whose extra rule makes many warnings); run
 #     reports event-to-warning latency (the input record's timestamp to the
 #     broker's acknowledgement of the warning) for every warning caused by
 #     a record; medians over RUNS runs of each run's p50 and p99. Exactly
 #     once, a read_committed subscriber sees a warning only when its
-#     transaction commits: up to commit_interval_ms (100) later.
+#     transaction commits: up to commit_interval_ms (100) later. Exactly
+#     once is measured again with /metrics fetched every second.
 #
 #   bench/kafka.sh [--customers N] [--days N] [--partitions N] [--runs N]
 #                  [--rate EV/S] [--seconds S]
@@ -52,8 +55,9 @@ cmake --build build -j2 >/dev/null
 bin=$PWD/build/churnwatch
 tmp=$(mktemp -d)
 bpid=
+spid=
 rpid_reg=
-trap '[ -n "$bpid" ] && kill $bpid 2>/dev/null; [ -n "$rpid_reg" ] && kill $rpid_reg 2>/dev/null; rm -rf "$tmp"' EXIT
+trap '[ -n "$spid" ] && kill $spid 2>/dev/null; [ -n "$bpid" ] && kill $bpid 2>/dev/null; [ -n "$rpid_reg" ] && kill $rpid_reg 2>/dev/null; rm -rf "$tmp"' EXIT
 
 # start_broker PARTITIONS: $bs, $bpid, and $tmp/cw.cfg (the contract's
 # example pointed at it). `group NAME` makes NAME's state changelog (the
@@ -82,6 +86,25 @@ group() {
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+free_port() {
+        /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# scrape PORT: fetches /metrics every second until killed, counting the
+# answers in $tmp/scrapes.
+scrape() {
+        while :; do
+                curl -sf -o /dev/null "http://127.0.0.1:$1/metrics" && echo >>"$tmp/scrapes"
+                sleep 1
+        done
+}
+
+# with_metrics CFG: CFG with the endpoint on a free port ($mport).
+with_metrics() {
+        mport=$(free_port)
+        echo "http_listen = \"127.0.0.1:$mport\";" >>"$1"
+}
 
 # Seconds between two of run's log timestamps (first match of each).
 log_span() {
@@ -116,7 +139,9 @@ printf 'schema_registry = { url = "http://127.0.0.1:%s"; };\n' \
 echo "## throughput: $events events ($customers customers x $days days), $partitions partitions per topic, $runs runs"
 : >"$tmp/kcat"
 : >"$tmp/run-eos"
+: >"$tmp/run-eosm"
 : >"$tmp/run-alos"
+: >"$tmp/scrapes"
 : >"$tmp/run-framed-eos"
 : >"$tmp/run-framed-alos"
 : >"$tmp/replay"
@@ -130,13 +155,20 @@ for i in $(seq "$runs"); do
         wait $pids
         t1=$(date +%s.%N)
         echo "$events / ($t1 - $t0)" | bc -l >>"$tmp/kcat"
-        for g in eos alos framed-eos framed-alos; do
+        for g in eos eosm alos framed-eos framed-alos; do
                 group "bench-$g-$i"
                 cfg=$tmp/cw.cfg
                 case $g in framed-*) cfg=$tmp/framed.cfg ;; esac
                 sed "s/group_id = \"churnwatch\"/group_id = \"bench-$g-$i\"/" "$cfg" >"$tmp/run.cfg"
                 case $g in *alos) echo 'processing_guarantee = "at_least_once";' >>"$tmp/run.cfg" ;; esac
+                spid=
+                if [ $g = eosm ]; then
+                        with_metrics "$tmp/run.cfg"
+                        scrape "$mport" &
+                        spid=$!
+                fi
                 "$bin" run -c "$tmp/run.cfg" --exit-at-end 2>"$tmp/run.err"
+                if [ -n "$spid" ]; then kill $spid; spid=; fi
                 grep -q "every input read to its end" "$tmp/run.err"
                 span=$(log_span "$tmp/run.err" "assigned" "every input read to its end")
                 echo "$events / $span" | bc -l >>"$tmp/run-$g"
@@ -154,13 +186,16 @@ printf 'churnwatch run, exactly once:     %.0f events/s\n' "$r"
 printf 'churnwatch run, at least once:    %.0f events/s\n' "$a"
 printf 'ratio exactly once / kcat:        %.2f (target >= 0.8)\n' "$(echo "$r / $k" | bc -l)"
 printf 'ratio at least once / kcat:       %.2f\n' "$(echo "$a / $k" | bc -l)"
+m=$(median <"$tmp/run-eosm")
+printf 'churnwatch run, exactly once, /metrics fetched every 1 s: %.0f events/s (%d fetches answered)\n' "$m" "$(wc -l <"$tmp/scrapes")"
+printf 'ratio endpoint on / off, exactly once: %.3f\n' "$(echo "$m / $r" | bc -l)"
 printf 'replay --source kafka (shard by shard, no group): %.0f events/s\n' "$(median <"$tmp/replay")"
 fe=$(median <"$tmp/run-framed-eos")
 fa=$(median <"$tmp/run-framed-alos")
 printf 'churnwatch run, framed values (Schema Registry), exactly once: %.0f events/s, %.2f x raw (goal >= 0.95)\n' "$fe" "$(echo "$fe / $r" | bc -l)"
 printf 'churnwatch run, framed values (Schema Registry), at least once: %.0f events/s, %.2f x raw\n' "$fa" "$(echo "$fa / $a" | bc -l)"
 
-for lat_guarantee in exactly_once at_least_once; do
+for lat_guarantee in exactly_once at_least_once exactly_once+metrics; do
 echo "## latency, $lat_guarantee: gen --rate $rate for ${seconds} s while run consumes (fetch.wait.max.ms = 1), $runs runs"
 : >"$tmp/p50"
 : >"$tmp/p99"
@@ -170,7 +205,13 @@ for i in $(seq "$runs"); do
         start_broker 4
         sed "s/127.0.0.1:9092/$bs\"; fetch_wait_max_ms = \"1/" \
                 bench/latency.cfg >"$tmp/lat.cfg"
-        echo "processing_guarantee = \"$lat_guarantee\";" >>"$tmp/lat.cfg"
+        echo "processing_guarantee = \"${lat_guarantee%+metrics}\";" >>"$tmp/lat.cfg"
+        spid=
+        if [ "$lat_guarantee" = exactly_once+metrics ]; then
+                with_metrics "$tmp/lat.cfg"
+                scrape "$mport" &
+                spid=$!
+        fi
         "$bin" run -c "$tmp/lat.cfg" 2>"$tmp/lat.err" &
         rpid=$!
         for _ in $(seq 100); do
@@ -182,6 +223,7 @@ for i in $(seq "$runs"); do
         sleep 1
         kill -TERM $rpid
         wait $rpid
+        if [ -n "$spid" ]; then kill $spid; spid=; fi
         line=$(grep 'stats:' "$tmp/lat.err" | tail -n 1)
         echo "$line" | sed -n 's/.*p50 \([0-9.]*\) ms.*/\1/p' >>"$tmp/p50"
         echo "$line" | sed -n 's/.*p99 \([0-9.]*\) ms.*/\1/p' >>"$tmp/p99"

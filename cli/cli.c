@@ -81,3 +81,17 @@ int cw_cli_parse_int(const char *cmd, const char *opt, const char *s, long lo,
         *out = (int)v;
         return 0;
 }
+
+int cw_cli_serve_metrics(const char *cmd, const cw_config_t *c,
+                         const cw_pipeline_t *p, cw_metrics_t **out) {
+        char err[512];
+
+        *out = NULL;
+        if (!c->http_listen)
+                return 0;
+        if (!(*out = cw_metrics_start(c, p, err, sizeof(err)))) {
+                cw_error("%s: %s", cmd, err);
+                return -1;
+        }
+        return 0;
+}

@@ -6,6 +6,8 @@
 #include <signal.h>
 
 #include "config/config.h"
+#include "metrics/metrics.h"
+#include "pipeline/pipeline.h"
 
 /* Exit codes: only main() and the commands decide them. */
 #define CW_EXIT_OK 0
@@ -50,6 +52,12 @@ int cw_cli_parse_int(const char *cmd, const char *opt, const char *s, long lo,
 /* Loads and validates a configuration, logging every problem as an error;
  * NULL when there was one. */
 cw_config_t *cw_cli_load_config(const char *path);
+
+/* With `http_listen`, serves the metrics of p (made with publish_ms
+ * CW_METRICS_PUBLISH_MS) into *out; otherwise *out is NULL. 0, or -1
+ * after logging why as command `cmd`. */
+int cw_cli_serve_metrics(const char *cmd, const cw_config_t *c,
+                         const cw_pipeline_t *p, cw_metrics_t **out);
 
 int cw_cmd_check_config(int argc, char **argv);
 int cw_cmd_replay(int argc, char **argv);

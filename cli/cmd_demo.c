@@ -171,21 +171,18 @@ static void show_warning(void *opaque, const struct cw_warning *w) {
 
 /* Events applied or late, every stream. */
 static uint64_t all_events(const struct cw_pipeline_stats *st) {
-        uint64_t n = 0;
-        for (int s = 0; s < CW_STREAM_COUNT; s++)
-                n += st->events[s];
-        return n;
+        return cw_stats_sum(st->applied) + cw_stats_sum(st->late);
 }
 
 static int tick(void *opaque, const cw_pipeline_t *p) {
         struct demo *d = opaque;
-        struct cw_pipeline_stats st;
+        struct cw_pipeline_stats st = {0};
         unsigned long long seen;
         double now = cw_mono_s();
         int done = atomic_load(&d->gen_done);
 
         cw_pipeline_stats(p, &st);
-        seen = all_events(&st) + st.dead_letters;
+        seen = all_events(&st) + cw_stats_sum(st.dead_letters);
         if (now - d->last_status >= 2.0) {
                 d->last_status = now;
                 printf("-- %5.1f s: %llu events processed, lag %" PRId64
@@ -214,7 +211,7 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 static void summary(const struct demo *d, const cw_pipeline_t *p) {
-        struct cw_pipeline_stats st;
+        struct cw_pipeline_stats st = {0};
         double *lead = calloc((size_t)d->customers, sizeof(*lead));
         int churners = 0, caught = 0, late = 0, false_alarms = 0;
         int64_t at;
@@ -242,8 +239,9 @@ static void summary(const struct demo *d, const cw_pipeline_t *p) {
                " processed (%" PRIu64 " late, %" PRIu64
                " dead letters); %" PRIu64 " FIRING and %" PRIu64
                " RESOLVED warnings.\n",
-               cw_mono_s() - d->start, d->generated, all_events(&st), st.late,
-               st.dead_letters, d->firing, d->resolved);
+               cw_mono_s() - d->start, d->generated, all_events(&st),
+               cw_stats_sum(st.late), cw_stats_sum(st.dead_letters), d->firing,
+               d->resolved);
         printf("Churners (ground truth): %d of %d customers. Warned before "
                "churning: %d (%.0f%%)",
                churners, d->customers, caught,
@@ -257,11 +255,11 @@ static void summary(const struct demo *d, const cw_pipeline_t *p) {
         printf(".\nWarned only after churning: %d. Warned but did not churn: "
                "%d of %d.\n",
                late, false_alarms, d->customers - churners);
-        if (st.latency_n)
+        if (st.latency.total)
                 printf("Event-to-warning latency: p50 %.1f ms, p99 %.1f ms "
                        "(%" PRIu64 " warnings; from the generator's "
                        "produce call, its 10 ms batching included).\n",
-                       st.latency_p50_ms, st.latency_p99_ms, st.latency_n);
+                       st.latency_p50_ms, st.latency_p99_ms, st.latency.total);
         free(lead);
 }
 
@@ -433,6 +431,7 @@ int cw_cmd_demo(int argc, char **argv) {
         cw_schemas_t *schemas = NULL;
         cw_broker_t *b = NULL;
         cw_pipeline_t *p = NULL;
+        cw_metrics_t *m = NULL;
 
         if ((rc = parse(argc, argv, &d)) != CW_CLI_CONTINUE)
                 return rc;
@@ -448,12 +447,15 @@ int cw_cmd_demo(int argc, char **argv) {
         d.schemas = schemas;
         if (use_broker(c, b) || make_population(&d))
                 goto out_free;
+        po.publish_ms = c->http_listen ? CW_METRICS_PUBLISH_MS : 0;
         if (!(p = cw_pipeline_new(c, schemas, &po, err, sizeof(err)))) {
                 cw_error("demo: %s", err);
                 goto out_free;
         }
-        rc = run(&d, p, b);
+        if (!cw_cli_serve_metrics("demo", c, p, &m))
+                rc = run(&d, p, b);
 out_free:
+        cw_metrics_stop(m);
         cw_pipeline_destroy(p);
         cw_gen_destroy(d.g);
         free(d.first_warned);

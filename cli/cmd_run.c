@@ -56,6 +56,7 @@ int cw_cmd_run(int argc, char **argv) {
         cw_config_t *c;
         cw_schemas_t *s;
         cw_pipeline_t *p;
+        cw_metrics_t *m;
 
         while ((opt = getopt_long(argc, argv, "c:o:h", longopts, NULL)) != -1) {
                 switch (opt) {
@@ -92,16 +93,21 @@ int cw_cmd_run(int argc, char **argv) {
                 goto out_config;
         }
         cw_cli_catch_signals();
+        o.publish_ms = c->http_listen ? CW_METRICS_PUBLISH_MS : 0;
         if (!(p = cw_pipeline_new(c, s, &o, err, sizeof(err)))) {
                 cw_error("run: %s", err);
                 goto out_schemas;
         }
+        if (cw_cli_serve_metrics("run", c, p, &m))
+                goto out_pipeline;
         cw_info("run: consuming %s, %s, %s and %s as group member; warnings "
                 "to %s, dead letters to %s",
                 c->topics[0], c->topics[1], c->topics[2], c->topics[3],
                 c->warnings_topic, c->dead_letter_topic);
         if (!cw_pipeline_run(p, &cw_cli_stop))
                 rc = CW_EXIT_OK;
+        cw_metrics_stop(m);
+out_pipeline:
         cw_pipeline_destroy(p);
 out_schemas:
         cw_schemas_destroy(s);

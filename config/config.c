@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/duration.h"
+#include "common/hostport.h"
 #include "common/log.h"
 #include "loader_int.h"
 #include "settings.h"
@@ -485,6 +486,22 @@ static void load_ms(struct loader *L, const config_setting_t *root,
                 *(int *)field_of(L->c, s) = (int)v;
 }
 
+/* "HOST:PORT", kept as written once it parses. */
+static void load_address(struct loader *L, const config_setting_t *root,
+                         const struct cw_setting *s) {
+        const config_setting_t *m;
+        char host[256], err[256];
+        const char *v;
+        int port;
+
+        if (!(m = cw_cfg_get_str(L, root, "the configuration", s->name, 0, &v)))
+                return;
+        if (cw_hostport_parse(v, host, sizeof(host), &port, err, sizeof(err)))
+                DIAG(L, m, "%s: %s", s->name, err);
+        else if (!(*(char **)field_of(L->c, s) = strdup(v)))
+                DIAG(L, m, "out of memory");
+}
+
 /* One setting of the table, when the file has it. */
 static void load_setting(struct loader *L, const config_setting_t *root,
                          const struct cw_setting *s) {
@@ -517,6 +534,9 @@ static void load_setting(struct loader *L, const config_setting_t *root,
                         }
                 DIAG(L, m, "%s = \"%s\": %s", s->name, v,
                      choices_of(s, buf, sizeof(buf)));
+                break;
+        case CW_SETTING_ADDRESS:
+                load_address(L, root, s);
                 break;
         default: /* sections and groups have loaders of their own */
                 break;
@@ -603,6 +623,7 @@ cw_config_t *cw_config_load(const char *path, struct cw_diags *diags) {
         }
         L.c->path = strdup(path);
         L.e = &L.c->engine;
+        cw_cfg_expand_env(&L, config_root_setting(&L.lc));
         load_root(&L);
         config_destroy(&L.lc);
         diags_sort(diags, before);
@@ -626,6 +647,7 @@ void cw_config_destroy(cw_config_t *c) {
                 free(c->topics[s]);
         free(c->warnings_topic);
         free(c->dead_letter_topic);
+        free(c->http_listen);
         cw_registry_conf_destroy(c->registry);
         free(c->path);
         free(c);

@@ -53,6 +53,7 @@ struct cw_config {
                                      at least once, acknowledged offsets) */
         int idle_advance_ms;   /* 0: off; else quiet shards follow the clock */
         int stats_interval_ms; /* 0: no periodic stats line */
+        char *http_listen;     /* "HOST:PORT" of /metrics etc., or NULL */
         struct cw_kafka_prop *kafka;
         int n_kafka;
         char *topics[CW_STREAM_COUNT]; /* input topics by stream */

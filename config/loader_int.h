@@ -58,6 +58,9 @@ char **cw_cfg_load_names(struct loader *L, const config_setting_t *list,
                          const char *kind, char **seen, int n_seen,
                          const int *seen_lines);
 
+/* Expands ${NAME} in every string setting under s (env.c), reporting
+ * each unset variable with its line. */
+void cw_cfg_expand_env(struct loader *L, config_setting_t *s);
 /* The trees of an xgboost model from the JSON file that setting `file`
  * names (relative to the folder of the file holding it), whose feature i
  * is inputs[i]. NULL when any problem was found (reported). xgboost.c. */

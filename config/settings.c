@@ -66,6 +66,11 @@ const struct cw_setting cw_settings[] = {
          "`run`: transactions (each warning once for `read_committed` "
          "subscribers), or none (a crash may repeat warnings, with the same "
          "`warning_id`)"},
+        {"http_listen", CW_SETTING_ADDRESS, OFF(http_listen), NULL,
+         "none (no HTTP server)", 0, 0, NULL, "`\"HOST:PORT\"`",
+         "`run` and `demo`: serve `/metrics` (Prometheus), `/livez` and "
+         "`/readyz` on this address, e.g. `\"0.0.0.0:9464\"` (port 0: any "
+         "free port, logged); see [kafka.md](kafka.md#metrics-and-health)"},
 };
 
 const int cw_n_settings = (int)(sizeof(cw_settings) / sizeof(cw_settings[0]));

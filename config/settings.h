@@ -19,13 +19,16 @@ enum cw_setting_kind {
         CW_SETTING_DURATION, /* "<n>d" or "<n>h", at least `lo` ms */
         CW_SETTING_MS,       /* a whole number of milliseconds, lo to hi */
         CW_SETTING_CHOICE,   /* one of `choices`; the index is stored */
+        CW_SETTING_ADDRESS,  /* "HOST:PORT" (common/hostport.h); a copy is
+                                stored, NULL when absent */
 };
 
 struct cw_setting {
         const char *name;
         enum cw_setting_kind kind;
         /* Where the value goes in cw_config_t (offsetof), or -1 for
-         * sections and groups. DURATION: int64_t; MS and CHOICE: int. */
+         * sections and groups. DURATION: int64_t; MS and CHOICE: int;
+         * ADDRESS: char *. */
         long offset;
         /* The default as a file would write it, parsed by the loader;
          * NULL when none or when it follows from other settings (then

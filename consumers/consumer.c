@@ -565,28 +565,46 @@ int cw_consumer_commit(cw_consumer_t *k,
         return rc;
 }
 
+int cw_consumer_shard_lag(const cw_consumer_t *k, int shard,
+                          int64_t lag[CW_STREAM_COUNT]) {
+        if (!k->shards || shard < 0 || shard >= k->partitions ||
+            !k->shards[shard])
+                return -1;
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                const struct input *in = &k->shards[shard]->in[s];
+                int64_t lo, hi, done;
+                lag[s] = -1;
+                if (rd_kafka_get_watermark_offsets(k->rk, k->c->topics[s],
+                                                   shard, &lo, &hi) ||
+                    hi < 0)
+                        continue;
+                /* Done up to next_offset or, before any record, up to
+                 * the committed offset it started from. */
+                done = in->next_offset >= 0 ? in->next_offset
+                                            : k->shards[shard]->start[s];
+                if (done > lo)
+                        lo = done;
+                lag[s] = hi > lo ? hi - lo : 0;
+        }
+        return 0;
+}
+
 void cw_consumer_stats(const cw_consumer_t *k, struct cw_consumer_stats *out) {
+        int64_t lag[CW_STREAM_COUNT];
+
         memset(out, 0, sizeof(*out));
         out->bad = k->bad;
         out->idle_waits = k->idle_waits;
         for (int p = 0; k->shards && p < k->partitions; p++) {
-                if (!k->shards[p])
+                if (cw_consumer_shard_lag(k, p, lag))
                         continue;
                 out->shards++;
                 out->idle_waits += cw_merge_idle_waits(k->shards[p]->merge);
                 for (int s = 0; s < CW_STREAM_COUNT; s++) {
-                        const struct input *in = &k->shards[p]->in[s];
-                        int64_t lo, hi;
                         out->buffered += cw_merge_buffered(k->shards[p]->merge,
                                                            (cw_stream_t)s);
-                        if (rd_kafka_get_watermark_offsets(
-                                    k->rk, k->c->topics[s], p, &lo, &hi) ||
-                            hi < 0)
-                                continue;
-                        if (in->next_offset > lo)
-                                lo = in->next_offset;
-                        if (hi > lo)
-                                out->lag += hi - lo;
+                        if (lag[s] > 0)
+                                out->lag += lag[s];
                 }
         }
 }

@@ -30,6 +30,10 @@ typedef struct cw_consumer cw_consumer_t;
 
 struct cw_consumer_hooks {
         void *opaque;
+        /* An assignment arrived: `shards` new shards follow, each through
+         * `assigned` (0 when the assignment brought none: the instance is
+         * in its group with nothing to restore). May be NULL. */
+        void (*assigning)(void *opaque, int shards);
         /* Shard (partition number) `shard` is now this instance's; its
          * inputs will be read from `committed` (the group's committed
          * offsets, -1 where none: auto.offset.reset; all -1 for a
@@ -127,6 +131,13 @@ struct cw_consumer_stats {
 };
 
 void cw_consumer_stats(const cw_consumer_t *k, struct cw_consumer_stats *out);
+
+/* The lag of each input partition of shard `shard` (records on the broker
+ * not yet done, from cached high watermarks; -1 where no watermark is
+ * known yet). 0, or -1 (and nothing filled) when the shard is not
+ * assigned. */
+int cw_consumer_shard_lag(const cw_consumer_t *k, int shard,
+                          int64_t lag[CW_STREAM_COUNT]);
 
 /* A reader of shard 0: the records its creation found in every partition
  * of the four input topics (high less low watermark); 0 otherwise. */

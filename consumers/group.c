@@ -128,6 +128,23 @@ int cw_consumer_add_shard(cw_consumer_t *k, int p, int64_t now,
         return 0;
 }
 
+/* The partition numbers of `l` that are not a shard yet. */
+static int new_shards(const cw_consumer_t *k,
+                      const rd_kafka_topic_partition_list_t *l) {
+        unsigned char *seen = calloc((size_t)k->partitions, 1);
+        int n = 0;
+
+        for (int i = 0; seen && i < l->cnt; i++) {
+                int p = l->elems[i].partition;
+                if (p < 0 || p >= k->partitions || seen[p] || k->shards[p])
+                        continue;
+                seen[p] = 1;
+                n++;
+        }
+        free(seen);
+        return n;
+}
+
 /*
  * Makes the shards of assignment `l` ours and assigns it, every input at
  * exactly the committed offset its shard's state is restored for (read
@@ -161,6 +178,8 @@ static int assign_shards(cw_consumer_t *k, rd_kafka_topic_partition_list_t *l) {
         if (e)
                 cw_consumer_fail(k, "cannot read the committed offsets: %s",
                                  rd_kafka_err2str(e));
+        else if (k->hooks.assigning)
+                k->hooks.assigning(k->hooks.opaque, new_shards(k, l));
         for (int i = 0; !k->fatal && i < l->cnt; i++) {
                 int p = l->elems[i].partition,
                     st = cw_consumer_stream_of(k, l->elems[i].topic);

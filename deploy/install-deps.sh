@@ -6,15 +6,18 @@
 # against. python3-xgboost (1.7.4 in Debian 12) trains the models that the
 # xgboost tests compare churnwatch with, and that tools/train_xgboost.py
 # writes. Node.js and npm (the tests' npm clients of the Schema Registry)
-# come from Debian when the machine has no node of its own.
+# come from Debian when the machine has no node of its own. prometheus (a
+# real server scrapes `run`'s /metrics, and promtool checks it),
+# docker-compose (`config` checks deploy/compose.yaml offline; no Docker
+# engine is needed), yamllint and python3-yaml are for the tests too.
 set -eu
 
 PACKAGES="build-essential cmake pkg-config zlib1g-dev
-librdkafka-dev libavro-dev libconfig-dev libcriterion-dev
+librdkafka-dev libavro-dev libconfig-dev libmicrohttpd-dev libcriterion-dev
 libcurl4-openssl-dev libjansson-dev
 kcat curl openssl python3 python3-avro python3-kafka python3-sklearn
-python3-xgboost
-chromium fonts-dejavu-core"
+python3-xgboost python3-yaml
+chromium fonts-dejavu-core prometheus docker-compose yamllint"
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
         PACKAGES="$PACKAGES nodejs npm"
 

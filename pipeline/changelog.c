@@ -25,7 +25,16 @@ const char cw_changelog_meta_key[CW_CHANGELOG_META_KEY_LEN + 1] =
 struct cw_changelog {
         rd_kafka_t *rk;
         char topic[512];
+        void (*progress)(void *opaque, uint64_t records);
+        void *progress_opaque;
 };
+
+void cw_changelog_on_progress(cw_changelog_t *cl,
+                              void (*fn)(void *opaque, uint64_t records),
+                              void *opaque) {
+        cl->progress = fn;
+        cl->progress_opaque = opaque;
+}
 
 static void put64(uint8_t *p, int64_t v) {
         for (int i = 7; i >= 0; i--, v = (int64_t)((uint64_t)v >> 8))
@@ -228,13 +237,32 @@ static int apply(cw_changelog_t *cl, const rd_kafka_message_t *m,
         return -1;
 }
 
+/* The reader reads `partition` from its beginning. 0, or -1 with a
+ * sentence. */
+static int read_from_start(cw_changelog_t *cl, int partition, char *errstr,
+                           size_t errstr_size) {
+        rd_kafka_topic_partition_list_t *l =
+                rd_kafka_topic_partition_list_new(1);
+        rd_kafka_resp_err_t ke;
+
+        rd_kafka_topic_partition_list_add(l, cl->topic, partition)->offset =
+                RD_KAFKA_OFFSET_BEGINNING;
+        ke = rd_kafka_assign(cl->rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        if (ke) {
+                snprintf(errstr, errstr_size, "cannot read topic %s [%d]: %s",
+                         cl->topic, partition, rd_kafka_err2str(ke));
+                return -1;
+        }
+        return 0;
+}
+
 int cw_changelog_restore(cw_changelog_t *cl, int partition,
                          const struct cw_positions *committed, int filter,
                          cw_engine_t *e, struct cw_shard_meta *meta,
                          struct cw_restore_stats *st, char *errstr,
                          size_t errstr_size) {
-        rd_kafka_topic_partition_list_t *l;
-        int64_t lo = 0, hi = 0, shown = cw_mono_ms();
+        int64_t lo = 0, hi = 0, shown = cw_mono_ms(), told = shown;
         double start = cw_mono_s();
         rd_kafka_resp_err_t ke;
         int rc = 0, done = 0;
@@ -250,24 +278,17 @@ int cw_changelog_restore(cw_changelog_t *cl, int partition,
                          cl->topic, partition, rd_kafka_err2str(ke));
                 return -1;
         }
-        if (hi > lo) {
-                l = rd_kafka_topic_partition_list_new(1);
-                rd_kafka_topic_partition_list_add(l, cl->topic, partition)
-                        ->offset = RD_KAFKA_OFFSET_BEGINNING;
-                ke = rd_kafka_assign(cl->rk, l);
-                rd_kafka_topic_partition_list_destroy(l);
-                if (ke) {
-                        snprintf(errstr, errstr_size,
-                                 "cannot read topic %s [%d]: %s", cl->topic,
-                                 partition, rd_kafka_err2str(ke));
-                        return -1;
-                }
-        }
+        if (hi > lo && read_from_start(cl, partition, errstr, errstr_size))
+                return -1;
         /* Up to the end: a partition EOF (read_committed: the last stable
          * offset), or the high watermark seen before. */
         while (hi > lo && !done && !rc) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(cl->rk, 100);
                 int64_t now = cw_mono_ms();
+                if (cl->progress && now - told >= 100) {
+                        cl->progress(cl->progress_opaque, st->records);
+                        told = now;
+                }
                 if (now - shown >= 1000) {
                         cw_info("restore: shard %d: %" PRIu64 " of about "
                                 "%" PRId64 " records",

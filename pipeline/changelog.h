@@ -74,6 +74,12 @@ struct cw_restore_stats {
         double seconds;
 };
 
+/* While a restore reads, fn(opaque, records read so far) about every
+ * 100 ms: the caller shows progress and stays alive to its probes. */
+void cw_changelog_on_progress(cw_changelog_t *cl,
+                              void (*fn)(void *opaque, uint64_t records),
+                              void *opaque);
+
 /*
  * Rebuilds shard `partition` into `e` (an engine just made): reads the
  * partition from its beginning to its end, applies its records (with

@@ -1,4 +1,4 @@
-#include "pipeline.h"
+#include "pipeline_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -7,13 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "changelog.h"
 #include "common/clock.h"
 #include "common/log.h"
-#include "consumers/consumer.h"
-#include "features/engine.h"
-#include "sinks/kafka_sink.h"
-#include "sinks/sink.h"
 
 /* Bad or late records beyond this many are counted, not logged one by one. */
 #define LOG_MAX 20
@@ -22,46 +17,10 @@
 /* Of the 10 s a stop may take, what flushing may use. */
 #define STOP_FLUSH_MS 7000
 
-/* Offsets waiting for the output they caused to be acknowledged. */
-struct checkpoint {
-        rd_kafka_topic_partition_list_t *offsets;
-        uint64_t mark; /* output sequence numbers below it */
-        struct checkpoint *next;
-};
-
-/* What the changelog needs of a shard besides its engine. */
-struct shard {
-        struct cw_positions pos; /* next offset of each input: done below */
-        uint64_t applied_base;   /* events applied before this engine */
-        struct cw_shard_meta written; /* the last metadata written */
-};
-
-struct cw_pipeline {
-        const cw_config_t *c;
-        struct cw_pipeline_opts o;
-        cw_consumer_t *k;
-        cw_kafka_sink_t *out;
-        cw_sink_t *file;
-        cw_changelog_t *changelog;
-        cw_schema_cache_t *registry; /* writer schemas; NULL: raw values */
-        cw_engine_t **engines;       /* [partitions], by shard */
-        struct shard *shards;        /* [partitions] */
-        int partitions;
-        int eos;           /* exactly once: transactions */
-        int txn_failed;    /* the open transaction can only abort */
-        int aborts_in_row; /* transactions aborted since one committed */
-        uint64_t txn_commits, txn_aborts, restored_customers;
-        double restore_seconds;
-        struct checkpoint *head, *tail;
-        int64_t cause_ms; /* Kafka timestamp of the record being processed */
-        int failed;
-        char err[1600];
-        uint64_t events[CW_STREAM_COUNT], late, dead, warnings;
-        uint64_t logged_bad, logged_late;
-        int64_t last_commit, last_stats, last_idle_check;
-        uint64_t stats_events[CW_STREAM_COUNT], stats_warnings; /* at the
-                                                                   last line */
-};
+/* The buckets of the commit duration (seconds). */
+static const double commit_bounds_s[] = {0.001, 0.0025, 0.005, 0.01, 0.025,
+                                         0.05,  0.1,    0.25,  0.5,  1,
+                                         2.5,   5,      10,    30};
 
 static void failed(cw_pipeline_t *p, const char *what, const char *err) {
         if (!p->failed)
@@ -98,7 +57,9 @@ static void on_warning(void *opaque, const struct cw_warning *w) {
                 output_failed(p, "warning", err);
                 return;
         }
-        p->warnings++;
+        p->n.warnings++;
+        if (w->alert_index >= 0 && w->alert_index < p->c->engine.n_alerts)
+                p->n.alert_warnings[w->alert_index * 2 + (int)w->state]++;
         if (p->file && cw_sink_write(p->file, &out, err, sizeof(err)))
                 failed(p, p->o.output, err);
         if (p->o.on_warning)
@@ -147,6 +108,46 @@ static void dump_state(cw_pipeline_t *p, int shard) {
         fclose(f);
 }
 
+/* An assignment of `shards` new shards: each is restored next. */
+static void on_assigning(void *opaque, int shards) {
+        cw_pipeline_t *p = opaque;
+
+        if (cw_pipeline_phase(p) != CW_PHASE_STOPPING)
+                cw_pipeline_set_phase(
+                        p, shards ? CW_PHASE_RESTORING : CW_PHASE_RUNNING,
+                        shards, shards);
+        cw_pipeline_publish(p, cw_mono_ms(), 1);
+}
+
+/* A restore is reading: it is alive, and its progress shows. */
+static void on_restore_progress(void *opaque, uint64_t records) {
+        cw_pipeline_t *p = opaque;
+        int64_t now = cw_mono_ms();
+
+        p->n.restore_reading = records;
+        cw_pipeline_beat(p, now);
+        cw_pipeline_publish(p, now, 0);
+}
+
+/* A shard is restored: counted, and the instance is ready once the whole
+ * assignment is. */
+static void restored(cw_pipeline_t *p, const struct cw_restore_stats *st) {
+        struct cw_pipeline_health h;
+
+        p->n.restores++;
+        p->n.restore_records += st->records;
+        p->n.restore_reading = 0;
+        p->n.restored_customers += st->customers;
+        p->n.restore_seconds += st->seconds;
+        cw_pipeline_health(p, &h);
+        if (h.phase == CW_PHASE_RESTORING)
+                cw_pipeline_set_phase(p,
+                                      h.restoring > 1 ? CW_PHASE_RESTORING
+                                                      : CW_PHASE_RUNNING,
+                                      h.restoring - 1, h.assigned);
+        cw_pipeline_publish(p, cw_mono_ms(), 1);
+}
+
 /* Shard `shard` is ours: its state is rebuilt from the changelog, as of
  * the committed offsets its inputs are read from next. */
 static int on_assigned(void *opaque, int shard,
@@ -176,8 +177,7 @@ static int on_assigned(void *opaque, int shard,
                 return -1;
         }
         sh->applied_base = sh->written.applied;
-        p->restored_customers += st.customers;
-        p->restore_seconds += st.seconds;
+        restored(p, &st);
         cw_info("restore: shard %d: %" PRIu64 " customers from %" PRIu64
                 " records (%" PRIu64 " past the committed offsets skipped) in "
                 "%.3f s, %.0f customers/s; applied events %" PRIu64
@@ -314,7 +314,7 @@ static int commit_transaction(cw_pipeline_t *p, int rewind) {
         rd_kafka_consumer_group_metadata_destroy(g);
         p->txn_failed = 0;
         if (r == CW_TXN_OK) {
-                p->txn_commits++;
+                p->n.txn_commits++;
                 p->aborts_in_row = 0;
                 /* Synchronously: a restore reads these offsets back. */
                 if (offsets &&
@@ -324,7 +324,7 @@ static int commit_transaction(cw_pipeline_t *p, int rewind) {
         }
         if (offsets)
                 rd_kafka_topic_partition_list_destroy(offsets);
-        p->txn_aborts++;
+        p->n.txn_aborts++;
         /* A fault that every retry meets again (output that cannot be
          * produced at all) must not loop for ever. */
         if (++p->aborts_in_row >= MAX_ABORTS_IN_ROW) {
@@ -378,6 +378,9 @@ static int on_revoking(void *opaque, int lost) {
         cw_pipeline_t *p = opaque;
         char err[512];
 
+        if (cw_pipeline_phase(p) != CW_PHASE_STOPPING)
+                cw_pipeline_set_phase(p, CW_PHASE_JOINING, 0, 0);
+
         if (p->failed) /* never commit past a failure */
                 return -1;
         if (lost) { /* no longer ours: drop the uncommitted output */
@@ -426,7 +429,7 @@ static void dead_letter(cw_pipeline_t *p, const struct cw_record *r) {
         if (cw_kafka_sink_dead_letter(p->out, r->msg, r->bad, err, sizeof(err)))
                 output_failed(p, "dead letter", err);
         else
-                p->dead++;
+                p->n.dead[r->stream]++;
 }
 
 static void process(cw_pipeline_t *p, const struct cw_record *r) {
@@ -438,9 +441,10 @@ static void process(cw_pipeline_t *p, const struct cw_record *r) {
                 return;
         }
         p->cause_ms = rd_kafka_message_timestamp(r->msg, NULL);
-        p->events[r->stream]++;
-        if (cw_engine_process(e, &r->ev) == CW_PROCESS_LATE) {
-                p->late++;
+        if (cw_engine_process(e, &r->ev) != CW_PROCESS_LATE) {
+                p->n.applied[r->stream]++;
+        } else {
+                p->n.late[r->stream]++;
                 if (++p->logged_late <= LOG_MAX)
                         cw_warn("run: topic %s [%d] offset %" PRId64
                                 ": late event (ts %" PRId64
@@ -479,77 +483,6 @@ static void checkpoint(cw_pipeline_t *p) {
         p->tail = cp;
 }
 
-void cw_pipeline_stats(const cw_pipeline_t *p, struct cw_pipeline_stats *out) {
-        struct cw_consumer_stats cs;
-        struct cw_kafka_sink_stats ks;
-
-        memset(out, 0, sizeof(*out));
-        for (int s = 0; s < CW_STREAM_COUNT; s++)
-                out->events[s] = p->events[s];
-        out->late = p->late;
-        out->dead_letters = p->dead;
-        out->warnings = p->warnings;
-        for (int i = 0; i < p->partitions; i++)
-                if (p->engines[i])
-                        out->customers +=
-                                cw_engine_stats(p->engines[i])->customers;
-        if (p->k) {
-                cw_consumer_stats(p->k, &cs);
-                out->lag = cs.lag;
-                out->shards = cs.shards;
-        }
-        cw_kafka_sink_stats(p->out, &ks);
-        out->latency_p50_ms = ks.latency_p50_ms;
-        out->latency_p99_ms = ks.latency_p99_ms;
-        out->latency_n = ks.latency_n;
-        if (p->registry) {
-                struct cw_schema_cache_stats rs;
-                cw_schema_cache_stats(p->registry, &rs);
-                out->registry_fetched = rs.fetched;
-                out->registry_failures = rs.failures;
-                out->registry_pending = rs.pending;
-        }
-}
-
-static void stats_line(cw_pipeline_t *p, int64_t now) {
-        struct cw_pipeline_stats st;
-        double el = (double)(now - p->last_stats) / 1000.0,
-               rate[CW_STREAM_COUNT];
-        uint64_t all = 0;
-
-        cw_pipeline_stats(p, &st);
-        for (int s = 0; s < CW_STREAM_COUNT; s++) {
-                all += st.events[s];
-                rate[s] = el > 0 ? (double)(st.events[s] - p->stats_events[s]) /
-                                           el
-                                 : 0;
-                p->stats_events[s] = st.events[s];
-        }
-        if (!p->o.quiet && el > 0)
-                cw_info("stats: events/s purchase %.0f login %.0f ticket %.0f "
-                        "survey %.0f (%" PRIu64 " in all), lag %" PRId64
-                        ", warnings/s %.1f (%" PRIu64
-                        " in all), dead letters %" PRIu64 ", late %" PRIu64
-                        ", customers %" PRIu64
-                        ", shards %d, latency p50 %.1f ms p99 %.1f ms, "
-                        "transactions %" PRIu64 " committed %" PRIu64
-                        " aborted",
-                        rate[0], rate[1], rate[2], rate[3], all, st.lag,
-                        (double)(st.warnings - p->stats_warnings) / el,
-                        st.warnings, st.dead_letters, st.late, st.customers,
-                        st.shards, st.latency_p50_ms, st.latency_p99_ms,
-                        p->txn_commits, p->txn_aborts);
-        if (!p->o.quiet && el > 0 && p->registry)
-                cw_info("stats: Schema Registry: %" PRIu64
-                        " schemas fetched, %" PRIu64
-                        " failed requests tried again, %" PRIu64
-                        " ids waiting for their schema",
-                        st.registry_fetched, st.registry_failures,
-                        st.registry_pending);
-        p->stats_warnings = st.warnings;
-        p->last_stats = now;
-}
-
 /* idle_advance: a shard that has received nothing for that long follows
  * the wall clock, so that timers (days_since_last) still fire. */
 static void idle_advance(cw_pipeline_t *p, int64_t now) {
@@ -570,17 +503,20 @@ static void idle_advance(cw_pipeline_t *p, int64_t now) {
 static void housekeeping(cw_pipeline_t *p, int64_t now) {
         char err[512];
 
+        cw_pipeline_beat(p, now);
         cw_kafka_sink_poll(p->out, 0);
         if (cw_kafka_sink_failed(p->out, err, sizeof(err)))
                 output_failed(p, "producer", err);
         if (p->failed) /* never commit past a failure */
                 return;
         if (p->txn_failed || now - p->last_commit >= p->c->commit_interval_ms) {
+                double t0 = cw_mono_s();
                 if (p->eos) {
                         commit_transaction(p, 1);
                 } else if (!write_changes(p)) {
                         checkpoint(p);
                 }
+                cw_hist_observe(&p->n.commit, cw_mono_s() - t0);
                 p->last_commit = cw_mono_ms();
         }
         if (!p->eos)
@@ -591,7 +527,8 @@ static void housekeeping(cw_pipeline_t *p, int64_t now) {
         }
         if (p->c->stats_interval_ms &&
             now - p->last_stats >= p->c->stats_interval_ms)
-                stats_line(p, now);
+                cw_pipeline_stats_line(p, now);
+        cw_pipeline_publish(p, now, 0);
 }
 
 /* ---- the loop -------------------------------------------------------------
@@ -623,7 +560,8 @@ cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,
                                size_t errstr_size) {
         cw_pipeline_t *p = calloc(1, sizeof(*p));
         char txn_id[512];
-        struct cw_consumer_hooks hooks = {.assigned = on_assigned,
+        struct cw_consumer_hooks hooks = {.assigning = on_assigning,
+                                          .assigned = on_assigned,
                                           .revoking = on_revoking,
                                           .revoked = on_revoked};
 
@@ -650,20 +588,27 @@ cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,
                 goto out_free;
         /* Assignments (and so on_assigned) come only during polls. */
         p->partitions = cw_consumer_partitions(p->k);
+        cw_hist_init(&p->n.commit, commit_bounds_s,
+                     (int)(sizeof(commit_bounds_s) / sizeof(*commit_bounds_s)));
         if (!(p->engines =
                       calloc((size_t)p->partitions, sizeof(*p->engines))) ||
-            !(p->shards = calloc((size_t)p->partitions, sizeof(*p->shards)))) {
+            !(p->shards = calloc((size_t)p->partitions, sizeof(*p->shards))) ||
+            !(p->n.alert_warnings = calloc((size_t)c->engine.n_alerts * 2 + 1,
+                                           sizeof(*p->n.alert_warnings))) ||
+            cw_pipeline_pub_init(p)) {
                 snprintf(errstr, errstr_size, "out of memory");
                 goto out_free;
         }
         if (!(p->changelog =
                       cw_changelog_open(c, p->partitions, errstr, errstr_size)))
                 goto out_free;
+        cw_changelog_on_progress(p->changelog, on_restore_progress, p);
         /* After the changelog exists: the producer's metadata requests
          * could otherwise create it with the cluster's defaults. */
         if (!(p->out = cw_kafka_sink_new(c, s, p->eos ? txn_id : NULL, errstr,
                                          errstr_size)))
                 goto out_free;
+        cw_pipeline_publish(p, cw_mono_ms(), 1);
         cw_info("run: %s, commit interval %d ms%s%s",
                 p->eos ? "exactly once" : "at least once",
                 c->commit_interval_ms, p->eos ? ", transactional.id " : "",
@@ -698,6 +643,8 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
                         if (!(++n & 1023)) {
                                 cw_kafka_sink_poll(p->out, 0);
                                 now = cw_mono_ms();
+                                cw_pipeline_beat(p, now);
+                                cw_pipeline_publish(p, now, 0);
                         }
                 }
                 housekeeping(p, cw_mono_ms());
@@ -716,6 +663,7 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
          * (records still buffered are simply not done: they are fetched
          * again after a restart). Flush, commit, leave the group. */
         stop_at = cw_mono_ms();
+        cw_pipeline_set_phase(p, CW_PHASE_STOPPING, 0, 0);
         if (!p->failed && p->eos) {
                 if (commit_transaction(p, 0) && !p->failed)
                         failed(p, "commit",
@@ -739,7 +687,8 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
         }
         if (p->failed)
                 drop_checkpoints(p); /* never commit past a failure */
-        stats_line(p, cw_mono_ms());
+        cw_pipeline_stats_line(p, cw_mono_ms());
+        cw_pipeline_publish(p, cw_mono_ms(), 1);
         cw_consumer_destroy(p->k); /* revokes: the hooks run once more */
         p->k = NULL;
         if (p->file && cw_sink_close(p->file, err, sizeof(err)))
@@ -770,5 +719,7 @@ void cw_pipeline_destroy(cw_pipeline_t *p) {
                 cw_engine_destroy(p->engines[i]);
         free(p->engines);
         free(p->shards);
+        free(p->n.alert_warnings);
+        cw_pipeline_pub_destroy(p);
         free(p);
 }

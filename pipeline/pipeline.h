@@ -6,7 +6,8 @@
  * holds the interval's output, changelog records and input offsets; an
  * aborted one makes every shard start again from the committed offsets. At
  * least once: offsets commit once all they caused is acknowledged. Plus a
- * periodic stats line and a graceful stop.
+ * periodic stats line, numbers other threads can read (stats.h) and a
+ * graceful stop.
  *
  * One thread drives everything; librdkafka's own threads do the network.
  */
@@ -20,8 +21,7 @@
 #include "config/config.h"
 #include "features/warning.h"
 #include "schemas/schemas.h"
-
-typedef struct cw_pipeline cw_pipeline_t;
+#include "stats.h"
 
 struct cw_pipeline_opts {
         /* Also write every warning to this file (".jsonl", or "-"). */
@@ -41,6 +41,9 @@ struct cw_pipeline_opts {
         /* Called between batches; a non-zero return stops the pipeline as
          * a signal would. */
         int (*tick)(void *opaque, const struct cw_pipeline *p);
+        /* Publish a snapshot of the numbers for other threads every this
+         * many ms (stats.h; /metrics); 0: never. */
+        int publish_ms;
 };
 
 /*
@@ -59,23 +62,6 @@ cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,
  * offsets committed, group left. Returns 0, or -1 after logging why.
  */
 int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop);
-
-struct cw_pipeline_stats {
-        uint64_t events[CW_STREAM_COUNT]; /* applied or late, by stream */
-        uint64_t late;
-        uint64_t dead_letters; /* sent */
-        uint64_t warnings;     /* produced */
-        uint64_t customers;    /* held, every shard */
-        int64_t lag;
-        int shards;
-        double latency_p50_ms, latency_p99_ms; /* event to acknowledged */
-        uint64_t latency_n;
-        /* Schema Registry (zero without one): schemas fetched, requests
-         * failed and tried again, ids waiting for their schema now. */
-        uint64_t registry_fetched, registry_failures, registry_pending;
-};
-
-void cw_pipeline_stats(const cw_pipeline_t *p, struct cw_pipeline_stats *out);
 
 /* Frees (after cw_pipeline_run() returned). NULL is a no-op. */
 void cw_pipeline_destroy(cw_pipeline_t *p);

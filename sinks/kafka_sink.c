@@ -27,6 +27,11 @@
 #define LAT_BUCKET_US 50
 #define LAT_BUCKETS 20000
 
+/* The same latencies, in seconds, in the buckets /metrics shows. */
+static const double latency_bounds_s[] = {
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+        1,     2.5,    5,     10,   30,    60,   300, 3600};
+
 struct cw_kafka_sink {
         const cw_config_t *c;
         rd_kafka_t *rk;
@@ -47,6 +52,7 @@ struct cw_kafka_sink {
         uint32_t *lat; /* [LAT_BUCKETS + 1] */
         uint64_t lat_n;
         double lat_max_ms;
+        struct cw_hist lat_hist;
         uint64_t discard_below; /* reports of aborted messages: ignored */
         int failed;
         char fail_err[512];
@@ -88,6 +94,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
                         int64_t b = (int64_t)(ms * 1000.0) / LAT_BUCKET_US;
                         k->lat[b < 0 ? 0 : b > LAT_BUCKETS ? LAT_BUCKETS : b]++;
                         k->lat_n++;
+                        cw_hist_observe(&k->lat_hist, ms / 1000.0);
                         if (ms > k->lat_max_ms)
                                 k->lat_max_ms = ms;
                 }
@@ -183,6 +190,9 @@ cw_kafka_sink_t *cw_kafka_sink_new(const cw_config_t *c, const cw_schemas_t *s,
                 goto out_free;
         }
         k->c = c;
+        cw_hist_init(
+                &k->lat_hist, latency_bounds_s,
+                (int)(sizeof(latency_bounds_s) / sizeof(latency_bounds_s[0])));
         if (!(k->enc = cw_warning_encoder_new(s, errstr, errstr_size)) ||
             open_producer(k, errstr, errstr_size))
                 goto out_free;
@@ -564,6 +574,7 @@ void cw_kafka_sink_stats(const cw_kafka_sink_t *k,
         out->latency_p50_ms = percentile(k, 0.50);
         out->latency_p99_ms = percentile(k, 0.99);
         out->latency_max_ms = k->lat_max_ms;
+        out->latency = k->lat_hist;
 }
 
 rd_kafka_t *cw_kafka_sink_handle(cw_kafka_sink_t *k) {

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/histogram.h"
 #include "config/config.h"
 #include "features/warning.h"
 #include "schemas/schemas.h"
@@ -142,6 +143,7 @@ struct cw_kafka_sink_stats {
         double latency_p50_ms;  /* event timestamp to acknowledgement */
         double latency_p99_ms;
         double latency_max_ms;
+        struct cw_hist latency; /* the same, in seconds */
 };
 
 void cw_kafka_sink_stats(const cw_kafka_sink_t *k,

@@ -4,7 +4,7 @@
 # LAYERS; a header named *_int.h is private to its folder; features/ and
 # common/ know neither libconfig, Kafka, Avro nor JSON, and config/ no Avro.
 # CMakeLists.txt reads LAYERS from this line, so the order is written once:
-LAYERS="common features config schemas registry kafka consumers sinks backtest learn pipeline devtools cli"
+LAYERS="common features config schemas registry kafka consumers sinks backtest learn pipeline metrics devtools cli"
 #
 # Usage: layers.sh [CHURNWATCH] SOURCE_DIR      (exit 1 on any violation)
 #        layers.sh --self-test SOURCE_DIR       (the check must catch an

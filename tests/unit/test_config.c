@@ -421,3 +421,135 @@ Test(config, a_broken_xgboost_file_is_an_error_at_the_file_line) {
                 setup();
         }
 }
+
+/* ---- ${NAME} from the environment, http_listen ---------------------------
+ * Criterion runs each test in its own process: setenv stays in the test. */
+
+#define ONE_FEATURE                                                            \
+        "features = ( { name = \"a\"; stream = \"login\"; agg = \"count\"; "   \
+        "window = \"7d\"; } );\n"
+
+Test(config, env_variables_expand_in_every_string_setting) {
+        setenv("CW_TEST_PASSWORD", "s3cr$t {x}", 1);
+        setenv("CW_TEST_POD", "churnwatch-1", 1);
+        setenv("CW_TEST_SEVERITY", "high", 1);
+        setenv("CW_TEST_RAW", "${NOT_EXPANDED_AGAIN}", 1);
+        cw_config_t *c = load_text(
+                ONE_FEATURE
+                "rules = ( { name = \"r\"; when = \"a > 1\"; "
+                "severity = \"${CW_TEST_SEVERITY}\"; } );\n"
+                "kafka = { sasl_password = \"${CW_TEST_PASSWORD}\";\n"
+                "  group_instance_id = \"${CW_TEST_POD}\";\n"
+                "  client_id = \"${CW_TEST_RAW}\"; };\n"
+                "topics = { login = \"in-${CW_TEST_POD}-${CW_TEST_SEVERITY}\"; "
+                "};\n"
+                "http_listen = \"127.0.0.1:9464\";\n");
+        cr_assert_not_null(c, "first problem: %s",
+                           diags.n ? diags.msgs[0] : "");
+        cr_assert_str_eq(cw_config_kafka_get(c, "sasl.password"), "s3cr$t {x}");
+        cr_assert_str_eq(cw_config_kafka_get(c, "group.instance.id"),
+                         "churnwatch-1");
+        /* A value is not expanded again. */
+        cr_assert_str_eq(cw_config_kafka_get(c, "client.id"),
+                         "${NOT_EXPANDED_AGAIN}");
+        cr_assert_str_eq(c->topics[CW_STREAM_LOGIN], "in-churnwatch-1-high");
+        cr_assert_str_eq(c->engine.alerts[0].severity, "high");
+        cr_assert_str_eq(c->http_listen, "127.0.0.1:9464");
+        cw_config_destroy(c);
+}
+
+Test(config, an_unset_variable_is_an_error_naming_file_and_line) {
+        char want[256];
+
+        unsetenv("CW_TEST_UNSET");
+        cw_config_t *c = load_text(ONE_FEATURE
+                                   "kafka = {\n"
+                                   "  sasl_password = \"${CW_TEST_UNSET}\";\n"
+                                   "};\n");
+        cr_assert_null(c);
+        cr_assert_eq(diags.n, 1, "got %d problems", diags.n);
+        snprintf(want, sizeof(want),
+                 "%s:3: kafka.sasl_password: environment variable "
+                 "CW_TEST_UNSET is not set",
+                 tmp_path);
+        cr_assert(!strncmp(diags.msgs[0], want, strlen(want)), "got: %s",
+                  diags.msgs[0]);
+}
+
+Test(config, an_unset_variable_in_a_list_names_its_place) {
+        unsetenv("CW_TEST_UNSET");
+        cw_config_t *c = load_text(
+                ONE_FEATURE "rules = ( { name = \"r\"; when = \"a > 1\";\n"
+                            "  severity = \"${CW_TEST_UNSET}\"; } );\n");
+        cr_assert_null(c);
+        cr_assert(has_diag(":3: rules[0].severity: environment variable "
+                           "CW_TEST_UNSET is not set"));
+}
+
+Test(config, dollar_dollar_brace_is_a_literal_and_other_dollars_stay) {
+        setenv("CW_TEST_POD", "p", 1);
+        cw_config_t *c = load_text(
+                ONE_FEATURE "kafka = { sasl_password = \"$${CW_TEST_POD}\";\n"
+                            "  client_id = \"a$b$$c$\"; sasl_username = "
+                            "\"$$${CW_TEST_POD}\"; };\n");
+        cr_assert_not_null(c, "first problem: %s",
+                           diags.n ? diags.msgs[0] : "");
+        cr_assert_str_eq(cw_config_kafka_get(c, "sasl.password"),
+                         "${CW_TEST_POD}");
+        cr_assert_str_eq(cw_config_kafka_get(c, "client.id"), "a$b$$c$");
+        /* "$" then the escape "$${": a dollar and a literal "${". */
+        cr_assert_str_eq(cw_config_kafka_get(c, "sasl.username"),
+                         "$${CW_TEST_POD}");
+        cw_config_destroy(c);
+}
+
+Test(config, a_malformed_reference_is_an_error) {
+        cw_config_t *c =
+                load_text(ONE_FEATURE "kafka = { sasl_password = \"${OPEN\";\n"
+                                      "  client_id = \"${1ABC}\";\n"
+                                      "  sasl_username = \"${A-B}\"; };\n");
+        cr_assert_null(c);
+        cr_assert_eq(diags.n, 3, "got %d problems", diags.n);
+        cr_assert(has_diag(":2: kafka.sasl_password: \"${\" without a "
+                           "closing \"}\""));
+        cr_assert(has_diag(":3: kafka.client_id: \"${1ABC}\" is not "
+                           "${NAME}"));
+        cr_assert(has_diag(":4: kafka.sasl_username: \"${A-B}\" is not "
+                           "${NAME}"));
+}
+
+/* A file of one feature and http_listen = "addr", loaded afresh. */
+static cw_config_t *load_listen(const char *addr) {
+        char text[512];
+
+        snprintf(text, sizeof(text), ONE_FEATURE "http_listen = \"%s\";\n",
+                 addr);
+        teardown();
+        setup();
+        return load_text(text);
+}
+
+Test(config, http_listen_is_host_and_port) {
+        static const char *const good[] = {"0.0.0.0:9464", "[::]:9464",
+                                           "localhost:0", "10.1.2.3:65535"};
+        static const char *const bad[] = {
+                "9464",       "host:",    ":9464",
+                "host:65536", "::1:9464", "host:94x4"};
+        cw_config_t *c = load_text(ONE_FEATURE);
+
+        cr_assert_not_null(c);
+        cr_assert_null(c->http_listen, "absent: no HTTP server");
+        cw_config_destroy(c);
+        for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
+                c = load_listen(good[i]);
+                cr_assert_not_null(c, "%s: %s", good[i],
+                                   diags.n ? diags.msgs[0] : "");
+                cr_assert_str_eq(c->http_listen, good[i]);
+                cw_config_destroy(c);
+        }
+        for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+                cr_assert_null(load_listen(bad[i]), "%s accepted", bad[i]);
+                cr_assert(has_diag(":2: http_listen: \""), "%s: %s", bad[i],
+                          diags.n ? diags.msgs[0] : "none");
+        }
+}

@@ -1,0 +1,106 @@
+/*
+ * Inside the live pipeline: shared by pipeline.c (the loop, commits,
+ * rebalances) and stats.c (its numbers, the stats line, publishing them to
+ * other threads). Not a public API.
+ */
+#ifndef CW_PIPELINE_INT_H
+#define CW_PIPELINE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "changelog.h"
+#include "consumers/consumer.h"
+#include "features/engine.h"
+#include "pipeline.h"
+#include "sinks/kafka_sink.h"
+#include "sinks/sink.h"
+#include "stats.h"
+
+/* Offsets waiting for the output they caused to be acknowledged. */
+struct checkpoint {
+        rd_kafka_topic_partition_list_t *offsets;
+        uint64_t mark; /* output sequence numbers below it */
+        struct checkpoint *next;
+};
+
+/* What the changelog needs of a shard besides its engine. */
+struct shard {
+        struct cw_positions pos; /* next offset of each input: done below */
+        uint64_t applied_base;   /* events applied before this engine */
+        struct cw_shard_meta written; /* the last metadata written */
+};
+
+/* What other threads may read (stats.h): under `lock`, except the
+ * heartbeat. */
+struct pub {
+        pthread_mutex_t lock;
+        struct cw_pipeline_stats *shared; /* NULL unless publish_ms */
+        struct cw_pipeline_stats *spare;  /* the pipeline's, filled unlocked */
+        int published;                    /* shared holds a snapshot */
+        enum cw_pipeline_phase phase;
+        int restoring, assigned;
+        _Atomic int64_t heartbeat_ms;
+        int64_t last_ms; /* the pipeline's: when it last published */
+};
+
+/* The counters, since the process started: what stats.c shows. */
+struct counts {
+        uint64_t applied[CW_STREAM_COUNT], late[CW_STREAM_COUNT],
+                dead[CW_STREAM_COUNT], warnings;
+        uint64_t *alert_warnings; /* [n_alerts][2] */
+        uint64_t txn_commits, txn_aborts;
+        uint64_t restores, restore_records, restored_customers;
+        uint64_t restore_reading; /* records the running restore has read */
+        double restore_seconds;
+        struct cw_hist commit;
+};
+
+struct cw_pipeline {
+        const cw_config_t *c;
+        struct cw_pipeline_opts o;
+        cw_consumer_t *k;
+        cw_kafka_sink_t *out;
+        cw_sink_t *file;
+        cw_changelog_t *changelog;
+        cw_schema_cache_t *registry; /* writer schemas; NULL: raw values */
+        cw_engine_t **engines;       /* [partitions], by shard */
+        struct shard *shards;        /* [partitions] */
+        int partitions;
+        int eos;           /* exactly once: transactions */
+        int txn_failed;    /* the open transaction can only abort */
+        int aborts_in_row; /* transactions aborted since one committed */
+        struct checkpoint *head, *tail;
+        int64_t cause_ms; /* Kafka timestamp of the record being processed */
+        int failed;
+        char err[1600];
+        struct counts n;
+        struct pub *pub;
+        uint64_t logged_bad, logged_late;
+        int64_t last_commit, last_stats, last_idle_check;
+        uint64_t stats_applied[CW_STREAM_COUNT], stats_warnings; /* at the
+                                                                   last line */
+};
+
+/* stats.c: set up (0, or -1 out of memory) and free what others read. */
+int cw_pipeline_pub_init(cw_pipeline_t *p);
+void cw_pipeline_pub_destroy(cw_pipeline_t *p);
+
+/* Publishes a snapshot when publish_ms has passed since the last (or
+ * `force`); a no-op without publish_ms. */
+void cw_pipeline_publish(cw_pipeline_t *p, int64_t now, int force);
+
+/* The phase /readyz reports (restoring/assigned for RESTORING). */
+void cw_pipeline_set_phase(cw_pipeline_t *p, enum cw_pipeline_phase phase,
+                           int restoring, int assigned);
+enum cw_pipeline_phase cw_pipeline_phase(cw_pipeline_t *p);
+
+/* The processing loop turned at monotonic ms `now`. */
+static inline void cw_pipeline_beat(cw_pipeline_t *p, int64_t now) {
+        atomic_store_explicit(&p->pub->heartbeat_ms, now, memory_order_relaxed);
+}
+
+/* The one-line stats log (unless quiet). */
+void cw_pipeline_stats_line(cw_pipeline_t *p, int64_t now);
+
+#endif
