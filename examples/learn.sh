@@ -19,7 +19,7 @@
 # Usage: examples/learn.sh [BUILD_DIR [OUT_DIR]]
 #        (defaults: build and out/learn, relative to the source folder)
 # CUSTOMERS (default 10000) and SEED (default 7) size and seed the
-# population. About 30 s on 2 cores with 10000 customers.
+# population. 30-40 s on 2 cores with 10000 customers.
 set -eu
 cd "$(dirname "$0")/.."
 src=$(pwd)
