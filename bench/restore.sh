@@ -3,7 +3,11 @@
 # changelog topic. A first `run --exit-at-end` processes a population and
 # writes every customer's state to <group_id>-state; a second one, same
 # group, finds the input done and only restores every shard. Reported:
-# customers restored, the sum of the shards' restore times, customers/s.
+# customers restored and customers/s over the restore's wall-clock span,
+# from the assignment (the first "shard N assigned" line) to the last shard
+# restored; shards restore in parallel, so the span is what a rebalance
+# stalls for (before the shards restored in parallel, the span and the sum
+# of the shards' restore times were the same).
 # The embedded broker keeps only about the latest 5 MB of each partition,
 # so the state is spread over PARTITIONS partitions (default 128): every
 # customer is written once per commit interval it changed in, and the
@@ -48,16 +52,23 @@ echo "first run: $held customers held"
 for i in $(seq "$runs"); do
         "$bin" run -c "$tmp/cw.cfg" --exit-at-end 2>"$tmp/restore.err"
         /usr/bin/python3 - "$tmp/restore.err" >>"$tmp/rates" <<'PY'
-import re, sys
+import datetime, re, sys
+def at(line):
+    return datetime.datetime.strptime(line.split()[0], "%Y-%m-%dT%H:%M:%S.%fZ")
 n = s = 0.0
+first = last = None
 for line in open(sys.argv[1]):
+    if first is None and re.search(r"consumer: shard \d+ assigned", line):
+        first = at(line)
     m = re.search(r"restore: shard \d+: (\d+) customers from \d+ records .* in ([0-9.]+) s", line)
     if m:
         n += int(m.group(1))
         s += float(m.group(2))
-print(f"{n / s:.0f} {n:.0f} {s:.3f}")
+        last = at(line)
+span = (last - first).total_seconds()
+print(f"{n / span:.0f} {n:.0f} {span:.3f} {s:.3f}")
 PY
-        tail -n 1 "$tmp/rates" | awk '{printf "run %s: %d customers restored in %.3f s: %d customers/s\n", "'"$i"'", $2, $3, $1}'
+        tail -n 1 "$tmp/rates" | awk '{printf "run %s: %d customers restored in %.3f s (shards'"'"' own times add up to %.3f s): %d customers/s\n", "'"$i"'", $2, $3, $4, $1}'
 done
 sort -n "$tmp/rates" | awk '{a[NR]=$1} END {printf "median: %d customers/s\n", a[int((NR+1)/2)]}'
 if awk -v h="$held" '$2 != h {bad=1} END {exit !bad}' "$tmp/rates"; then

@@ -79,8 +79,9 @@ int cw_consumer_next(cw_consumer_t *k, int64_t now_ms, struct cw_record *r,
         }
         for (int i = 0; i < k->partitions; i++) {
                 int p = (k->rr + i) % k->partitions;
-                if (!k->shards[p] || !cw_merge_next(k->shards[p]->merge, now_ms,
-                                                    k->last_poll, r, wait_ms))
+                if (!k->shards[p] || k->shards[p]->held ||
+                    !cw_merge_next(k->shards[p]->merge, now_ms, k->last_poll, r,
+                                   wait_ms))
                         continue;
                 if (p != k->rr) {
                         k->rr = p;
@@ -620,7 +621,7 @@ int cw_consumer_at_end(cw_consumer_t *k) {
                 if (!k->shards[p])
                         continue;
                 shards++;
-                if (!cw_merge_at_end(k->shards[p]->merge))
+                if (k->shards[p]->held || !cw_merge_at_end(k->shards[p]->merge))
                         return 0;
         }
         return shards > 0;
@@ -629,6 +630,33 @@ int cw_consumer_at_end(cw_consumer_t *k) {
 rd_kafka_consumer_group_metadata_t *
 cw_consumer_group_metadata(cw_consumer_t *k) {
         return rd_kafka_consumer_group_metadata(k->rk);
+}
+
+void cw_consumer_pause_shard(cw_consumer_t *k, int p, int pause) {
+        rd_kafka_topic_partition_list_t *l =
+                rd_kafka_topic_partition_list_new(CW_STREAM_COUNT);
+
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                rd_kafka_topic_partition_list_add(l, k->c->topics[s], p);
+        if (pause)
+                rd_kafka_pause_partitions(k->rk, l);
+        else
+                rd_kafka_resume_partitions(k->rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
+int cw_consumer_release(cw_consumer_t *k, int shard) {
+        struct shard *sh = k->shards && shard >= 0 && shard < k->partitions
+                                   ? k->shards[shard]
+                                   : NULL;
+
+        if (!sh || !sh->held)
+                return -1;
+        sh->held = 0;
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                sh->in[s].paused = 0;
+        cw_consumer_pause_shard(k, shard, 0);
+        return 0;
 }
 
 int64_t cw_consumer_last_received(const cw_consumer_t *k, int shard) {

@@ -37,7 +37,9 @@ struct cw_consumer_hooks {
         /* Shard (partition number) `shard` is now this instance's; its
          * inputs will be read from `committed` (the group's committed
          * offsets, -1 where none: auto.offset.reset; all -1 for a
-         * reader). 0, or -1 to fail the consumer. */
+         * reader). 0: read it; 1: hold it (its state is being restored):
+         * its inputs are paused and none of its records handed out until
+         * cw_consumer_release(); -1 to fail the consumer. */
         int (*assigned)(void *opaque, int shard,
                         const int64_t committed[CW_STREAM_COUNT]);
         /* Every shard is about to be taken away (a rebalance or close):
@@ -160,6 +162,11 @@ cw_consumer_group_metadata(cw_consumer_t *k);
  * aborted transaction. 0, or -1 with a sentence.
  */
 int cw_consumer_rewind(cw_consumer_t *k, char *errstr, size_t errstr_size);
+
+/* Shard `shard`, held by its assigned hook, is ready: its inputs are
+ * fetched and its records handed out from now on. 0, or -1 when it is not
+ * held (or not assigned). */
+int cw_consumer_release(cw_consumer_t *k, int shard);
 
 /* Monotonic ms when shard `shard` last received a record; -1 when it is
  * not assigned. */

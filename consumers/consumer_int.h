@@ -25,6 +25,7 @@ struct input {
 
 struct shard {
         int partition;
+        int held; /* its assigned hook holds it (restoring): not read */
         cw_merge_t *merge; /* its records, in processing order */
         int64_t last_rx;
         int64_t start[CW_STREAM_COUNT]; /* committed offsets at assignment */
@@ -67,6 +68,9 @@ int cw_consumer_add_shard(cw_consumer_t *k, int p, int64_t now,
 
 /* Frees a shard and its buffered records; its idle waits stay counted. */
 void cw_consumer_shard_destroy(cw_consumer_t *k, struct shard *sh);
+
+/* Pauses (or resumes) every input partition of shard p. */
+void cw_consumer_pause_shard(cw_consumer_t *k, int p, int pause);
 
 /* librdkafka's rebalance callback. */
 void cw_consumer_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,

@@ -119,7 +119,7 @@ int cw_consumer_add_shard(cw_consumer_t *k, int p, int64_t now,
                 sh->in[s].next_offset = sh->in[s].snapshot = -1;
         k->shards[p] = sh;
         if (k->hooks.assigned &&
-            k->hooks.assigned(k->hooks.opaque, p, sh->start)) {
+            (sh->held = k->hooks.assigned(k->hooks.opaque, p, sh->start)) < 0) {
                 cw_consumer_fail(k, "%s", "could not set up an assigned shard");
                 return -1;
         }
@@ -197,6 +197,9 @@ static int assign_shards(cw_consumer_t *k, rd_kafka_topic_partition_list_t *l) {
         /* librdkafka keeps an application pause through unassign and
          * assign, and the shard that paused is gone. */
         rd_kafka_resume_partitions(k->rk, l);
+        for (int p = 0; p < k->partitions; p++)
+                if (k->shards[p] && k->shards[p]->held)
+                        cw_consumer_pause_shard(k, p, 1);
         return 0;
 }
 

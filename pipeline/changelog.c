@@ -22,9 +22,31 @@ const char cw_changelog_meta_key[CW_CHANGELOG_META_KEY_LEN + 1] =
         "................................................................"
         "........................................";
 
+/* Messages taken from the reader at a time. */
+#define BATCH 4096
+
+/* A shard being restored. */
+struct restore {
+        int active;
+        int filter; /* only records at or below committed */
+        struct cw_positions committed;
+        cw_engine_t *e;
+        struct cw_shard_meta meta; /* the latest applied */
+        struct cw_restore_stats st;
+        double start;
+};
+
 struct cw_changelog {
         rd_kafka_t *rk;
+        rd_kafka_queue_t *q; /* the reader's messages */
         char topic[512];
+        int partitions;
+        struct restore *restores; /* [partitions] */
+        int restoring;            /* active ones */
+        uint64_t records;         /* read, every restore */
+        uint64_t reading;         /* read by the restores in progress */
+        int64_t told, shown;      /* monotonic ms of the last progress */
+        rd_kafka_message_t *batch[BATCH];
         void (*progress)(void *opaque, uint64_t records);
         void *progress_opaque;
 };
@@ -84,7 +106,7 @@ static int create_topic(cw_changelog_t *cl, int partitions, char *errstr,
         rd_kafka_NewTopic_t *nt;
         rd_kafka_queue_t *q;
         rd_kafka_event_t *ev;
-        char err[512];
+        char err[1024];
         int rc = -1;
 
         if (!(nt = rd_kafka_NewTopic_new(cl->topic, partitions, -1, err,
@@ -150,6 +172,11 @@ cw_changelog_t *cw_changelog_open(const cw_config_t *c, int partitions,
                 {"enable.auto.commit", "false", CW_KAFKA_ALWAYS},
                 {"fetch.wait.max.ms", "10", CW_KAFKA_ALWAYS},
                 {"queued.max.messages.kbytes", "65536", CW_KAFKA_ALWAYS},
+                {"max.partition.fetch.bytes", "8388608", CW_KAFKA_ALWAYS},
+                /* librdkafka stops fetching once the queue all the
+                 * partitions share holds this many messages, and looks
+                 * again only a second later (see consumers/consumer.c). */
+                {"queued.min.messages", "2000000", CW_KAFKA_ALWAYS},
                 {NULL, NULL, CW_KAFKA_ALWAYS}};
         int n;
 
@@ -170,6 +197,14 @@ cw_changelog_t *cw_changelog_open(const cw_config_t *c, int partitions,
         if (n == 0 && (n = cw_kafka_partitions(cl->rk, cl->topic, TIMEOUT_MS,
                                                NULL, errstr, errstr_size)) < 0)
                 goto out_free;
+        if (n == partitions &&
+            !(cl->restores = calloc((size_t)n, sizeof(*cl->restores)))) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out_free;
+        }
+        cl->partitions = n;
+        rd_kafka_poll_set_consumer(cl->rk);
+        cl->q = rd_kafka_queue_get_consumer(cl->rk);
         if (n != partitions) {
                 snprintf(errstr, errstr_size,
                          "the state changelog topic %s has %d partitions and "
@@ -188,9 +223,12 @@ void cw_changelog_close(cw_changelog_t *cl) {
         if (!cl)
                 return;
         if (cl->rk) {
+                if (cl->q)
+                        rd_kafka_queue_destroy(cl->q);
                 rd_kafka_consumer_close(cl->rk);
                 rd_kafka_destroy(cl->rk);
         }
+        free(cl->restores);
         free(cl);
 }
 
@@ -237,112 +275,184 @@ static int apply(cw_changelog_t *cl, const rd_kafka_message_t *m,
         return -1;
 }
 
-/* The reader reads `partition` from its beginning. 0, or -1 with a
- * sentence. */
-static int read_from_start(cw_changelog_t *cl, int partition, char *errstr,
-                           size_t errstr_size) {
+/* Adds (or with `add` 0 removes) partition p to what the reader reads, from
+ * its beginning. 0, or -1 with a sentence. */
+static int reassign(cw_changelog_t *cl, int p, int add, char *errstr,
+                    size_t errstr_size) {
         rd_kafka_topic_partition_list_t *l =
                 rd_kafka_topic_partition_list_new(1);
-        rd_kafka_resp_err_t ke;
+        rd_kafka_error_t *e;
 
-        rd_kafka_topic_partition_list_add(l, cl->topic, partition)->offset =
+        rd_kafka_topic_partition_list_add(l, cl->topic, p)->offset =
                 RD_KAFKA_OFFSET_BEGINNING;
-        ke = rd_kafka_assign(cl->rk, l);
+        e = add ? rd_kafka_incremental_assign(cl->rk, l)
+                : rd_kafka_incremental_unassign(cl->rk, l);
         rd_kafka_topic_partition_list_destroy(l);
-        if (ke) {
-                snprintf(errstr, errstr_size, "cannot read topic %s [%d]: %s",
-                         cl->topic, partition, rd_kafka_err2str(ke));
+        if (!e)
+                return 0;
+        snprintf(errstr, errstr_size, "cannot %s topic %s [%d]: %s",
+                 add ? "read" : "stop reading", cl->topic, p,
+                 rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return -1;
+}
+
+int cw_changelog_start(cw_changelog_t *cl, int partition,
+                       const struct cw_positions *committed, int filter,
+                       cw_engine_t *e, char *errstr, size_t errstr_size) {
+        struct restore *r = &cl->restores[partition];
+
+        if (r->active)
+                cw_changelog_cancel(cl, partition);
+        memset(r, 0, sizeof(*r));
+        r->filter = filter;
+        r->committed = *committed;
+        r->e = e;
+        r->meta.stream_time = CW_TIME_NONE;
+        r->meta.pos = *committed;
+        r->start = cw_mono_s();
+        if (reassign(cl, partition, 1, errstr, errstr_size))
                 return -1;
-        }
+        r->active = 1;
+        cl->restoring++;
         return 0;
 }
 
-int cw_changelog_restore(cw_changelog_t *cl, int partition,
-                         const struct cw_positions *committed, int filter,
-                         cw_engine_t *e, struct cw_shard_meta *meta,
-                         struct cw_restore_stats *st, char *errstr,
-                         size_t errstr_size) {
-        int64_t lo = 0, hi = 0, shown = cw_mono_ms(), told = shown;
-        double start = cw_mono_s();
-        rd_kafka_resp_err_t ke;
-        int rc = 0, done = 0;
+void cw_changelog_cancel(cw_changelog_t *cl, int partition) {
+        struct restore *r = &cl->restores[partition];
+        char err[1024];
 
-        memset(st, 0, sizeof(*st));
-        meta->stream_time = CW_TIME_NONE;
-        meta->applied = 0;
-        meta->pos = *committed;
-        if ((ke = rd_kafka_query_watermark_offsets(cl->rk, cl->topic, partition,
-                                                   &lo, &hi, TIMEOUT_MS))) {
+        if (!r->active)
+                return;
+        r->active = 0;
+        cl->restoring--;
+        cl->reading -= r->st.records;
+        if (reassign(cl, partition, 0, err, sizeof(err)))
+                cw_warn("restore: %s", err);
+}
+
+int cw_changelog_restoring(const cw_changelog_t *cl) {
+        return cl->restoring;
+}
+
+/* Partition p is read to its end: its shard is restored. */
+static void finish(cw_changelog_t *cl, int p, cw_restored_cb *done,
+                   void *opaque) {
+        struct restore *r = &cl->restores[p];
+        char err[1024];
+
+        r->active = 0;
+        cl->restoring--;
+        cl->reading -= r->st.records;
+        if (cl->progress)
+                cl->progress(cl->progress_opaque, cl->reading);
+        if (reassign(cl, p, 0, err, sizeof(err)))
+                cw_warn("restore: %s", err);
+        cw_engine_restored(r->e, r->meta.stream_time);
+        r->st.customers = cw_engine_stats(r->e)->customers;
+        r->st.seconds = cw_mono_s() - r->start;
+        done(opaque, p, &r->meta, &r->st);
+}
+
+/* One record of a shard being restored; 0, or -1 with a sentence. */
+static int take(cw_changelog_t *cl, struct restore *r,
+                const rd_kafka_message_t *m, char *errstr, size_t errstr_size) {
+        int ok = committed_record(m, &r->committed);
+
+        if (ok >= 0 && !r->filter)
+                ok = 1;
+        r->st.records++;
+        cl->records++;
+        cl->reading++;
+        if (ok < 0) {
                 snprintf(errstr, errstr_size,
-                         "cannot read the offsets of topic %s [%d]: %s",
-                         cl->topic, partition, rd_kafka_err2str(ke));
+                         "topic %s [%d] offset %" PRId64
+                         ": no churnwatch.offsets header",
+                         cl->topic, m->partition, m->offset);
                 return -1;
         }
-        if (hi > lo && read_from_start(cl, partition, errstr, errstr_size))
-                return -1;
-        /* Up to the end: a partition EOF (read_committed: the last stable
-         * offset), or the high watermark seen before. */
-        while (hi > lo && !done && !rc) {
-                rd_kafka_message_t *m = rd_kafka_consumer_poll(cl->rk, 100);
-                int64_t now = cw_mono_ms();
-                if (cl->progress && now - told >= 100) {
-                        cl->progress(cl->progress_opaque, st->records);
-                        told = now;
-                }
-                if (now - shown >= 1000) {
-                        cw_info("restore: shard %d: %" PRIu64 " of about "
-                                "%" PRId64 " records",
-                                partition, st->records, hi - lo);
-                        shown = now;
-                }
-                if (!m) {
-                        if (cw_mono_s() - start > 600) {
-                                snprintf(errstr, errstr_size,
-                                         "topic %s [%d]: no end reached in "
-                                         "10 minutes",
-                                         cl->topic, partition);
-                                rc = -1;
-                        }
-                        continue;
-                }
-                if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                        done = 1;
-                } else if (m->err && !m->rkt) {
-                        /* The client's, not the partition's (a broker
-                         * down): librdkafka retries; so does this loop. */
-                        cw_warn("restore: shard %d: %s", partition,
-                                rd_kafka_message_errstr(m));
-                } else if (m->err) {
-                        snprintf(errstr, errstr_size,
-                                 "reading topic %s [%d]: %s", cl->topic,
-                                 partition, rd_kafka_message_errstr(m));
-                        rc = -1;
-                } else {
-                        int ok = committed_record(m, committed);
-                        if (ok >= 0 && !filter)
-                                ok = 1;
-                        st->records++;
-                        if (ok < 0) {
-                                snprintf(errstr, errstr_size,
-                                         "topic %s [%d] offset %" PRId64
-                                         ": no churnwatch.offsets header",
-                                         cl->topic, partition, m->offset);
-                                rc = -1;
-                        } else if (!ok) {
-                                st->skipped++;
-                        } else {
-                                rc = apply(cl, m, e, meta, errstr, errstr_size);
-                        }
-                        done = m->offset >= hi - 1;
-                }
-                rd_kafka_message_destroy(m);
+        if (!ok) {
+                r->st.skipped++;
+                return 0;
         }
-        if (hi > lo)
-                rd_kafka_assign(cl->rk, NULL);
-        if (rc)
+        return apply(cl, m, r->e, &r->meta, errstr, errstr_size);
+}
+
+/* One message of the reader; 0, or -1 with a sentence. */
+static int dispatch(cw_changelog_t *cl, const rd_kafka_message_t *m,
+                    cw_restored_cb *done, void *opaque, char *errstr,
+                    size_t errstr_size) {
+        struct restore *r = m->partition >= 0 && m->partition < cl->partitions
+                                    ? &cl->restores[m->partition]
+                                    : NULL;
+
+        if (m->err && !m->rkt) {
+                /* The client's, not a partition's (a broker down):
+                 * librdkafka retries. */
+                cw_warn("restore: %s", rd_kafka_message_errstr(m));
+                return 0;
+        }
+        if (!r || !r->active)
+                return 0; /* cancelled, or read before a new start */
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                finish(cl, m->partition, done, opaque);
+                return 0;
+        }
+        if (m->err) {
+                snprintf(errstr, errstr_size, "reading topic %s [%d]: %s",
+                         cl->topic, m->partition, rd_kafka_message_errstr(m));
                 return -1;
-        cw_engine_restored(e, meta->stream_time);
-        st->customers = cw_engine_stats(e)->customers;
-        st->seconds = cw_mono_s() - start;
-        return 0;
+        }
+        return take(cl, r, m, errstr, errstr_size);
+}
+
+/* Progress: to the caller every 100 ms, to the log every second. */
+static void progress(cw_changelog_t *cl) {
+        int64_t now = cw_mono_ms();
+
+        if (cl->progress && now - cl->told >= 100) {
+                cl->progress(cl->progress_opaque, cl->reading);
+                cl->told = now;
+        }
+        if (now - cl->shown >= 1000) {
+                cw_info("restore: %" PRIu64 " records read, %d shards still "
+                        "restoring",
+                        cl->records, cl->restoring);
+                cl->shown = now;
+        }
+}
+
+int cw_changelog_poll(cw_changelog_t *cl, int timeout_ms, cw_restored_cb *done,
+                      void *opaque, char *errstr, size_t errstr_size) {
+        ssize_t n = 0;
+        int rc = 0;
+
+        if (!cl->restoring)
+                return 0;
+        if (!cl->shown)
+                cl->shown = cl->told = cw_mono_ms();
+        /* Waits for one message only (a batch call waits for a full batch
+         * until its timeout), then takes what is there in batches. */
+        if (timeout_ms > 0) {
+                rd_kafka_message_t *m =
+                        rd_kafka_consume_queue(cl->q, timeout_ms);
+                if (m) {
+                        rc = dispatch(cl, m, done, opaque, errstr, errstr_size);
+                        rd_kafka_message_destroy(m);
+                }
+        }
+        while (!rc && cl->restoring &&
+               (n = rd_kafka_consume_batch_queue(cl->q, 0, cl->batch, BATCH)) >
+                       0) {
+                for (ssize_t i = 0; i < n; i++) {
+                        if (!rc)
+                                rc = dispatch(cl, cl->batch[i], done, opaque,
+                                              errstr, errstr_size);
+                        rd_kafka_message_destroy(cl->batch[i]);
+                }
+                if (n < BATCH)
+                        break;
+        }
+        progress(cl);
+        return rc;
 }

@@ -74,31 +74,58 @@ struct cw_restore_stats {
         double seconds;
 };
 
-/* While a restore reads, fn(opaque, records read so far) about every
- * 100 ms: the caller shows progress and stays alive to its probes. */
+/* While restores read, fn(opaque, records the restores in progress have
+ * read) about every 100 ms and when one finishes: the caller shows
+ * progress and stays alive to its probes. */
 void cw_changelog_on_progress(cw_changelog_t *cl,
                               void (*fn)(void *opaque, uint64_t records),
                               void *opaque);
 
-/*
- * Rebuilds shard `partition` into `e` (an engine just made): reads the
- * partition from its beginning to its end, applies its records (with
- * `filter`, exactly once, only those at or below `committed`), and ends
- * with cw_engine_restored(). *meta is the latest metadata applied
- * (stream_time CW_TIME_NONE, applied 0 and the committed positions when
- * there was none). Logs its progress. 0, or -1 with a sentence (a record
- * that does not decode names its offset).
+/* ---- restores ---------------------------------------------------------------
+ * Every shard being restored is read through the one reader, in parallel
+ * with the others: a shard starts when it is assigned and is restored when
+ * its partition is read to its end (a partition EOF: read_committed, the
+ * last stable offset). The caller polls between its own work, so that
+ * shards already restored go on while others restore.
  *
- * At least once (no filter), as Kafka Streams: the changelog is written
- * ahead of the offset commit, so after a crash the state may include
- * events that are then processed again; on a compacted topic skipping
- * those records could lose a customer whose older record was compacted
- * away.
+ * Exactly once (`filter`), a record applies only when its offsets are all
+ * at or below the committed ones. At least once (no filter), as Kafka
+ * Streams: the changelog is written ahead of the offset commit, so after a
+ * crash the state may include events that are then processed again; on a
+ * compacted topic skipping those records could lose a customer whose
+ * older record was compacted away. */
+
+/*
+ * Starts restoring shard `partition` into `e` (an engine just made) from
+ * its changelog partition's beginning, as of the committed offsets
+ * `committed`. A restore of that shard in progress starts over. 0, or -1
+ * with a sentence.
  */
-int cw_changelog_restore(cw_changelog_t *cl, int partition,
-                         const struct cw_positions *committed, int filter,
-                         cw_engine_t *e, struct cw_shard_meta *meta,
-                         struct cw_restore_stats *st, char *errstr,
-                         size_t errstr_size);
+int cw_changelog_start(cw_changelog_t *cl, int partition,
+                       const struct cw_positions *committed, int filter,
+                       cw_engine_t *e, char *errstr, size_t errstr_size);
+
+/* Stops restoring shard `partition` (revoked; its engine is the
+ * caller's). Nothing when it is not restoring. */
+void cw_changelog_cancel(cw_changelog_t *cl, int partition);
+
+/* Shards being restored. */
+int cw_changelog_restoring(const cw_changelog_t *cl);
+
+/* A shard restored: its engine holds the state (cw_engine_restored() has
+ * run), *meta is the latest metadata applied (stream_time CW_TIME_NONE,
+ * applied 0 and the committed positions when there was none). */
+typedef void(cw_restored_cb)(void *opaque, int partition,
+                             const struct cw_shard_meta *meta,
+                             const struct cw_restore_stats *st);
+
+/*
+ * Takes what the reader fetched, waiting up to timeout_ms for the first
+ * record, and applies it in batches of records; each shard read to its end
+ * is finished and handed to done(). Logs progress every second. 0, or -1
+ * with a sentence (a record that does not decode names its offset).
+ */
+int cw_changelog_poll(cw_changelog_t *cl, int timeout_ms, cw_restored_cb *done,
+                      void *opaque, char *errstr, size_t errstr_size);
 
 #endif

@@ -136,7 +136,6 @@ static void restored(cw_pipeline_t *p, const struct cw_restore_stats *st) {
 
         p->n.restores++;
         p->n.restore_records += st->records;
-        p->n.restore_reading = 0;
         p->n.restored_customers += st->customers;
         p->n.restore_seconds += st->seconds;
         cw_pipeline_health(p, &h);
@@ -148,45 +147,27 @@ static void restored(cw_pipeline_t *p, const struct cw_restore_stats *st) {
         cw_pipeline_publish(p, cw_mono_ms(), 1);
 }
 
-/* Shard `shard` is ours: its state is rebuilt from the changelog, as of
- * the committed offsets its inputs are read from next. */
-static int on_assigned(void *opaque, int shard,
-                       const int64_t committed[CW_STREAM_COUNT]) {
+/* Shard `shard` is restored (cw_changelog_poll): its inputs are read from
+ * the committed offsets its state is as of. */
+static void on_restored(void *opaque, int shard,
+                        const struct cw_shard_meta *meta,
+                        const struct cw_restore_stats *st) {
         cw_pipeline_t *p = opaque;
         struct shard *sh = &p->shards[shard];
-        struct cw_restore_stats st;
-        char err[512];
-        int had_offsets = 0;
 
-        if (p->engines[shard])
-                return 0;
-        if (!(p->engines[shard] = cw_engine_new(&p->c->engine, on_warning, p,
-                                                err, sizeof(err)))) {
-                failed(p, "engine", err);
-                return -1;
-        }
-        cw_engine_track_changes(p->engines[shard]);
-        for (int s = 0; s < CW_STREAM_COUNT; s++) {
-                sh->pos.next[s] = committed[s];
-                had_offsets |= committed[s] >= 0;
-        }
-        if (cw_changelog_restore(p->changelog, shard, &sh->pos, p->eos,
-                                 p->engines[shard], &sh->written, &st, err,
-                                 sizeof(err))) {
-                failed(p, "restore", err);
-                return -1;
-        }
+        sh->written = *meta;
         sh->applied_base = sh->written.applied;
-        restored(p, &st);
+        sh->restoring = 0;
+        restored(p, st);
         cw_info("restore: shard %d: %" PRIu64 " customers from %" PRIu64
                 " records (%" PRIu64 " past the committed offsets skipped) in "
                 "%.3f s, %.0f customers/s; applied events %" PRIu64
                 ", offsets %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64,
-                shard, st.customers, st.records, st.skipped, st.seconds,
-                st.seconds > 0 ? (double)st.customers / st.seconds : 0,
+                shard, st->customers, st->records, st->skipped, st->seconds,
+                st->seconds > 0 ? (double)st->customers / st->seconds : 0,
                 sh->written.applied, sh->pos.next[0], sh->pos.next[1],
                 sh->pos.next[2], sh->pos.next[3]);
-        if (had_offsets && sh->written.stream_time == CW_TIME_NONE)
+        if (sh->had_offsets && sh->written.stream_time == CW_TIME_NONE)
                 cw_warn("restore: shard %d has committed offsets but no state "
                         "in the changelog: it starts empty from them",
                         shard);
@@ -199,7 +180,38 @@ static int on_assigned(void *opaque, int shard,
         sh->written.pos = sh->pos;
         if (p->o.dump_state)
                 dump_state(p, shard);
-        return 0;
+        cw_consumer_release(p->k, shard);
+}
+
+/* Shard `shard` is ours: its state is rebuilt from the changelog, as of
+ * the committed offsets its inputs are read from next, with the other
+ * shards being restored; the consumer holds it meanwhile (1). */
+static int on_assigned(void *opaque, int shard,
+                       const int64_t committed[CW_STREAM_COUNT]) {
+        cw_pipeline_t *p = opaque;
+        struct shard *sh = &p->shards[shard];
+        char err[512];
+
+        if (p->engines[shard])
+                return sh->restoring;
+        if (!(p->engines[shard] = cw_engine_new(&p->c->engine, on_warning, p,
+                                                err, sizeof(err)))) {
+                failed(p, "engine", err);
+                return -1;
+        }
+        cw_engine_track_changes(p->engines[shard]);
+        sh->had_offsets = 0;
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                sh->pos.next[s] = committed[s];
+                sh->had_offsets |= committed[s] >= 0;
+        }
+        if (cw_changelog_start(p->changelog, shard, &sh->pos, p->eos,
+                               p->engines[shard], err, sizeof(err))) {
+                failed(p, "restore", err);
+                return -1;
+        }
+        sh->restoring = 1;
+        return 1;
 }
 
 /* ---- the changelog --------------------------------------------------------
@@ -239,7 +251,7 @@ static int write_changes(cw_pipeline_t *p) {
                 struct cw_shard_meta m;
                 uint8_t buf[CW_CHANGELOG_META_LEN];
 
-                if (!p->engines[i])
+                if (!p->engines[i] || sh->restoring)
                         continue;
                 cw_changelog_encode_offsets(&sh->pos, x.offsets);
                 if (cw_engine_collect_changes(p->engines[i], put_change, &x)) {
@@ -274,7 +286,9 @@ static rd_kafka_topic_partition_list_t *positions(cw_pipeline_t *p) {
         rd_kafka_topic_partition_list_t *l = NULL;
 
         for (int i = 0; i < p->partitions; i++)
-                for (int st = 0; p->engines[i] && st < CW_STREAM_COUNT; st++) {
+                for (int st = 0; p->engines[i] && !p->shards[i].restoring &&
+                                 st < CW_STREAM_COUNT;
+                     st++) {
                         if (p->shards[i].pos.next[st] < 0)
                                 continue;
                         if (!l)
@@ -408,6 +422,10 @@ static int on_revoking(void *opaque, int lost) {
 
 static void on_revoked(void *opaque, int shard) {
         cw_pipeline_t *p = opaque;
+        if (p->shards[shard].restoring) {
+                cw_changelog_cancel(p->changelog, shard);
+                p->shards[shard].restoring = 0;
+        }
         cw_engine_destroy(p->engines[shard]);
         p->engines[shard] = NULL;
 }
@@ -490,7 +508,7 @@ static void idle_advance(cw_pipeline_t *p, int64_t now) {
 
         for (int i = 0; i < p->partitions; i++) {
                 int64_t last = cw_consumer_last_received(p->k, i);
-                if (!p->engines[i] || last < 0 ||
+                if (!p->engines[i] || p->shards[i].restoring || last < 0 ||
                     now - last < p->c->idle_advance_ms ||
                     cw_engine_stream_time(p->engines[i]) == CW_TIME_NONE ||
                     cw_engine_stream_time(p->engines[i]) >= wall)
@@ -655,6 +673,14 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
                         break;
                 }
                 timeout = n ? 0 : wait >= 0 && wait < 100 ? wait : 100;
+                /* Shards being restored read on between the others'
+                 * records; the wait for input is spent on them. */
+                if (cw_changelog_restoring(p->changelog)) {
+                        if (cw_changelog_poll(p->changelog, timeout,
+                                              on_restored, p, err, sizeof(err)))
+                                failed(p, "restore", err);
+                        timeout = 0;
+                }
                 if (cw_consumer_poll(p->k, timeout, err, sizeof(err)))
                         failed(p, "consumer", err);
         }

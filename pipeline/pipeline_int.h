@@ -26,6 +26,9 @@ struct checkpoint {
 
 /* What the changelog needs of a shard besides its engine. */
 struct shard {
+        int restoring;           /* its engine is being restored (held by the
+                                    consumer: nothing written, nothing processed) */
+        int had_offsets;         /* the group had committed offsets for it */
         struct cw_positions pos; /* next offset of each input: done below */
         uint64_t applied_base;   /* events applied before this engine */
         struct cw_shard_meta written; /* the last metadata written */
