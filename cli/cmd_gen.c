@@ -22,11 +22,13 @@
 static const char usage[] =
         "Usage: churnwatch gen -c FILE [--customers N] [--days N] [--seed S]\n"
         "                      [--start T] [--rate EV/S] [--labels OUT.csv]\n"
-        "                      [--output-dir DIR]\n"
+        "                      [--scenario classic|rich] [--output-dir DIR]\n"
         "\n"
         "Generates a synthetic customer population (steady, declining, "
         "abrupt,\n"
-        "complaining and late-joining customers). Its events go to the\n"
+        "complaining and late-joining customers; in the rich scenario also\n"
+        "customers who go quiet for a while and come back). Its events go to "
+        "the\n"
         "configured Kafka topics (kafka, topics), keyed by customer_id and\n"
         "partitioned with murmur2 as Java clients do, so that one customer's\n"
         "events share a partition number across the four topics; or, with\n"
@@ -52,6 +54,15 @@ static const char usage[] =
         "churns\n"
         "                           within the period, sorted by "
         "customer_id\n"
+        "      --scenario NAME      classic (default): the five archetypes; "
+        "rich:\n"
+        "                           single signals are ambiguous, for "
+        "learning\n"
+        "                           (dips that recover, decliners who "
+        "complain or\n"
+        "                           grow unhappy first or not at all, churn "
+        "spread\n"
+        "                           over the whole period)\n"
         "  -o, --output-dir DIR     write the four files to this folder "
         "(created if\n"
         "                           missing) instead of to Kafka\n"
@@ -128,6 +139,17 @@ static int take_option(int opt, struct gen_opts *o) {
                 }
                 break;
         }
+        case 3:
+                if (!strcmp(optarg, "classic") || !strcmp(optarg, "rich")) {
+                        o->p.scenario =
+                                optarg[0] == 'r' ? CW_GEN_RICH : CW_GEN_CLASSIC;
+                        break;
+                }
+                fprintf(stderr,
+                        "churnwatch gen: --scenario '%s': use classic or "
+                        "rich\n",
+                        optarg);
+                return CW_EXIT_USAGE;
         default:
                 return cw_cli_common_option(opt, optarg, usage);
         }
@@ -144,6 +166,7 @@ static int parse_args(int argc, char **argv, struct gen_opts *o) {
                 {"labels", required_argument, NULL, 'l'},
                 {"output-dir", required_argument, NULL, 'o'},
                 {"rate", required_argument, NULL, 2},
+                {"scenario", required_argument, NULL, 3},
                 CW_CLI_COMMON_OPTIONS,
                 {NULL, 0, NULL, 0}};
         char err[256];

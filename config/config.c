@@ -379,6 +379,11 @@ static void load_kafka(struct loader *L, const config_setting_t *k) {
                 p->value = strdup(v);
                 p->line = cw_cfg_src_line(s);
                 c->n_kafka++;
+                /* librdkafka takes "" and waits for brokers forever. */
+                if (p->name && !strcmp(p->name, "bootstrap.servers") && !*v)
+                        DIAG(L, s,
+                             "kafka.bootstrap_servers is empty: give the "
+                             "brokers as \"host:port[,host:port...]\"");
                 if (p->name &&
                     rd_kafka_conf_set(scratch, p->name, v, err, sizeof(err)) !=
                             RD_KAFKA_CONF_OK)

@@ -78,6 +78,34 @@ static int rehash(cw_engine_t *e, size_t cap) {
         return 0;
 }
 
+/* The fields of a new customer record, past its id and bucket areas. */
+static void init_record(const struct cw_plan *p, struct cw_customer *c) {
+        c->last_ts = CW_TIME_NONE;
+        c->last_eval = CW_TIME_NONE;
+        c->cur_day = CW_DAY_NONE;
+        c->cache_day = CW_DAY_NONE;
+        for (int i = 0; i < p->n_trackers; i++)
+                cw_cust_tr_ts(p, c)[i] = CW_TIME_NONE;
+        for (int i = 0; i < p->config->n_alerts; i++)
+                cw_cust_alerts(p, c)[i].cooldown_until = CW_TIME_NONE;
+}
+
+struct cw_customer *cw_engine_renew(cw_engine_t *e, size_t k) {
+        const struct cw_plan *p = e->plan;
+        struct cw_customer *c = e->cust[k];
+        uint16_t *m = cw_cust_bmeta(p, c);
+        uint16_t cap[2 * CW_STREAM_COUNT];
+
+        for (int j = 0; j < p->n_bucket_streams; j++)
+                cap[j] = m[2 * j + 1];
+        memset(c->data, 0, (size_t)p->fixed_size);
+        for (int j = 0; j < p->n_bucket_streams; j++)
+                m[2 * j + 1] = cap[j];
+        c->flags &= CW_CUST_CHANGED;
+        init_record(p, c);
+        return c;
+}
+
 struct cw_customer *cw_engine_add(cw_engine_t *e, const char *id, size_t len,
                                   uint32_t h) {
         const struct cw_plan *p = e->plan;
@@ -99,16 +127,9 @@ struct cw_customer *cw_engine_add(cw_engine_t *e, const char *id, size_t len,
                               (((size_t)p->fixed_size + len + 7) & ~(size_t)7));
         if (!c)
                 return NULL;
-        c->last_ts = CW_TIME_NONE;
-        c->last_eval = CW_TIME_NONE;
-        c->cur_day = CW_DAY_NONE;
-        c->cache_day = CW_DAY_NONE;
         c->hash = h;
         c->id_len = (uint16_t)len;
-        for (int i = 0; i < p->n_trackers; i++)
-                cw_cust_tr_ts(p, c)[i] = CW_TIME_NONE;
-        for (int i = 0; i < p->config->n_alerts; i++)
-                cw_cust_alerts(p, c)[i].cooldown_until = CW_TIME_NONE;
+        init_record(p, c);
         memcpy(cw_cust_id(p, c), id, len);
 
         cw_engine_find(e, id, len, h, &slot);

@@ -240,6 +240,9 @@ long cw_engine_find(const cw_engine_t *e, const char *id, size_t len,
 struct cw_customer *cw_engine_add(cw_engine_t *e, const char *id, size_t len,
                                   uint32_t h);
 void cw_engine_remove(cw_engine_t *e, size_t i);
+/* Customer k as cw_engine_add makes it, in its own memory: the id and the
+ * bucket areas' capacities stay, the CW_CUST_CHANGED flag too. */
+struct cw_customer *cw_engine_renew(cw_engine_t *e, size_t k);
 /* Change tracking, in customers.c. Lists customer k as changed: when
  * memory runs out, falls back to a scan at the next collection. */
 void cw_engine_list_changed(cw_engine_t *e, size_t k);

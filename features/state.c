@@ -139,10 +139,11 @@ static int64_t get_time(struct in *in) {
  * moved), or NULL when the count is out of range or memory runs out;
  * in->bad is set on malformed bytes.
  */
-static struct cw_customer *decode_buckets(cw_engine_t *e, struct cw_customer *c,
+static struct cw_customer *decode_buckets(cw_engine_t *e, size_t k,
                                           const struct cw_stream_plan *sp,
                                           struct in *in) {
         const struct cw_plan *p = e->plan;
+        struct cw_customer *c = e->cust[k];
         struct cw_bview bl;
         uint64_t n = get_u(in);
         int32_t day = c->cur_day;
@@ -150,7 +151,7 @@ static struct cw_customer *decode_buckets(cw_engine_t *e, struct cw_customer *c,
         if (n == 0)
                 return c;
         if (n > (uint64_t)sp->max_days ||
-            !(c = cw_engine_reserve(e, e->n_cust - 1, sp->bucket_slot, (int)n)))
+            !(c = cw_engine_reserve(e, k, sp->bucket_slot, (int)n)))
                 return NULL;
         bl = cw_cust_buckets(p, c, sp->bucket_slot);
         *bl.n = (uint16_t)n;
@@ -197,11 +198,14 @@ int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
             (size_t)(in.end - in.p) < id_len)
                 goto out_malformed;
         h = cw_engine_hash((const char *)in.p, id_len);
+        /* A customer already held (written again later in the changelog)
+         * starts afresh in its own memory. */
         k = cw_engine_find(e, (const char *)in.p, id_len, h, NULL);
-        if (k >= 0)
-                cw_engine_remove(e, (size_t)k);
-        c = cw_engine_add(e, (const char *)in.p, id_len, h);
-        if (!c) {
+        if (k >= 0) {
+                c = cw_engine_renew(e, (size_t)k);
+        } else if ((c = cw_engine_add(e, (const char *)in.p, id_len, h))) {
+                k = (long)e->n_cust - 1;
+        } else {
                 snprintf(errstr, errstr_size, "out of memory");
                 return -1;
         }
@@ -218,7 +222,7 @@ int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
         case 0:
                 break;
         case 1:
-                c->flags = CW_CUST_UNSWEPT;
+                c->flags |= CW_CUST_UNSWEPT;
                 break;
         default:
                 in.bad = 1;
@@ -227,7 +231,8 @@ int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
                 struct cw_customer *moved;
                 if (p->streams[s].bucket_slot < 0)
                         continue;
-                if (!(moved = decode_buckets(e, c, &p->streams[s], &in)))
+                if (!(moved = decode_buckets(e, (size_t)k, &p->streams[s],
+                                             &in)))
                         goto out_remove;
                 c = moved;
         }
@@ -250,8 +255,7 @@ int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
         return 0;
 
 out_remove:
-        cw_engine_remove(e, (size_t)cw_engine_find(e, cw_cust_id(p, c),
-                                                   c->id_len, c->hash, NULL));
+        cw_engine_remove(e, (size_t)k);
 out_malformed:
         snprintf(errstr, errstr_size, "malformed customer state (%zu bytes)",
                  len);
