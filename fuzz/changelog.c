@@ -9,13 +9,6 @@
 #include "fuzz.h"
 #include "pipeline/changelog.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-        (void)argc;
-        (void)argv;
-        cw_fuzz_quiet();
-        return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct cw_shard_meta m;
         uint8_t again[CW_CHANGELOG_META_LEN];

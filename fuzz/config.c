@@ -12,13 +12,6 @@
 #include "config/config.h"
 #include "fuzz.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-        (void)argc;
-        (void)argv;
-        cw_fuzz_quiet();
-        return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const char *path = cw_fuzz_file("churnwatch.cfg", data, size);
         struct cw_diags d;

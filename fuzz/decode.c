@@ -19,12 +19,9 @@
 static cw_schemas_t *schemas;
 static cw_decoder_t *decoders[CW_STREAM_COUNT];
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
+void cw_fuzz_init(void) {
         char err[512];
 
-        (void)argc;
-        (void)argv;
-        cw_fuzz_quiet();
         if (!(schemas = cw_schemas_load(err, sizeof(err))))
                 cw_fuzz_fail("schemas: %s", err);
         for (int s = 0; s < CW_STREAM_COUNT; s++)
@@ -33,7 +30,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
                               cw_schemas_get(schemas, (cw_schema_id_t)s), err,
                               sizeof(err))))
                         cw_fuzz_fail("decoder: %s", err);
-        return 0;
 }
 
 static int same_str(cw_str_t a, cw_str_t b) {

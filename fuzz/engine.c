@@ -56,32 +56,15 @@ static const char config_text[] =
 
 static cw_config_t *config;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-        struct cw_diags d;
-
-        (void)argc;
-        (void)argv;
-        cw_fuzz_quiet();
-        cw_diags_init(&d);
-        config = cw_config_load(cw_fuzz_file("engine.cfg", config_text,
-                                             sizeof(config_text) - 1),
-                                &d);
-        if (!config)
-                cw_fuzz_fail("engine.cfg: %s", d.n ? d.msgs[0] : "?");
-        cw_diags_free(&d);
-        return 0;
-}
-
-static void on_warning(void *opaque, const struct cw_warning *w) {
-        (void)opaque;
-        (void)w;
+void cw_fuzz_init(void) {
+        config = cw_fuzz_config("engine.cfg", config_text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         int64_t latest = CW_TIME_NONE;
         char err[256];
-        cw_engine_t *e = cw_engine_new(&config->engine, on_warning, NULL, err,
-                                       sizeof(err));
+        cw_engine_t *e = cw_engine_new(&config->engine, cw_fuzz_no_warning,
+                                       NULL, err, sizeof(err));
 
         if (!e)
                 cw_fuzz_fail("engine: %s", err);

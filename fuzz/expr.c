@@ -51,13 +51,6 @@ static int field_lookup(void *opaque, const char *name, size_t len,
         return 0;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-        (void)argc;
-        (void)argv;
-        cw_fuzz_quiet();
-        return 0;
-}
-
 /* Runs e on rows of ordinary, missing, extreme and string values. */
 static void run(const cw_expr_t *e) {
         static const double fill[] = {0, 1, NAN, -1e308, INFINITY, 3.5};

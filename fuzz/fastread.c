@@ -16,15 +16,11 @@
 
 static cw_schemas_t *schemas;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
+void cw_fuzz_init(void) {
         char err[512];
 
-        (void)argc;
-        (void)argv;
-        cw_fuzz_quiet();
         if (!(schemas = cw_schemas_load(err, sizeof(err))))
                 cw_fuzz_fail("schemas: %s", err);
-        return 0;
 }
 
 /* Reads every record; returns after the end or a final error (one that

@@ -131,13 +131,10 @@ static char *read_writer(int id) {
         return text;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
+void cw_fuzz_init(void) {
         static cw_schemas_t *schemas;
         char err[512];
 
-        (void)argc;
-        (void)argv;
-        cw_fuzz_quiet();
         for (int id = 5; id <= 8; id++)
                 other_schemas[id - 5] = read_writer(id);
         start_registry();
@@ -150,7 +147,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         if (!(framed = cw_framed_new(cache, schemas)))
                 cw_fuzz_fail("out of memory");
         warm_cache();
-        return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -1,7 +1,7 @@
 /*
- * What the harnesses share (docs/fuzzing.md): libFuzzer's two entry
- * points, a scratch folder for the parsers that read files, and a way to
- * report a broken property as a crash.
+ * What the harnesses share (docs/fuzzing.md): libFuzzer's entry point, a
+ * set-up, a scratch folder for the parsers that read files, configurations
+ * and engines, and a way to report a broken property as a crash.
  */
 #ifndef CW_FUZZ_H
 #define CW_FUZZ_H
@@ -9,11 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
+#include "config/config.h"
+#include "features/warning.h"
+
+/* Each harness's input; util.c defines LLVMFuzzerInitialize(). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Logs below errors off: a harness runs millions of inputs. */
-void cw_fuzz_quiet(void);
+/* A harness's own set-up, once before the first input, after logs below
+ * errors are turned off (a harness runs millions of inputs). util.c has
+ * one that does nothing, for the harnesses that need none. */
+void cw_fuzz_init(void);
 
 /* The path of `name` in the process's scratch folder, made on first use
  * (in /dev/shm when there is one, else $TMPDIR or /tmp) and removed with
@@ -27,5 +32,13 @@ const char *cw_fuzz_file(const char *name, const void *data, size_t size);
  * aborts, which libFuzzer reports as a crash with the input. */
 void cw_fuzz_fail(const char *fmt, ...)
         __attribute__((format(printf, 1, 2), noreturn));
+
+/* The configuration `text` (written to `name` in the scratch folder), or
+ * with text NULL the file `name`; a failure to load it is a crash. */
+cw_config_t *cw_fuzz_config(const char *name, const char *text);
+
+/* The engines' warning callback: the harnesses look at state, not at
+ * warnings. */
+void cw_fuzz_no_warning(void *opaque, const struct cw_warning *w);
 
 #endif

@@ -11,13 +11,6 @@
 #include "backtest/labels.h"
 #include "fuzz.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-        (void)argc;
-        (void)argv;
-        cw_fuzz_quiet();
-        return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const char *path = cw_fuzz_file("labels.csv", data, size);
         char err[1024] = "";

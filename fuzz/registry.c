@@ -20,15 +20,11 @@
 
 static cw_schemas_t *schemas;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
+void cw_fuzz_init(void) {
         char err[512];
 
-        (void)argc;
-        (void)argv;
-        cw_fuzz_quiet();
         if (!(schemas = cw_schemas_load(err, sizeof(err))))
                 cw_fuzz_fail("schemas: %s", err);
-        return 0;
 }
 
 /* Builds a decoder of each stream for writer w and decodes body. */

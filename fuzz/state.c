@@ -25,30 +25,15 @@
 static cw_config_t *config;
 static uint8_t first[65536], second[65536];
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-        struct cw_diags d;
-
-        (void)argc;
-        (void)argv;
-        cw_fuzz_quiet();
-        cw_diags_init(&d);
-        config = cw_config_load(
-                CW_SOURCE_DIR "/tests/data/configs/good/contract.cfg", &d);
-        if (!config)
-                cw_fuzz_fail("contract.cfg: %s", d.n ? d.msgs[0] : "?");
-        cw_diags_free(&d);
-        return 0;
-}
-
-static void on_warning(void *opaque, const struct cw_warning *w) {
-        (void)opaque;
-        (void)w;
+void cw_fuzz_init(void) {
+        config = cw_fuzz_config(
+                CW_SOURCE_DIR "/tests/data/configs/good/contract.cfg", NULL);
 }
 
 static cw_engine_t *engine(void) {
         char err[256];
-        cw_engine_t *e = cw_engine_new(&config->engine, on_warning, NULL, err,
-                                       sizeof(err));
+        cw_engine_t *e = cw_engine_new(&config->engine, cw_fuzz_no_warning,
+                                       NULL, err, sizeof(err));
         if (!e)
                 cw_fuzz_fail("engine: %s", err);
         return e;

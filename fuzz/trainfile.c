@@ -15,13 +15,6 @@
 static char *const inputs[] = {"purchases_30d", "nps_last",
                                "days_since_purchase"};
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-        (void)argc;
-        (void)argv;
-        cw_fuzz_quiet();
-        return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const char *path = cw_fuzz_file("train.csv", data, size);
         char err[1024] = "";

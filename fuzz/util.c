@@ -12,8 +12,16 @@
 static char scratch[256];
 static char path[512];
 
-void cw_fuzz_quiet(void) {
+__attribute__((weak)) void cw_fuzz_init(void) {}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+        (void)argc;
+        (void)argv;
         cw_log_setup(CW_LOG_ERROR, CW_LOG_TEXT, stderr);
+        cw_fuzz_init();
+        return 0;
 }
 
 void cw_fuzz_fail(const char *fmt, ...) {
@@ -70,4 +78,21 @@ const char *cw_fuzz_file(const char *name, const void *data, size_t size) {
         if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f))
                 cw_fuzz_fail("cannot write %s", p);
         return p;
+}
+
+cw_config_t *cw_fuzz_config(const char *name, const char *text) {
+        const char *path = text ? cw_fuzz_file(name, text, strlen(text)) : name;
+        struct cw_diags d;
+        cw_config_t *c;
+
+        cw_diags_init(&d);
+        if (!(c = cw_config_load(path, &d)))
+                cw_fuzz_fail("%s: %s", name, d.n ? d.msgs[0] : "?");
+        cw_diags_free(&d);
+        return c;
+}
+
+void cw_fuzz_no_warning(void *opaque, const struct cw_warning *w) {
+        (void)opaque;
+        (void)w;
 }

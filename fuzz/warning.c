@@ -14,18 +14,14 @@
 static cw_warning_decoder_t *dec;
 static cw_warning_encoder_t *enc;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
+void cw_fuzz_init(void) {
         static cw_schemas_t *schemas;
         char err[512];
 
-        (void)argc;
-        (void)argv;
-        cw_fuzz_quiet();
         if (!(schemas = cw_schemas_load(err, sizeof(err))) ||
             !(dec = cw_warning_decoder_new(schemas, err, sizeof(err))) ||
             !(enc = cw_warning_encoder_new(schemas, err, sizeof(err))))
                 cw_fuzz_fail("set-up: %s", err);
-        return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -36,14 +36,10 @@ static const char config_text[] =
 
 static char config_path[512];
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-        (void)argc;
-        (void)argv;
-        cw_fuzz_quiet();
+void cw_fuzz_init(void) {
         snprintf(config_path, sizeof(config_path), "%s",
                  cw_fuzz_file("xgboost.cfg", config_text,
                               sizeof(config_text) - 1));
-        return 0;
 }
 
 static void score(const cw_trees_t *t) {
