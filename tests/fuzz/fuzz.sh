@@ -9,11 +9,11 @@
 # Without clang or its libFuzzer (deploy/install-deps.sh installs both)
 # the test is skipped (exit 77) and says why.
 #
-# Usage: tests/fuzz/fuzz.sh SOURCE_DIR BUILD_DIR [SECONDS]   (default 8)
+# Usage: tests/fuzz/fuzz.sh SOURCE_DIR BUILD_DIR [SECONDS]   (default 6)
 set -eu
 src=$1
 build=$2/fuzz-build
-seconds=${3:-8}
+seconds=${3:-6}
 cc=${CW_FUZZ_CC:-clang}
 
 if ! command -v "$cc" >/dev/null 2>&1; then
