@@ -73,7 +73,7 @@ static int skip(struct walk *w, int64_t n, const char *what) {
 }
 
 static int string(struct walk *w, const char *what) {
-        int64_t n;
+        int64_t n = 0;
         return varint(w, 10, &n) || skip(w, n, what) ? -1 : 0;
 }
 
@@ -84,7 +84,7 @@ static int blocks(struct walk *w, avro_schema_t s, int depth) {
         int is_map = is_avro_map(s);
         avro_schema_t items =
                 is_map ? avro_schema_map_values(s) : avro_schema_array_items(s);
-        int64_t count, size;
+        int64_t count = 0, size = 0;
 
         for (;;) {
                 if (varint(w, 10, &count))
@@ -131,7 +131,7 @@ static int record(struct walk *w, avro_schema_t s, int depth) {
 }
 
 static int branch(struct walk *w, avro_schema_t s, int depth) {
-        int64_t i;
+        int64_t i = 0;
 
         if (varint(w, 10, &i))
                 return -1;
@@ -142,7 +142,7 @@ static int branch(struct walk *w, avro_schema_t s, int depth) {
 }
 
 static int symbol(struct walk *w, avro_schema_t s) {
-        int64_t i;
+        int64_t i = 0;
 
         if (int32(w, &i))
                 return -1;
