@@ -186,7 +186,7 @@ static void on_restored(void *opaque, int shard,
  * the committed offsets its inputs are read from next, with the other
  * shards being restored; the consumer holds it meanwhile (1). */
 static int on_assigned(void *opaque, int shard,
-                       const int64_t committed[CW_STREAM_COUNT]) {
+                       const struct cw_shard_start *start) {
         cw_pipeline_t *p = opaque;
         struct shard *sh = &p->shards[shard];
         char err[512];
@@ -199,13 +199,12 @@ static int on_assigned(void *opaque, int shard,
                 return -1;
         }
         cw_engine_track_changes(p->engines[shard]);
-        sh->had_offsets = 0;
-        for (int s = 0; s < CW_STREAM_COUNT; s++) {
-                sh->pos.next[s] = committed[s];
-                sh->had_offsets |= committed[s] >= 0;
-        }
-        if (cw_changelog_start(p->changelog, shard, &sh->pos, p->eos,
-                               p->engines[shard], err, sizeof(err))) {
+        sh->had_offsets = start->committed;
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                sh->pos.next[s] = start->offset[s];
+        if (cw_changelog_start(p->changelog, shard, &sh->pos,
+                               start->stream_time, p->eos, p->engines[shard],
+                               err, sizeof(err))) {
                 cw_pipeline_fail(p, "restore", err);
                 return -1;
         }
@@ -222,6 +221,7 @@ static int on_revoking(void *opaque, int lost) {
 
         if (p->failed) /* never commit past a failure */
                 return -1;
+        cw_pipeline_forget_committed(p); /* the shards change */
         if (lost) { /* no longer ours: drop the uncommitted output */
                 p->txn_rewind = 0; /* (the commit in progress ends first) */
                 while (p->eos && cw_kafka_sink_committing(p->out))
@@ -561,6 +561,7 @@ void cw_pipeline_destroy(cw_pipeline_t *p) {
         cw_pipeline_drop_checkpoints(p);
         if (p->txn_offsets)
                 rd_kafka_topic_partition_list_destroy(p->txn_offsets);
+        cw_pipeline_forget_committed(p);
         cw_kafka_sink_destroy(p->out, 0);
         if (p->file)
                 cw_sink_close(p->file, err, sizeof(err));

@@ -80,6 +80,10 @@ struct cw_pipeline {
          * it took so far. */
         rd_kafka_topic_partition_list_t *txn_offsets;
         int txn_rewind;
+        int txn_real; /* it commits something (else it counts for none) */
+        /* The positions the last transaction committed (NULL: unknown):
+         * the same again need no transaction. */
+        rd_kafka_topic_partition_list_t *committed_offsets;
         double commit_started, commit_blocked;
         struct checkpoint *head, *tail;
         int64_t cause_ms; /* Kafka timestamp of the record being processed */
@@ -133,6 +137,9 @@ int cw_pipeline_commit_poll(cw_pipeline_t *p, int timeout_ms);
  * failed or a transaction aborted (with `rewind`, the shards then start
  * again from the committed offsets, and 0). */
 int cw_pipeline_commit_now(cw_pipeline_t *p, int rewind);
+/* Exactly once: the positions last committed are no longer known (a
+ * rebalance, an abort): the next transaction commits them whole. */
+void cw_pipeline_forget_committed(cw_pipeline_t *p);
 /* At least once: commits the checkpoints whose output is acknowledged,
  * oldest first; drops them all (after a failure). */
 void cw_pipeline_commit_acknowledged(cw_pipeline_t *p);
