@@ -113,12 +113,26 @@ producer() {
 
 # ---- the instances ---------------------------------------------------------------
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null; }
-# sampler: A's VmRSS every 5 s into $tmp/rss (for the peak).
+# sampler: A's VmRSS every 2 s into $tmp/rss.
 sampler() {
         while kill -0 "$apid" 2>/dev/null; do
                 rss_kb "$apid" >>"$tmp/rss"
-                sleep 5
+                sleep 2
         done
+}
+# mark CYCLE: A's VmRSS, the median of its last 10 samples (20 s alone in
+# the group), and with gdb the bytes glibc's malloc holds in use (RSS also
+# counts memory freed but kept by the allocator), into $tmp/marks.
+mark() {
+        rss=$(tail -n 10 "$tmp/rss" | sort -n | sed -n 5p)
+        heap=?
+        if command -v gdb >/dev/null &&
+                gdb -p "$apid" -batch -ex 'call (void)malloc_stats()' >/dev/null 2>&1; then
+                heap=$(awk '/^Total \(incl. mmap\)/ { t = 1 } t && /in use bytes/ { print int($5 / 1024); t = 0 }' \
+                        "$tmp/a.err" | tail -n 1)
+        fi
+        echo "$1 $rss $heap" >>"$tmp/marks"
+        log "cycle $1: A alone for $((cycle / 3)) s: RSS $rss kB, heap in use ${heap} kB"
 }
 kills=0 joins=0 leaves=0
 start_b() {
@@ -153,8 +167,7 @@ for cyc in $(seq "$cycles"); do
         bpid2=
         leaves=$((leaves + 1))
         sleep $((cycle / 3))
-        echo "$cyc $(rss_kb "$apid")" >>"$tmp/marks"
-        log "cycle $cyc: A alone since $((cycle / 3)) s, RSS $(rss_kb "$apid") kB"
+        mark "$cyc"
         kill -0 "$gpid" 2>/dev/null || { fail "the producer stopped early"; break; }
 done
 touch "$tmp/stop"
@@ -207,6 +220,7 @@ grep -h ' error ' "$tmp/a.err" "$tmp"/b-*.err | head -n 3 | sed 's/^/logged: /' 
 # Memory: A's VmRSS at the end of cycle 1 (the warm-up) and of the last.
 warm=$(awk '$1 == 1 { print $2 }' "$tmp/marks")
 end=$(awk -v c="$cycles" '$1 == c && c > 1 { print $2 }' "$tmp/marks")
+heaps=$(awk '{ printf "%s%s", sep, $3; sep = ", " }' "$tmp/marks")
 peak=$(sort -n "$tmp/rss" | tail -n 1)
 growth="?"
 if [ -n "$warm" ] && [ -n "$end" ]; then
@@ -229,7 +243,7 @@ echo "events: $events, $((events / (t_gen > 0 ? t_gen : 1))) events/s on average
 echo "faults: $kills kill -9 of B (each restarted at once), $joins joins and $leaves leaves of B; A throughout"
 echo "warnings: ${distinct:-?} distinct on the topic and ${copies:-?} exact copies; the replay: $(wc -l <"$tmp/replay.jsonl")"
 echo "transactions of A: $(grep 'stats:' "$tmp/a.err" | tail -n 1 | sed -n 's/.*transactions \([0-9]* committed [0-9]* aborted\).*/\1/p'); dead letters: $(awk '$1 == "churnwatch-dlq" { n += $4 } END { print n + 0 }' "$tmp/offsets")"
-echo "RSS of A: ${warm:-?} kB after the warm-up (end of cycle 1), ${end:-?} kB at the end of cycle $cycles ($growth %); peak $peak kB"
+echo "RSS of A: ${warm:-?} kB after the warm-up (end of cycle 1), ${end:-?} kB at the end of cycle $cycles ($growth %); peak $peak kB; heap in use at the end of each cycle (kB): $heaps"
 if [ -s "$tmp/failures" ]; then
         echo "verdict: FAIL"
         sed 's/^/  /' "$tmp/failures"

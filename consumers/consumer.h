@@ -30,15 +30,15 @@ typedef struct cw_consumer cw_consumer_t;
 
 /*
  * Where an assigned shard's inputs are read from. An input the group has
- * no committed offset for starts where auto.offset.reset says; with
- * latest (largest, end), that end offset is looked up once, when the
- * shard is first assigned, and kept: an aborted transaction that rewinds
- * the shard before anything was committed goes back to it, rather than to
- * the end of now, which would skip the records in between.
+ * no committed offset for starts where auto.offset.reset says: that
+ * offset is looked up once, when the shard is first assigned, and kept:
+ * an aborted transaction that rewinds the shard before anything was
+ * committed goes back to it (with latest, the end of now would skip the
+ * records in between).
  */
 struct cw_shard_start {
-        /* Next offset of each input: the committed one, else the end
-         * offset looked up (latest); -1: earliest (or a reader's start). */
+        /* Next offset of each input: the committed one, else the one
+         * looked up; -1: none (auto.offset.reset = error, or a reader). */
         int64_t offset[CW_STREAM_COUNT];
         /* Whether the group had committed an offset of the shard. */
         int committed;

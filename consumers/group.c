@@ -96,11 +96,11 @@ static int revoke_all(cw_consumer_t *k, int lost) {
         return rc;
 }
 
-/* Where an input starts: its committed offset, or without one what
- * auto.offset.reset says (earliest unless configured). An explicit
- * RD_KAFKA_OFFSET_BEGINNING instead made shards process records ahead of
- * inputs not yet fetched, as late events (run_parity caught it; the cause
- * inside librdkafka 2.0.2 was not looked into). */
+/* Where an input starts: the offset committed or looked up
+ * (look_up_starts), else what auto.offset.reset says (librdkafka reports
+ * its error). An explicit RD_KAFKA_OFFSET_BEGINNING instead made shards
+ * process records ahead of inputs not yet fetched, as late events
+ * (run_parity caught it; librdkafka 2.0.2 looks such an offset up). */
 static int64_t start_offset(int64_t committed) {
         return committed >= 0 ? committed : RD_KAFKA_OFFSET_INVALID;
 }
@@ -215,29 +215,41 @@ static int read_committed(cw_consumer_t *k,
         return e ? -1 : 0;
 }
 
-/* Whether auto.offset.reset sends an input without a committed offset to
- * the end of its partition. */
-static int reset_to_end(const cw_config_t *c) {
+/* Where auto.offset.reset sends an input without a committed offset:
+ * RD_KAFKA_OFFSET_BEGINNING or RD_KAFKA_OFFSET_END (as ListOffsets asks
+ * for them), or 0 for anything else (error: librdkafka reports it). */
+static int64_t reset_to(const cw_config_t *c) {
         const char *v = cw_config_kafka_get(c, "auto.offset.reset");
 
-        return v && (!strcmp(v, "latest") || !strcmp(v, "largest") ||
-                     !strcmp(v, "end"));
+        if (!v || !strcmp(v, "earliest") || !strcmp(v, "smallest") ||
+            !strcmp(v, "beginning"))
+                return RD_KAFKA_OFFSET_BEGINNING;
+        if (!strcmp(v, "latest") || !strcmp(v, "largest") || !strcmp(v, "end"))
+                return RD_KAFKA_OFFSET_END;
+        return 0;
 }
 
 /*
- * auto.offset.reset = latest: each input of `l` without a committed
- * offset starts at the end offset looked up when its shard was first
- * assigned (kept in k->origin until a revocation), looked up now when
- * there is none yet. ListOffsets with the timestamp -1 answers the latest
- * offset, as librdkafka's own reset asks. 0, or -1 (failed).
+ * Each input of `l` without a committed offset starts at the offset
+ * auto.offset.reset points to, looked up when its shard was first
+ * assigned and kept in k->origin until a revocation; looked up now when
+ * there is none yet (ListOffsets with the timestamp -2 or -1 answers the
+ * earliest or latest offset, as librdkafka's own reset asks). So a rewind
+ * goes back to that offset, never to the end of the moment (latest),
+ * which would skip the records in between. And librdkafka 2.0.2 never
+ * looks a start up itself: when a partition whose lookup is in flight is
+ * revoked, the outdated answer makes it query again and fetch the
+ * partition for good, into a queue no one reads (memory growing with the
+ * partition's traffic; bench/soak.sh found it). 0, or -1 (failed).
  */
-static int look_up_ends(cw_consumer_t *k,
-                        const rd_kafka_topic_partition_list_t *l,
-                        struct cw_shard_start *start) {
+static int look_up_starts(cw_consumer_t *k,
+                          const rd_kafka_topic_partition_list_t *l,
+                          struct cw_shard_start *start) {
+        int64_t to = reset_to(k->c);
         rd_kafka_topic_partition_list_t *q;
         rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
 
-        if (!reset_to_end(k->c))
+        if (!to)
                 return 0;
         q = rd_kafka_topic_partition_list_new(l->cnt);
         for (int i = 0; i < l->cnt; i++) {
@@ -250,7 +262,7 @@ static int look_up_ends(cw_consumer_t *k,
                 else
                         rd_kafka_topic_partition_list_add(q, l->elems[i].topic,
                                                           p)
-                                ->offset = RD_KAFKA_OFFSET_END;
+                                ->offset = to;
         }
         if (q->cnt)
                 e = rd_kafka_offsets_for_times(k->rk, q, 15000);
@@ -266,8 +278,9 @@ static int look_up_ends(cw_consumer_t *k,
         rd_kafka_topic_partition_list_destroy(q);
         if (e)
                 cw_consumer_fail(k,
-                                 "cannot look up the end offsets "
-                                 "auto.offset.reset = latest starts from: %s",
+                                 "cannot look up the offsets where "
+                                 "auto.offset.reset starts the inputs "
+                                 "without a committed offset: %s",
                                  rd_kafka_err2str(e));
         return e ? -1 : 0;
 }
@@ -288,7 +301,7 @@ static int assign_shards(cw_consumer_t *k, rd_kafka_topic_partition_list_t *l) {
                 cw_consumer_fail(k, "%s", "out of memory");
                 return -1;
         }
-        if (!read_committed(k, l, start) && !look_up_ends(k, l, start) &&
+        if (!read_committed(k, l, start) && !look_up_starts(k, l, start) &&
             k->hooks.assigning)
                 k->hooks.assigning(k->hooks.opaque, new_shards(k, l));
         for (int i = 0; !k->fatal && i < l->cnt; i++) {

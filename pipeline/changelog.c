@@ -179,6 +179,8 @@ cw_changelog_t *cw_changelog_open(const cw_config_t *c, int partitions,
                 {"isolation.level", "read_committed", CW_KAFKA_ALWAYS},
                 {"enable.partition.eof", "true", CW_KAFKA_ALWAYS},
                 {"enable.auto.commit", "false", CW_KAFKA_ALWAYS},
+                /* Only when the beginning looked up has moved on. */
+                {"auto.offset.reset", "earliest", CW_KAFKA_ALWAYS},
                 {"fetch.wait.max.ms", "0", CW_KAFKA_ALWAYS},
                 {"queued.max.messages.kbytes", "65536", CW_KAFKA_ALWAYS},
                 {"max.partition.fetch.bytes", "8388608", CW_KAFKA_ALWAYS},
@@ -291,15 +293,30 @@ static int apply(cw_changelog_t *cl, const rd_kafka_message_t *m,
 }
 
 /* Adds (or with `add` 0 removes) partition p to what the reader reads, from
- * its beginning. 0, or -1 with a sentence. */
+ * its beginning. The beginning is looked up here, not left to librdkafka
+ * as RD_KAFKA_OFFSET_BEGINNING: librdkafka 2.0.2 goes on fetching a
+ * partition removed while its own lookup is in flight, into a queue no
+ * one reads (consumers/group.c, look_up_starts). 0, or -1 with a
+ * sentence. */
 static int reassign(cw_changelog_t *cl, int p, int add, char *errstr,
                     size_t errstr_size) {
         rd_kafka_topic_partition_list_t *l =
                 rd_kafka_topic_partition_list_new(1);
-        rd_kafka_error_t *e;
+        rd_kafka_resp_err_t qe = RD_KAFKA_RESP_ERR_NO_ERROR;
+        rd_kafka_error_t *e = NULL;
+        int64_t lo = 0, hi = 0;
 
-        rd_kafka_topic_partition_list_add(l, cl->topic, p)->offset =
-                RD_KAFKA_OFFSET_BEGINNING;
+        if (add)
+                qe = rd_kafka_query_watermark_offsets(cl->rk, cl->topic, p, &lo,
+                                                      &hi, TIMEOUT_MS);
+        rd_kafka_topic_partition_list_add(l, cl->topic, p)->offset = lo;
+        if (qe) {
+                rd_kafka_topic_partition_list_destroy(l);
+                snprintf(errstr, errstr_size,
+                         "cannot read topic %s [%d]: its beginning: %s",
+                         cl->topic, p, rd_kafka_err2str(qe));
+                return -1;
+        }
         e = add ? rd_kafka_incremental_assign(cl->rk, l)
                 : rd_kafka_incremental_unassign(cl->rk, l);
         rd_kafka_topic_partition_list_destroy(l);

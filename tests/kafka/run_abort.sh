@@ -22,6 +22,7 @@ set -u
 bin=$1
 src=$2
 . "$src/tests/lib/broker_lib.sh"
+lib() { /usr/bin/python3 "$src/tests/lib/run_lib.py" "$@"; }
 run=
 # Short sessions: the final restore's instance joins without waiting out
 # the stopped one's session on the mock cluster.
@@ -30,23 +31,11 @@ session="session_timeout_ms = 3000; heartbeat_interval_ms = 300;"
 # produce PREFIX FIRST_DAY: on each of the 2 partitions, customer
 # PREFIX-P buys on 5 days from FIRST_DAY (days after 2026-01-01).
 produce() {
-        /usr/bin/python3 - "$src/tests/lib" "$bs" "$1" "$2" <<'PY'
-import sys
-sys.path.insert(0, sys.argv[1])
-from kafka import KafkaProducer
-from run_lib import API, encode
-prefix, first = sys.argv[3], int(sys.argv[4])
-p = KafkaProducer(bootstrap_servers=sys.argv[2], api_version=API)
-for part in range(2):
-    c = f"{prefix}-{part}"
-    for d in range(first, first + 5):
-        ev = {"event_id": f"{c}-{d}", "customer_id": c,
-              "ts": 1767225600000 + d * 86400000 + 36000000,
-              "amount_cents": 500, "currency": "EUR", "channel": None}
-        p.send("purchases", key=c.encode(), value=encode("purchase", ev),
-               partition=part).get(timeout=10)
-p.close()
-PY
+        for p in 0 1; do
+                d=$((20454 + $2))
+                lib purchases "$bs" "$1-$p" $p $d $((d + 1)) $((d + 2)) \
+                        $((d + 3)) $((d + 4)) || return 1
+        done
 }
 
 # wait_for PATTERN FILE: until a line of FILE matches PATTERN (30 s). The
@@ -128,19 +117,7 @@ trap 'exec 9>&-; kill -9 $pid $run 2>/dev/null; rm -rf "$tmp"' EXIT
 day=86400000
 last=$(( $(date +%s) * 1000 / day - 38 ))
 want_ts=$(( (last + 30) * day ))
-/usr/bin/python3 - "$src/tests/lib" "$bs" "$last" <<'PY'
-import sys
-sys.path.insert(0, sys.argv[1])
-from kafka import KafkaProducer
-from run_lib import API, encode
-last = int(sys.argv[3])
-p = KafkaProducer(bootstrap_servers=sys.argv[2], api_version=API)
-for i, d in enumerate((last - 2, last - 1, last)):
-    ev = {"event_id": f"p{i}", "customer_id": "c1", "ts": d * 86400000 + 36000000,
-          "amount_cents": 1000, "currency": "EUR", "channel": None}
-    p.send("purchases", key=b"c1", value=encode("purchase", ev), partition=0).get(timeout=10)
-p.close()
-PY
+lib purchases "$bs" c1 0 $((last - 2)) $((last - 1)) "$last"
 check $? "producing the purchases"
 # The advance comes 8 s after the last record: after the records' commit,
 # which the test waits for before it makes the next commit fail (no
@@ -167,7 +144,7 @@ run=
 [ "$(grep -c "$firing" "$tmp/idle.jsonl")" -eq 2 ]
 check $? "purchase_drop did not fire at $want_ts before and after the abort: $(cat "$tmp/idle.jsonl")"
 final_restore "$tmp/cw.cfg"
-grep -q "restore: shard 0: 1 customers .* applied events 3, offsets 3 -1 -1 -1" "$tmp/final.err"
+grep -q "restore: shard 0: 1 customers .* applied events 3, offsets 3 0 0 0" "$tmp/final.err"
 check $? "the committed state is not the three purchases: $(grep 'restore: shard 0' "$tmp/final.err")"
 
 kill -TERM $pid

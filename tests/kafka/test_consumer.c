@@ -239,10 +239,20 @@ Test(consumer, hands_out_undecodable_and_invalid_records_as_bad) {
         cw_consumer_destroy(k);
 }
 
+/* The offset of topic/partition in l, or -2 when it is not there. */
+static int64_t offset_in(const rd_kafka_topic_partition_list_t *l,
+                         const char *topic, int partition) {
+        for (int i = 0; i < l->cnt; i++)
+                if (!strcmp(l->elems[i].topic, topic) &&
+                    l->elems[i].partition == partition)
+                        return l->elems[i].offset;
+        return -2;
+}
+
 Test(consumer, snapshot_names_the_next_offset_of_each_partition_done) {
-        struct cw_record got[3];
-        int64_t off[3];
-        const char *bad[3];
+        struct cw_record got[4];
+        int64_t off[4];
+        const char *bad[4];
         char err[512];
         rd_kafka_topic_partition_list_t *l;
         cw_consumer_t *k;
@@ -254,22 +264,32 @@ Test(consumer, snapshot_names_the_next_offset_of_each_partition_done) {
         k = cw_consumer_new(cfg, schemas, NULL, &hooks, err, sizeof(err));
         cr_assert_not_null(k, "%s", err);
         cr_assert_eq(take(k, got, off, bad, 3), 3);
+        /* The first names every input: the group had no offsets, and the
+         * starts looked up (auto.offset.reset) commit too. */
         l = cw_consumer_snapshot(k);
         cr_assert_not_null(l);
-        cr_assert_eq(l->cnt, 2);
-        for (int i = 0; i < l->cnt; i++) {
-                const rd_kafka_topic_partition_t *e = &l->elems[i];
-                if (!strcmp(e->topic, cfg->topics[CW_STREAM_LOGIN]))
-                        cr_expect(e->partition == 0 && e->offset == 2);
-                else
-                        cr_expect(!strcmp(e->topic,
-                                          cfg->topics[CW_STREAM_TICKET]) &&
-                                  e->partition == 1 && e->offset == 1);
-        }
+        cr_assert_eq(l->cnt, 2 * CW_STREAM_COUNT);
+        for (int p = 0; p < 2; p++)
+                for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                        int64_t want = s == CW_STREAM_LOGIN && p == 0    ? 2
+                                       : s == CW_STREAM_TICKET && p == 1 ? 1
+                                                                         : 0;
+                        cr_expect_eq(offset_in(l, cfg->topics[s], p), want,
+                                     "%s [%d]", cfg->topics[s], p);
+                }
         cr_assert_eq(cw_consumer_commit(k, l, 1, err, sizeof(err)), 0, "%s",
                      err);
         /* Nothing new since: no snapshot. */
         cr_expect_null(cw_consumer_snapshot(k));
+        /* Then only what was done since. */
+        produce_event(CW_STREAM_SURVEY, 1, "cust-5", T0 + DAY);
+        cr_assert_eq(rd_kafka_flush(producer, 10000), 0);
+        cr_assert_eq(take(k, got, off, bad, 1), 1);
+        l = cw_consumer_snapshot(k);
+        cr_assert_not_null(l);
+        cr_assert_eq(l->cnt, 1);
+        cr_expect_eq(offset_in(l, cfg->topics[CW_STREAM_SURVEY], 1), 1);
+        rd_kafka_topic_partition_list_destroy(l);
         cw_consumer_destroy(k);
 }
 
