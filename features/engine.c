@@ -56,15 +56,17 @@ static void evict_days(const struct cw_plan *p, const struct cw_stream_plan *sp,
                         const struct cw_col *col = &sp->cols[run->col];
                         switch (run->kind) {
                         case CW_RUN_SUM:
-                                runs[g->runs[r]] -=
+                                runs[g->runs[r]] = cw_wrap_sub(
+                                        runs[g->runs[r]],
                                         col->kind == CW_COL_COUNT
                                                 ? (int64_t)*cw_bucket_count(col,
                                                                             b)
-                                                : *cw_bucket_value(col, b);
+                                                : *cw_bucket_value(col, b));
                                 break;
                         case CW_RUN_DAYS:
-                                runs[g->runs[r]] -=
-                                        *cw_bucket_count(col, b) > 0;
+                                runs[g->runs[r]] = cw_wrap_sub(
+                                        runs[g->runs[r]],
+                                        *cw_bucket_count(col, b) > 0);
                                 break;
                         case CW_RUN_MIN:
                         case CW_RUN_MAX:
@@ -208,10 +210,10 @@ static void add_to_windows(cw_engine_t *e, size_t k,
                 int64_t v, *bv;
                 if (col->kind == CW_COL_COUNT || !(mask >> col->filter & 1))
                         continue;
-                v = (int64_t)ev->num[col->field];
+                v = cw_field_i64(ev->num[col->field]);
                 bv = cw_bucket_value(col, b);
                 if (col->kind == CW_COL_SUM)
-                        *bv += v;
+                        *bv = cw_wrap_add(*bv, v);
                 else if (*cw_bucket_count(&sp->cols[col->count_col], b) == 1 ||
                          (col->kind == CW_COL_MIN ? v < *bv : v > *bv))
                         *bv = v;
@@ -228,19 +230,23 @@ static void add_to_windows(cw_engine_t *e, size_t k,
                                 if (!(mask >> col->filter & 1))
                                         continue;
                                 if (pass == 0 && run->kind == CW_RUN_SUM)
-                                        *rv += col->kind == CW_COL_COUNT
-                                                       ? 1
-                                                       : (int64_t)ev->num
-                                                                 [col->field];
+                                        *rv = cw_wrap_add(
+                                                *rv,
+                                                col->kind == CW_COL_COUNT
+                                                        ? 1
+                                                        : cw_field_i64(
+                                                                  ev->num[col->field]));
                                 else if (pass == 0 && run->kind == CW_RUN_DAYS)
-                                        *rv += *cw_bucket_count(col, b) == 1;
+                                        *rv = cw_wrap_add(
+                                                *rv,
+                                                *cw_bucket_count(col, b) == 1);
                                 else if (pass == 1 &&
                                          (run->kind == CW_RUN_MIN ||
                                           run->kind == CW_RUN_MAX)) {
                                         /* After pass 0 the window count is
                                          * 1 when this is its only event. */
-                                        int64_t v =
-                                                (int64_t)ev->num[col->field];
+                                        int64_t v = cw_field_i64(
+                                                ev->num[col->field]);
                                         if (runs[run->count_run] == 1 ||
                                             (run->kind == CW_RUN_MIN ? v < *rv
                                                                      : v > *rv))
@@ -538,7 +544,7 @@ static void apply(cw_engine_t *e, size_t ci, const struct cw_event *ev) {
                 for (int f = 0; f < CW_EVENT_MAX_FIELDS; f++)
                         if (tr->fields[f] >= 0)
                                 cw_cust_tr_val(p, c)[tr->fields[f]] =
-                                        (int64_t)ev->num[f];
+                                        cw_field_i64(ev->num[f]);
         }
         if (c->last_ts == CW_TIME_NONE || ev->ts > c->last_ts)
                 c->last_ts = ev->ts;

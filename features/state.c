@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/duration.h"
 #include "engine_int.h"
 
 /* 2: the flags after cur_day. */
@@ -121,6 +122,16 @@ static int64_t get_s(struct in *in) {
         return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
 }
 
+/* A time of the state: CW_TIME_NONE, or one an event or a sweep can give
+ * (a cooldown may end after the year 9999). Any other is malformed: the
+ * engine's arithmetic on times would overflow. */
+static int64_t get_time(struct in *in) {
+        int64_t t = get_s(in);
+        if (t != CW_TIME_NONE && (t < 0 || t > 2 * CW_TS_MAX))
+                in->bad = 1;
+        return t;
+}
+
 /*
  * The day buckets of one stream of customer c (the last one added), days
  * as deltas back from cur_day: they must ascend inside the longest window,
@@ -146,9 +157,13 @@ static struct cw_customer *decode_buckets(cw_engine_t *e, size_t k,
         *bl.n = (uint16_t)n;
         for (int i = 0; i < (int)n; i++) {
                 unsigned char *b = cw_bucket(sp, bl, i);
-                int64_t d;
+                int64_t d = get_s(in);
                 memset(b, 0, (size_t)sp->bucket_size);
-                d = (int64_t)day - get_s(in);
+                if (d < -INT32_MAX || d > INT32_MAX) { /* not a day delta */
+                        in->bad = 1;
+                        d = 0;
+                }
+                d = (int64_t)day - d;
                 if ((i > 0 && d <= day) || d > c->cur_day ||
                     d < (int64_t)c->cur_day - sp->max_days + 1)
                         in->bad = 1;
@@ -195,9 +210,14 @@ int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
                 return -1;
         }
         in.p += id_len;
-        c->last_ts = get_s(&in);
-        c->last_eval = get_s(&in);
+        c->last_ts = get_time(&in);
+        if (c->last_ts < 0 || c->last_ts > CW_TS_MAX) /* it has had one */
+                in.bad = 1;
+        c->last_eval = get_time(&in);
         c->cur_day = (int32_t)get_s(&in);
+        if (c->cur_day != CW_DAY_NONE &&
+            (c->cur_day < 0 || c->cur_day > cw_day_of(CW_TS_MAX)))
+                in.bad = 1;
         switch (get_u(&in)) {
         case 0:
                 break;
@@ -219,7 +239,7 @@ int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
         for (int i = 0; i < p->n_runs; i++)
                 cw_cust_runs(p, c)[i] = get_s(&in);
         for (int i = 0; i < p->n_trackers; i++)
-                cw_cust_tr_ts(p, c)[i] = get_s(&in);
+                cw_cust_tr_ts(p, c)[i] = get_time(&in);
         for (int i = 0; i < p->n_tracker_values; i++)
                 cw_cust_tr_val(p, c)[i] = get_s(&in);
         for (int i = 0; i < p->config->n_alerts; i++) {
@@ -227,8 +247,8 @@ int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
                 if (st > CW_ALERT_FIRING)
                         in.bad = 1;
                 cw_cust_states(p, c)[i] = (uint8_t)st;
-                cw_cust_alerts(p, c)[i].since = get_s(&in);
-                cw_cust_alerts(p, c)[i].cooldown_until = get_s(&in);
+                cw_cust_alerts(p, c)[i].since = get_time(&in);
+                cw_cust_alerts(p, c)[i].cooldown_until = get_time(&in);
         }
         if (in.bad || in.p != in.end)
                 goto out_remove;

@@ -105,6 +105,11 @@ int cw_changelog_decode_meta(const uint8_t *buf, size_t len,
         m->stream_time = get64(buf + 1);
         m->applied = (uint64_t)get64(buf + 9);
         decode_offsets(buf + 17, &m->pos);
+        /* A stream time no event can have would make the first event
+         * sweep billions of days. */
+        if (m->stream_time != CW_TIME_NONE &&
+            (m->stream_time < 0 || m->stream_time > CW_TS_MAX))
+                return -1;
         return 0;
 }
 

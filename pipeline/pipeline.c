@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "jump_int.h"
 
 /* Bad or late records beyond this many are counted, not logged one by one. */
 #define LOG_MAX 20
@@ -279,8 +280,20 @@ static void dead_letter(cw_pipeline_t *p, const struct cw_record *r) {
                 p->n.dead[r->stream]++;
 }
 
+/* A clock jump (jump_int.h), named by its topic, partition and offset. */
+static void jumped(cw_pipeline_t *p, const struct cw_record *r,
+                   int64_t before) {
+        char where[512];
+
+        snprintf(where, sizeof(where), "run: topic %s [%d] offset %" PRId64,
+                 rd_kafka_topic_name(r->msg->rkt), r->shard, r->msg->offset);
+        cw_jump_warn(&p->c->engine, where, before, r->ev.ts, &p->logged_jumps);
+}
+
 static void process(cw_pipeline_t *p, const struct cw_record *r) {
         cw_engine_t *e = p->engines[r->shard];
+        cw_process_result_t res;
+        int64_t before;
 
         p->shards[r->shard].pos.next[r->stream] = r->msg->offset + 1;
         if (r->bad) {
@@ -288,8 +301,12 @@ static void process(cw_pipeline_t *p, const struct cw_record *r) {
                 return;
         }
         p->cause_ms = rd_kafka_message_timestamp(r->msg, NULL);
-        if (cw_engine_process(e, &r->ev) != CW_PROCESS_LATE) {
+        before = cw_engine_stream_time(e);
+        if ((res = cw_engine_process(e, &r->ev)) != CW_PROCESS_LATE) {
                 p->n.applied[r->stream]++;
+                if (res == CW_PROCESS_APPLIED &&
+                    cw_jump_is(&p->c->engine, before, r->ev.ts))
+                        jumped(p, r, before);
         } else {
                 p->n.late[r->stream]++;
                 if (++p->logged_late <= LOG_MAX)

@@ -91,7 +91,7 @@ struct cw_pipeline {
         char err[1600];
         struct counts n;
         struct pub *pub;
-        uint64_t logged_bad, logged_late;
+        uint64_t logged_bad, logged_late, logged_jumps;
         int64_t last_commit, last_stats, last_idle_check;
         uint64_t stats_applied[CW_STREAM_COUNT], stats_warnings; /* at the
                                                                    last line */

@@ -13,11 +13,12 @@
 
 TestSuite(changelog);
 
-/* A metadata value whose every byte differs, so that a byte moved, swapped
- * or dropped shows. */
+/* A metadata value whose every byte differs (but the stream time's first
+ * two: a stream time is before the year 10000), so that a byte moved,
+ * swapped or dropped shows. */
 static struct cw_shard_meta distinct_meta(void) {
         struct cw_shard_meta m;
-        m.stream_time = INT64_C(0x0102030405060708);
+        m.stream_time = INT64_C(0x0000e1e2e3e4e5e6);
         m.applied = UINT64_C(0x1112131415161718);
         m.pos.next[CW_STREAM_PURCHASE] = INT64_C(0x2122232425262728);
         m.pos.next[CW_STREAM_LOGIN] = INT64_C(0x3132333435363738);
@@ -30,7 +31,7 @@ static struct cw_shard_meta distinct_meta(void) {
  * byte 1, then every number as 8 bytes big-endian. */
 static const uint8_t distinct_meta_bytes[] = {
         0x01,                                           /* version */
-        0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, /* stream time */
+        0x00, 0x00, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, /* stream time */
         0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, /* applied */
         0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, /* purchase */
         0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, /* login */
@@ -211,6 +212,23 @@ Test(changelog, decode_refuses_another_version_byte) {
                 buf[0] = versions[i];
                 cr_assert_eq(cw_changelog_decode_meta(buf, sizeof(buf), &m), -1,
                              "version 0x%02x accepted", versions[i]);
+        }
+}
+
+Test(changelog, decode_refuses_a_stream_time_no_event_can_have) {
+        /* fuzz/regressions/state/stream-time-before-1970: restored, such a
+         * stream time made the next event sweep ~10^9 days. */
+        static const int64_t bad[] = {-1, INT64_MIN + 1, CW_TS_MAX + 1,
+                                      INT64_MAX};
+        struct cw_shard_meta m = {.stream_time = 0}, back;
+        uint8_t buf[CW_CHANGELOG_META_LEN];
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+                m.stream_time = bad[i];
+                cw_changelog_encode_meta(&m, buf);
+                cr_assert_eq(cw_changelog_decode_meta(buf, sizeof(buf), &back),
+                             -1, "stream time %lld accepted",
+                             (long long)bad[i]);
         }
 }
 
