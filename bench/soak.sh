@@ -146,7 +146,7 @@ log "broker $bs, $partitions partitions a topic; A, then gen --rate $rate; $cycl
 apid=$!
 sampler &
 spid=$!
-for _ in $(seq 300); do grep -q "consumer: shard" "$tmp/a.err" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "consumer: shard" "$tmp/a.err" 2>/dev/null && break; sleep 0.1; done
 producer &
 gpid=$!
 t_start=$(date +%s)

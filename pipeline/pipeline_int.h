@@ -7,6 +7,7 @@
 #define CW_PIPELINE_INT_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 
 #include "changelog.h"
@@ -45,6 +46,10 @@ struct pub {
         int restoring, assigned;
         _Atomic int64_t heartbeat_ms;
         int64_t last_ms; /* the pipeline's: when it last published */
+        /* cw_pipeline_run's stop flag (set under the lock): /readyz says
+         * stopping from the moment a signal sets it, not only once the
+         * loop has seen it (up to a poll later). */
+        volatile sig_atomic_t *stop;
 };
 
 /* The counters, since the process started: what stats.c shows. */
@@ -92,7 +97,7 @@ struct cw_pipeline {
         struct counts n;
         struct pub *pub;
         uint64_t logged_bad, logged_late, logged_jumps;
-        int64_t last_commit, last_stats, last_idle_check;
+        int64_t last_commit, last_stats, last_idle_check, last_trim;
         uint64_t stats_applied[CW_STREAM_COUNT], stats_warnings; /* at the
                                                                    last line */
 };
