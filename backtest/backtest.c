@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/duration.h"
+#include "common/file.h"
 #include "common/idtab.h"
 #include "labels.h"
 #include "report_html.h"
@@ -342,7 +344,8 @@ static void write_json(FILE *f, const struct cw_backtest_row *rows, int n) {
         fputs("\n]}\n", f);
 }
 
-/* Writes DIR/NAME with `write`; 0, or -1 with a sentence. */
+/* Writes DIR/NAME with `write`; 0, or -1 with a sentence (a regular file
+ * left incomplete is removed). */
 static int write_file(const char *dir, const char *name,
                       void (*write)(FILE *f, const void *arg), const void *arg,
                       char *errstr, size_t errstr_size) {
@@ -357,9 +360,15 @@ static int write_file(const char *dir, const char *name,
                 return -1;
         }
         write(f, arg);
-        failed = ferror(f);
-        if (fclose(f) || failed) {
-                snprintf(errstr, errstr_size, "cannot write %s", path);
+        failed = ferror(f) ? (errno ? errno : EIO) : 0;
+        if (fclose(f) && !failed)
+                failed = errno ? errno : EIO;
+        if (failed) {
+                snprintf(errstr, errstr_size, "cannot write %s: %s%s", path,
+                         strerror(failed),
+                         cw_file_is_regular(path) && unlink(path) == 0
+                                 ? "; removed it, as it is incomplete"
+                                 : "");
                 return -1;
         }
         return 0;

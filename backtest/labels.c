@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/file.h"
 #include "common/idtab.h"
 #include "common/timeparse.h"
 
@@ -57,15 +58,30 @@ static int read_line(cw_labels_t *l, const char *path, int ln, char *line,
         return 0;
 }
 
+/* A line that cw_file_line() refused: -1 with "file:line: sentence". */
+static int bad_line(enum cw_line rc, const char *path, int ln, char *errstr,
+                    size_t errstr_size) {
+        if (rc == CW_LINE_LONG)
+                snprintf(errstr, errstr_size,
+                         "%s:%d: a line longer than %d bytes: a label is a "
+                         "customer_id (at most 256 bytes), a comma and a time",
+                         path, ln, CW_LABELS_LINE_MAX - 1);
+        else
+                snprintf(errstr, errstr_size,
+                         "%s:%d: a NUL byte: a label file is text", path, ln);
+        return -1;
+}
+
 static int read_file(cw_labels_t *l, FILE *f, const char *path, char *errstr,
                      size_t errstr_size) {
-        char line[1024];
+        char line[CW_LABELS_LINE_MAX];
+        enum cw_line rc;
         int ln = 0;
 
-        while (fgets(line, sizeof(line), f)) {
-                ln++;
-                line[strcspn(line, "\r\n")] = 0;
-                if (ln == 1) {
+        while ((rc = cw_file_line(f, line, sizeof(line))) != CW_LINE_END) {
+                if (rc != CW_LINE_OK)
+                        return bad_line(rc, path, ln + 1, errstr, errstr_size);
+                if (++ln == 1) {
                         if (strcmp(line, "customer_id,churned_at")) {
                                 snprintf(errstr, errstr_size,
                                          "%s:1: the header must be "
@@ -77,6 +93,11 @@ static int read_file(cw_labels_t *l, FILE *f, const char *path, char *errstr,
                 }
                 if (*line && read_line(l, path, ln, line, errstr, errstr_size))
                         return -1;
+        }
+        if (ferror(f)) {
+                snprintf(errstr, errstr_size, "%s:%d: %s", path, ln + 1,
+                         strerror(errno ? errno : EIO));
+                return -1;
         }
         if (ln == 0) {
                 snprintf(errstr, errstr_size,
@@ -91,10 +112,16 @@ static int read_file(cw_labels_t *l, FILE *f, const char *path, char *errstr,
 cw_labels_t *cw_labels_read(const char *path, char *errstr,
                             size_t errstr_size) {
         cw_labels_t *l = calloc(1, sizeof(*l));
+        char why[128];
         FILE *f;
 
         if (!l) {
                 snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        if (cw_file_special(path, why, sizeof(why))) {
+                snprintf(errstr, errstr_size, "%s: %s", path, why);
+                cw_labels_destroy(l);
                 return NULL;
         }
         if (!(f = fopen(path, "r"))) {

@@ -4,13 +4,19 @@
  * section 7). The backtest scores warnings against them; a training set
  * (`replay --features`) labels its rows with them (section 10).
  *
- * Memory: one entry per line, found by id through a hash table.
+ * Memory: one entry per line, found by id through a hash table. A line is
+ * read into a buffer of CW_LABELS_LINE_MAX bytes, and one that does not
+ * fit is an error at its line: a line of a gigabyte costs no more memory
+ * or time than one of a kilobyte.
  */
 #ifndef CW_LABELS_H
 #define CW_LABELS_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* The longest line, its end included: a customer_id is at most 256 bytes. */
+#define CW_LABELS_LINE_MAX 1024
 
 typedef struct cw_labels cw_labels_t;
 

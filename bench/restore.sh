@@ -13,12 +13,17 @@
 # customer is written once per commit interval it changed in, and the
 # restore must find the same number of customers the first run held.
 #
-#   bench/restore.sh [CUSTOMERS [PARTITIONS [RUNS]]]   default 1000000 128 3
+# BROKERS (default 1) spreads the partitions' leaders over that many
+# embedded brokers: one reader then fetches from each in parallel, as it
+# would from a real cluster's brokers.
+#
+#   bench/restore.sh [CUSTOMERS [PARTITIONS [RUNS [BROKERS]]]]   default 1000000 128 3 1
 set -eu
 cd "$(dirname "$0")/.."
 customers=${1:-1000000}
 partitions=${2:-128}
 runs=${3:-3}
+brokers=${4:-1}
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j2 >/dev/null
 bin=$PWD/build/churnwatch
@@ -27,7 +32,7 @@ bpid=
 trap '[ -n "$bpid" ] && kill $bpid 2>/dev/null; rm -rf "$tmp"' EXIT
 
 "$bin" broker -c tests/data/configs/good/contract.cfg --partitions "$partitions" \
-        >"$tmp/broker.out" 2>"$tmp/broker.err" &
+        --brokers "$brokers" >"$tmp/broker.out" 2>"$tmp/broker.err" &
 bpid=$!
 for _ in $(seq 50); do
         grep -q '^bootstrap=' "$tmp/broker.out" 2>/dev/null && break
@@ -40,7 +45,7 @@ sed -e "s/127.0.0.1:9092/$bs/" \
     -e 's/group_id = "churnwatch";/group_id = "churnwatch"; session_timeout_ms = 6000; heartbeat_interval_ms = 500;/' \
     tests/data/configs/good/contract.cfg >"$tmp/cw.cfg"
 
-echo "# $(nproc) cores, $(date -u +%Y-%m-%d), librdkafka $(pkg-config --modversion rdkafka), embedded broker, $partitions partitions"
+echo "# $(nproc) cores, $(date -u +%Y-%m-%d), librdkafka $(pkg-config --modversion rdkafka), embedded broker ($brokers), $partitions partitions"
 # Four days of events: nearly every customer has state, the input stays
 # small.
 "$bin" gen -c "$tmp/cw.cfg" --customers "$customers" --days 4 2>"$tmp/gen.err"

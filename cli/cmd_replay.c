@@ -337,15 +337,51 @@ static int open_all(struct args *a, cw_config_t *c, cw_schemas_t **schemas,
                              : cw_source_files(a->inputs, a->n_inputs, *schemas,
                                                a->sort, err, err_size)))
                 return -1;
-        if (a->output &&
-            !(a->o.sink = cw_sink_open(a->output, *schemas, err, err_size)))
-                return -1;
+        /* The labels first: a broken label file leaves no output behind. */
         if (a->report &&
             !(a->o.bt = cw_backtest_new(
                       c, a->labels, a->o.has_from ? a->o.from : INT64_MIN,
                       a->o.has_to ? a->o.to : INT64_MAX, err, err_size)))
                 return -1;
-        return a->features ? open_trainset(a, c, labels, err, err_size) : 0;
+        if (a->features && open_trainset(a, c, labels, err, err_size))
+                return -1;
+        if (a->output &&
+            !(a->o.sink = cw_sink_open(a->output, *schemas, err, err_size)))
+                return -1;
+        return 0;
+}
+
+/* Closes the warnings and the training set, which must then be complete.
+ * 0, or -1 (logged). */
+static int close_outputs(struct args *a) {
+        char err[1024];
+        int rc = 0;
+
+        if (cw_sink_close(a->o.sink, err, sizeof(err))) {
+                cw_error("replay: %s", err);
+                rc = -1;
+        }
+        a->o.sink = NULL;
+        if (cw_trainset_close(a->o.ts, err, sizeof(err))) {
+                cw_error("replay: %s", err);
+                rc = -1;
+        }
+        a->o.ts = NULL;
+        return rc;
+}
+
+/* After a failure: what was written is incomplete, and removed. */
+static void discard_outputs(struct args *a) {
+        if (cw_sink_discard(a->o.sink))
+                cw_error("replay: removed %s, which the failure left "
+                         "incomplete",
+                         a->output);
+        if (cw_trainset_discard(a->o.ts))
+                cw_error("replay: removed %s, which the failure left "
+                         "incomplete",
+                         a->features);
+        a->o.sink = NULL;
+        a->o.ts = NULL;
 }
 
 /* Opens what the replay reads and writes, runs it, writes the report.
@@ -361,7 +397,7 @@ static int replay(struct args *a, cw_config_t *c) {
                 cw_error("replay: %s", err);
                 goto out;
         }
-        if (cw_replay_run(c, src, &a->o))
+        if (cw_replay_run(c, src, &a->o) || close_outputs(a))
                 goto out;
         if (a->o.bt) {
                 if (cw_backtest_write(a->o.bt, a->report, err, sizeof(err))) {
@@ -374,16 +410,7 @@ static int replay(struct args *a, cw_config_t *c) {
         }
         rc = CW_EXIT_OK;
 out:
-        if (a->o.sink && cw_sink_close(a->o.sink, err, sizeof(err)) &&
-            rc == CW_EXIT_OK) {
-                cw_error("replay: %s: %s", a->output, err);
-                rc = CW_EXIT_FAIL;
-        }
-        if (a->o.ts && cw_trainset_close(a->o.ts, err, sizeof(err)) &&
-            rc == CW_EXIT_OK) {
-                cw_error("replay: %s", err);
-                rc = CW_EXIT_FAIL;
-        }
+        discard_outputs(a);
         cw_labels_destroy(labels);
         cw_backtest_destroy(a->o.bt);
         cw_source_close(src);

@@ -1,4 +1,5 @@
 /* churnwatch: real-time customer-churn early warning on Kafka. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,7 +44,7 @@ static void print_usage(FILE *out) {
                      "exit\n" CW_CLI_COMMON_HELP);
 }
 
-int main(int argc, char **argv) {
+static int run(int argc, char **argv) {
         int i = 1, rc;
 
         cw_log_setup(CW_LOG_INFO, CW_LOG_TEXT, stderr);
@@ -85,4 +86,22 @@ int main(int argc, char **argv) {
         fprintf(stderr, "churnwatch: unknown command '%s'\n\n", argv[i]);
         print_usage(stderr);
         return CW_EXIT_USAGE;
+}
+
+int main(int argc, char **argv) {
+        int rc = run(argc, argv), failed;
+
+        /* What a command printed must have reached standard output: a full
+         * disk (/dev/full) there fails the command, as it would a file. */
+        errno = 0;
+        failed = fflush(stdout)   ? (errno ? errno : EIO)
+                 : ferror(stdout) ? EIO
+                                  : 0;
+        if (failed && rc == CW_EXIT_OK) {
+                fprintf(stderr,
+                        "churnwatch: cannot write standard output: %s\n",
+                        strerror(failed));
+                rc = CW_EXIT_FAIL;
+        }
+        return rc;
 }

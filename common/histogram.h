@@ -19,6 +19,7 @@ struct cw_hist {
         uint64_t counts[CW_HIST_MAX_BOUNDS + 1];
         double sum;
         uint64_t total;
+        double max; /* the largest observation, 0 before the first */
 };
 
 /* An empty histogram over `bounds` (static storage; n at most
@@ -38,6 +39,8 @@ static inline void cw_hist_observe(struct cw_hist *h, double v) {
         h->counts[i]++;
         h->sum += v;
         h->total++;
+        if (v > h->max)
+                h->max = v;
 }
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/duration.h"
+#include "common/file.h"
 #include "common/hostport.h"
 #include "common/log.h"
 #include "loader_int.h"
@@ -378,6 +379,11 @@ static void load_kafka(struct loader *L, const config_setting_t *k) {
                 p->value = strdup(v);
                 p->line = cw_cfg_src_line(s);
                 c->n_kafka++;
+                /* librdkafka takes "" and waits for brokers forever. */
+                if (p->name && !strcmp(p->name, "bootstrap.servers") && !*v)
+                        DIAG(L, s,
+                             "kafka.bootstrap_servers is empty: give the "
+                             "brokers as \"host:port[,host:port...]\"");
                 if (p->name &&
                     rd_kafka_conf_set(scratch, p->name, v, err, sizeof(err)) !=
                             RD_KAFKA_CONF_OK)
@@ -594,7 +600,13 @@ static void load_root(struct loader *L) {
 cw_config_t *cw_config_load(const char *path, struct cw_diags *diags) {
         struct loader L = {.d = diags, .path = path};
         int before = diags->n;
+        char why[128];
 
+        if (cw_file_special(path, why, sizeof(why))) {
+                cw_diags_add(diags, path, 0,
+                             "%s; give the configuration file itself", why);
+                return NULL;
+        }
         config_init(&L.lc);
         if (config_read_file(&L.lc, path) != CONFIG_TRUE) {
                 if (config_error_type(&L.lc) == CONFIG_ERR_FILE_IO)

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/file.h"
 #include "loader_int.h"
 
 /* What reading one file needs: where problems go and the model's inputs. */
@@ -361,36 +362,40 @@ static int read_booster(struct xgb_read *r, json_t *learner, float base,
         return 0;
 }
 
-/* The whole file at path, or NULL with errno set. */
-static char *read_all(const char *path, size_t *len) {
-        FILE *f = fopen(path, "rb");
+/* The whole file at path, or NULL with a sentence in why. */
+static char *read_all(const char *path, size_t *len, char *why,
+                      size_t why_size) {
         char *buf = NULL, *grown;
         size_t cap = 0, n;
-        int saved;
+        FILE *f;
 
-        if (!f)
+        if (cw_file_special(path, why, why_size))
                 return NULL;
+        if (!(f = fopen(path, "rb"))) {
+                snprintf(why, why_size, "%s", strerror(errno));
+                return NULL;
+        }
         *len = 0;
         do {
                 if (*len == cap) {
                         cap = cap ? cap * 2 : 65536;
                         if (!(grown = realloc(buf, cap))) {
-                                errno = ENOMEM;
+                                snprintf(why, why_size, "out of memory");
                                 goto out_fail;
                         }
                         buf = grown;
                 }
                 *len += n = fread(buf + *len, 1, cap - *len, f);
         } while (n);
-        if (ferror(f))
+        if (ferror(f)) {
+                snprintf(why, why_size, "%s", strerror(errno ? errno : EIO));
                 goto out_fail;
+        }
         fclose(f);
         return buf;
 out_fail:
-        saved = errno ? errno : EIO;
         fclose(f);
         free(buf);
-        errno = saved;
         return NULL;
 }
 
@@ -418,7 +423,7 @@ cw_trees_t *cw_cfg_load_xgboost(struct loader *L, const config_setting_t *s,
         cw_trees_t *t = NULL;
         json_error_t jerr;
         json_t *root = NULL, *learner;
-        char *text = NULL;
+        char *text = NULL, why[256];
         size_t len;
         float base;
 
@@ -426,9 +431,9 @@ cw_trees_t *cw_cfg_load_xgboost(struct loader *L, const config_setting_t *s,
                 DIAG(L, s, "%s: out of memory", what);
                 return NULL;
         }
-        if (!(text = read_all(path, &len))) {
+        if (!(text = read_all(path, &len, why, sizeof(why)))) {
                 DIAG(L, s, "%s: cannot read %s (as %s): %s", what, name, path,
-                     strerror(errno));
+                     why);
                 goto out_free;
         }
         quote_specials(text, len);

@@ -9,7 +9,10 @@
 # come from Debian when the machine has no node of its own. prometheus (a
 # real server scrapes `run`'s /metrics, and promtool checks it),
 # docker-compose (`config` checks deploy/compose.yaml offline; no Docker
-# engine is needed), yamllint and python3-yaml are for the tests too.
+# engine is needed), yamllint and python3-yaml are for the tests too, and
+# so are clang, libclang-rt-dev (its libFuzzer and sanitizer runtimes) and
+# llvm (llvm-symbolizer, for the sanitizers' stacks): the `fuzz` test
+# builds the harnesses of fuzz/ with them (docs/fuzzing.md).
 set -eu
 
 PACKAGES="build-essential cmake pkg-config zlib1g-dev
@@ -17,7 +20,8 @@ librdkafka-dev libavro-dev libconfig-dev libmicrohttpd-dev libcriterion-dev
 libcurl4-openssl-dev libjansson-dev
 kcat curl openssl python3 python3-avro python3-kafka python3-sklearn
 python3-xgboost python3-yaml
-chromium fonts-dejavu-core prometheus docker-compose yamllint"
+chromium fonts-dejavu-core prometheus docker-compose yamllint
+clang libclang-rt-dev llvm"
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
         PACKAGES="$PACKAGES nodejs npm"
 

@@ -1,50 +1,11 @@
 #include "gen.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/duration.h"
-
-#define NEVER INT64_MAX
-
-/*
- * The population, by archetype (shares of customers):
- *
- *   steady       55%  buys every 2.3-14 days, logs in every 0.7-7 days,
- *                     at a fairly regular pace, for the whole period
- *   declining    15%  steady until a day in the first 70% of the period,
- *                     then purchases and logins fade by a factor e every
- *                     8-20 days; churned when activity is down to 5%
- *                     (after 3.5-8.5 weeks), nothing after that
- *   abrupt       10%  steady, then stops at a time anywhere in the period;
- *                     40% answer an exit survey (NPS, mostly 0-3) in the
- *                     hours before
- *   complaining  10%  steady until a complaint ticket in the first 55%
- *                     of the period (OPENED, then UPDATED and RESOLVED
- *                     over days) and an NPS of 0-6 within days; 70% then
- *                     buy a fifth as much and churn 3-8 weeks after the
- *                     complaint, the others buy less for three weeks
- *   late joiner  10%  nothing until a day in the middle 70% of the period,
- *                     steady after
- *
- * Everyone has rare other tickets (billing, question, delivery, now and
- * then a complaint) and a survey every 45 days on average. Churners in
- * their last four weeks and decliners answer surveys unhappily.
- *
- * The shares are cumulative thresholds on one uniform draw per customer.
- */
-static const double arch_upto[CW_ARCH_COUNT] = {0.55, 0.70, 0.80, 0.90, 1.0};
-
-const char *const cw_archetype_names[CW_ARCH_COUNT] = {
-        "steady", "declining", "abrupt", "complaining", "late_joiner"};
-
-#define COMPLAINER_CHURN_SHARE 0.7
-#define EXIT_SURVEY_SHARE 0.4
-#define TICKET_MEAN_DAYS 240.0
-#define SURVEY_MEAN_DAYS 45.0
-#define UNHAPPY_BEFORE_CHURN_MS (28 * CW_MS_PER_DAY)
+#include "devtools/gen_customer.h"
 
 /* ---- value tables: strings with their lengths, index 0 = null ------ */
 
@@ -53,9 +14,10 @@ const char *const cw_archetype_names[CW_ARCH_COUNT] = {
 static const cw_str_t currencies[] = {S("EUR"), S("USD"), S("GBP")};
 static const cw_str_t channels[] = {{NULL, 0}, S("web"), S("app"), S("store")};
 static const cw_str_t devices[] = {{NULL, 0}, S("web"), S("ios"), S("android")};
-enum { CAT_BILLING, CAT_QUESTION, CAT_DELIVERY, CAT_COMPLAINT };
+/* In the order of CW_GEN_BILLING .. CW_GEN_COMPLAINT. */
 static const cw_str_t categories[] = {S("billing"), S("question"),
                                       S("delivery"), S("complaint")};
+/* CW_GEN_COMMENTS of each. */
 static const cw_str_t happy_comments[] = {S("great service"),
                                           S("fast delivery"), S("love the app"),
                                           S("easy to use")};
@@ -64,98 +26,15 @@ static const cw_str_t unhappy_comments[] = {
         S("thinking of cancelling")};
 #undef S
 
-#define N_OF(a) (int)(sizeof(a) / sizeof((a)[0]))
-
-/* Indexes into the symbol tables of features/event.c. */
-enum { ST_OPENED, ST_UPDATED, ST_RESOLVED, ST_REOPENED };
-enum { KIND_NPS, KIND_CSAT, KIND_CES };
-
-/* ---- randomness: splitmix64, one stream per customer --------------- */
-
-/*
- * Every customer draws from a generator of its own, seeded from (seed,
- * customer), so a customer's events do not depend on anyone else's: the
- * population is the same whatever order or grouping customers are
- * generated in. splitmix64 needs 8 bytes of state and ~1 ns a draw.
- */
-static uint64_t next_u64(uint64_t *s) {
-        uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-}
-
-/* [0, 1) */
-static double uniform(uint64_t *s) {
-        return (double)(next_u64(s) >> 11) * 0x1.0p-53;
-}
-
-static double between(uint64_t *s, double lo, double hi) {
-        return lo + (hi - lo) * uniform(s);
-}
-
-/* 0 .. n-1 */
-static int below(uint64_t *s, int n) {
-        return (int)(((next_u64(s) >> 32) * (uint64_t)n) >> 32);
-}
-
-/* Roughly standard normal (Irwin-Hall of four uniforms from one draw:
- * tails stop at +-3.5, which suits bounded values well). */
-static double normal(uint64_t *s) {
-        uint64_t r = next_u64(s);
-        double sum = 0;
-        for (int i = 0; i < 4; i++, r >>= 16)
-                sum += (double)(r & 0xffff) * (1.0 / 65536.0);
-        return (sum - 2.0) * 1.7320508075688772;
-}
-
-static double clamp(double x, double lo, double hi) {
-        return x < lo ? lo : x > hi ? hi : x;
-}
-
-/* ---- the customers ------------------------------------------------- */
-
-enum { F_NPS_DUE = 1, F_EXIT_SURVEY = 2 };
-
-/* Ticket stages: what the next ticket event of a customer will be. */
-enum { TK_NONE, TK_OPEN, TK_UPDATED, TK_RESOLVED };
-
-/* 88 bytes: a million customers take 88 MB. Times are ms from start. */
-struct customer {
-        uint64_t rng;
-        int64_t next[CW_STREAM_COUNT]; /* next event of each stream */
-        int64_t churn_at;              /* NEVER for customers who stay */
-        /* declining: the fade starts; complaining: the complaint;
-         * late joiner: the first activity; abrupt: the exit survey */
-        int64_t change_at;
-        float purchase_days, login_days; /* mean gaps when fully active */
-        float amount_cents;              /* the customer's median */
-        float tau_days;                  /* declining: e-folding time */
-        uint32_t tickets;                /* opened so far */
-        uint8_t arch, currency, channel, device, flags;
-        uint8_t ticket_stage, ticket_category, ticket_severity;
-};
-
-/* An event of the day being generated, before it is sorted. */
-struct gev {
-        uint32_t key;  /* ms of the day << 2 | stream: the sort key */
-        uint32_t cust; /* customer number */
-        int32_t a;     /* amount_cents, session_seconds, ticket, score */
-        uint8_t b;     /* success, ticket status, survey kind */
-        uint8_t c;     /* currency, ticket category, comment */
-        uint8_t d;     /* channel, device, ticket severity */
-        uint8_t e;     /* comment is happy (1) or unhappy (2), 0: none */
-};
-
 #define SORT_BITS 15
 
 struct cw_gen {
         struct cw_gen_params p;
         int64_t period_ms;
-        struct customer *cust;
+        struct cw_gen_customer *cust;
         int next_day;
         int id_width; /* digits in customer ids: all of the same length */
-        struct gev *evs, *tmp; /* the day's events; tmp for sorting */
+        struct cw_gen_event *evs, *tmp; /* the day's events; tmp: sorting */
         size_t n, cap;
         uint32_t *hist; /* 1 << SORT_BITS counters */
         unsigned long long count[CW_STREAM_COUNT];
@@ -164,278 +43,16 @@ struct cw_gen {
         char ticket_id[48];
 };
 
-/* How active a customer is at t, from 1 down to 0. */
-static double activity(const struct customer *k, int64_t t) {
-        if (t < k->change_at)
-                return 1.0;
-        switch (k->arch) {
-        case CW_ARCH_DECLINING:
-                return exp(-(double)(t - k->change_at) /
-                           ((double)k->tau_days * CW_MS_PER_DAY));
-        case CW_ARCH_COMPLAINING:
-                if (k->churn_at != NEVER)
-                        return 0.2;
-                return t - k->change_at < 21 * CW_MS_PER_DAY ? 0.6 : 1.0;
-        default:
-                return 1.0;
-        }
-}
-
-static int64_t after(int64_t t, double days) {
-        if (!(days < 1e6))
-                return NEVER;
-        return t + (int64_t)(days * CW_MS_PER_DAY);
-}
-
-/* Purchases come at a fairly regular pace (gaps of 50-150% of the
- * mean), as regular customers' do; that keeps the 30-day count of a
- * steady customer close to its average, so that a rule on a falling
- * count fires for few of them (about 2.5% over 120 days). */
-static void schedule_purchase(struct customer *k, int64_t t) {
-        double gap = k->purchase_days * between(&k->rng, 0.5, 1.5);
-        k->next[CW_STREAM_PURCHASE] = after(t, gap / activity(k, t));
-}
-
-static void schedule_login(struct customer *k, int64_t t) {
-        double gap = k->login_days * between(&k->rng, 0.1, 1.9);
-        k->next[CW_STREAM_LOGIN] = after(t, gap / activity(k, t));
-}
-
-/* The next new ticket: rare, of a random category. */
-static void schedule_ticket(struct customer *k, int64_t t) {
-        double u = uniform(&k->rng);
-        k->ticket_stage = TK_NONE;
-        k->ticket_category = u < 0.35   ? CAT_BILLING
-                             : u < 0.70 ? CAT_QUESTION
-                             : u < 0.95 ? CAT_DELIVERY
-                                        : CAT_COMPLAINT;
-        k->next[CW_STREAM_TICKET] =
-                after(t, -TICKET_MEAN_DAYS * log1p(-uniform(&k->rng)));
-}
-
-static void schedule_survey(struct customer *k, int64_t t) {
-        int64_t n = after(t, -SURVEY_MEAN_DAYS * log1p(-uniform(&k->rng)));
-        if ((k->flags & F_EXIT_SURVEY) && n > k->change_at)
-                n = k->change_at;
-        k->next[CW_STREAM_SURVEY] = n;
-}
-
-static void draw_change(struct customer *k, int64_t period) {
-        uint64_t *r = &k->rng;
-
-        switch (k->arch) {
-        case CW_ARCH_DECLINING:
-                k->change_at = (int64_t)(period * between(r, 0.05, 0.70));
-                k->tau_days = (float)between(r, 8, 20);
-                /* activity = exp(-x / tau) is down to 5% at x = tau ln 20 */
-                k->churn_at = after(k->change_at, k->tau_days * log(20.0));
-                break;
-        case CW_ARCH_ABRUPT:
-                k->churn_at = (int64_t)(period * between(r, 0.02, 1.0));
-                k->change_at = k->churn_at -
-                               (int64_t)(between(r, 1, 12) * CW_MS_PER_HOUR);
-                if (uniform(r) < EXIT_SURVEY_SHARE && k->change_at >= 0)
-                        k->flags |= F_EXIT_SURVEY;
-                else
-                        k->change_at = NEVER;
-                break;
-        case CW_ARCH_COMPLAINING:
-                k->change_at = (int64_t)(period * between(r, 0.05, 0.55));
-                if (uniform(r) < COMPLAINER_CHURN_SHARE)
-                        k->churn_at = after(k->change_at, between(r, 21, 56));
-                break;
-        case CW_ARCH_LATE_JOINER:
-                k->change_at = (int64_t)(period * between(r, 0.15, 0.85));
-                break;
-        default:
-                k->change_at = NEVER;
-        }
-}
-
-static cw_archetype_t draw_archetype(uint64_t *r) {
-        double u = uniform(r);
-        int a = 0;
-        while (a < CW_ARCH_COUNT - 1 && u >= arch_upto[a])
-                a++;
-        return (cw_archetype_t)a;
-}
-
-static void draw_habits(struct customer *k) {
-        uint64_t *r = &k->rng;
-        double u = uniform(r);
-
-        /* Log-uniform rates: 0.5-3 purchases, 1-10 logins a week. */
-        k->purchase_days = (float)(7.0 / (0.5 * pow(6.0, uniform(r))));
-        k->login_days = (float)(7.0 / pow(10.0, uniform(r)));
-        k->amount_cents =
-                (float)clamp(3000.0 * exp(0.8 * normal(r)), 800, 30000);
-        k->currency = u < 0.8 ? 0 : u < 0.92 ? 1 : 2;
-        k->channel = (uint8_t)(1 + below(r, 3));
-        k->device = (uint8_t)(1 + below(r, 3));
-}
-
-static void init_customer(const cw_gen_t *g, uint32_t c, struct customer *k) {
-        uint64_t seed = g->p.seed * 0x9e3779b97f4a7c15ULL + c;
-        int64_t first;
-
-        memset(k, 0, sizeof(*k));
-        k->rng = next_u64(&seed) ^ g->p.seed;
-        k->churn_at = NEVER;
-        k->arch = (uint8_t)draw_archetype(&k->rng);
-        draw_habits(k);
-        draw_change(k, g->period_ms);
-        first = k->arch == CW_ARCH_LATE_JOINER ? k->change_at : 0;
-        /* A random phase, so that the period does not start with a burst. */
-        k->next[CW_STREAM_PURCHASE] =
-                after(first, k->purchase_days * uniform(&k->rng));
-        k->next[CW_STREAM_LOGIN] =
-                after(first, k->login_days * uniform(&k->rng));
-        schedule_survey(k, first);
-        if (k->arch == CW_ARCH_COMPLAINING) {
-                k->ticket_category = CAT_COMPLAINT;
-                k->next[CW_STREAM_TICKET] = k->change_at;
-        } else {
-                schedule_ticket(k, first);
-        }
-}
-
-/* ---- events of one customer ---------------------------------------- */
-
-static void purchase(struct customer *k, struct gev *e) {
-        uint64_t *r = &k->rng;
-        double u = uniform(r);
-
-        e->a = (int32_t)clamp(k->amount_cents * exp(0.5 * normal(r)), 500,
-                              50000);
-        e->c = k->currency;
-        e->d = u < 0.1 ? 0 : u < 0.3 ? (uint8_t)(1 + below(r, 3)) : k->channel;
-}
-
-static void login(struct customer *k, struct gev *e) {
-        uint64_t *r = &k->rng;
-        double u = uniform(r);
-
-        e->a = (int32_t)clamp(240.0 * exp(0.9 * normal(r)), 30, 3600);
-        e->b = uniform(r) < 0.95;
-        e->d = u < 0.1 ? 0 : u < 0.25 ? (uint8_t)(1 + below(r, 3)) : k->device;
-}
-
-/* A new ticket: severity 1-4, mostly low; complaints are 3-4. */
-static void open_ticket(struct customer *k, int64_t t) {
-        uint64_t *r = &k->rng;
-        static const uint8_t severity[8] = {1, 1, 1, 2, 2, 2, 3, 4};
-
-        k->tickets++;
-        k->ticket_stage = TK_OPEN;
-        k->ticket_severity = k->ticket_category == CAT_COMPLAINT
-                                     ? (uint8_t)(3 + below(r, 2))
-                                     : severity[below(r, 8)];
-        if (k->ticket_category == CAT_COMPLAINT && !(k->flags & F_NPS_DUE)) {
-                /* Asked how likely they are to recommend us, days later. */
-                int64_t ask = after(t, between(r, 1, 5));
-                k->flags |= F_NPS_DUE;
-                if (ask < k->next[CW_STREAM_SURVEY])
-                        k->next[CW_STREAM_SURVEY] = ask;
-        }
-}
-
-/* One step of a ticket's life: OPENED, UPDATED..., RESOLVED, and now
- * and then REOPENED and round again. */
-static void ticket(struct customer *k, int64_t t, struct gev *e) {
-        uint64_t *r = &k->rng;
-        double u;
-
-        switch (k->ticket_stage) {
-        case TK_NONE:
-                e->b = ST_OPENED;
-                open_ticket(k, t);
-                break;
-        case TK_OPEN:
-        case TK_UPDATED:
-                u = uniform(r);
-                e->b = u < (k->ticket_stage == TK_OPEN ? 0.65 : 0.25)
-                               ? ST_UPDATED
-                               : ST_RESOLVED;
-                k->ticket_stage = e->b == ST_UPDATED ? TK_UPDATED : TK_RESOLVED;
-                break;
-        default:
-                e->b = ST_REOPENED;
-                k->ticket_stage = TK_UPDATED;
-        }
-        e->a = (int32_t)k->tickets;
-        e->c = k->ticket_category;
-        e->d = k->ticket_severity;
-        if (k->ticket_stage == TK_RESOLVED && uniform(r) >= 0.05)
-                schedule_ticket(k, t);
-        else
-                k->next[CW_STREAM_TICKET] = after(t, between(r, 0.2, 4));
-}
-
-/* Moods, from the customer's situation at t. */
-enum { HAPPY, UNHAPPY, ANGRY };
-
-static int exit_survey(const struct customer *k, int64_t t) {
-        return (k->flags & F_EXIT_SURVEY) && t >= k->change_at;
-}
-
-static int mood(const struct customer *k, int64_t t) {
-        if ((k->flags & F_NPS_DUE) || exit_survey(k, t))
-                return ANGRY;
-        if (k->churn_at != NEVER && k->churn_at - t < UNHAPPY_BEFORE_CHURN_MS)
-                return UNHAPPY;
-        if (k->arch == CW_ARCH_DECLINING && t >= k->change_at)
-                return UNHAPPY;
-        return HAPPY;
-}
-
-/* NPS 0-10: happy customers are mostly promoters, unhappy ones mostly
- * detractors, angry ones (after a complaint, on leaving) 0-6 with 0 the
- * most common answer. */
-static int nps(uint64_t *r, int m) {
-        double u = uniform(r);
-        if (m == ANGRY)
-                return u < 0.35 ? 0 : below(r, 7);
-        if (m == UNHAPPY)
-                return u < 0.6   ? below(r, 7)
-                       : u < 0.9 ? 7 + below(r, 2)
-                                 : 9 + below(r, 2);
-        return u < 0.2    ? 2 + below(r, 5)
-               : u < 0.55 ? 7 + below(r, 2)
-                          : 9 + below(r, 2);
-}
-
-static void survey(struct customer *k, int64_t t, struct gev *e) {
-        uint64_t *r = &k->rng;
-        int m = mood(k, t);
-        double u = uniform(r);
-
-        e->b = m == ANGRY ? KIND_NPS
-               : u < 0.5  ? KIND_NPS
-               : u < 0.8  ? KIND_CSAT
-                          : KIND_CES;
-        if (e->b == KIND_NPS)
-                e->a = nps(r, m);
-        else if (e->b == KIND_CSAT) /* 1-5, 5 = very satisfied */
-                e->a = m == HAPPY ? 3 + below(r, 3) : 1 + below(r, 3);
-        else /* CES 1-7, 7 = very easy */
-                e->a = m == HAPPY ? 4 + below(r, 4) : 1 + below(r, 4);
-        e->e = uniform(r) < 0.15 ? (m == HAPPY ? 1 : 2) : 0;
-        e->c = (uint8_t)below(r, N_OF(happy_comments));
-        if (exit_survey(k, t))
-                k->flags &= (uint8_t)~F_EXIT_SURVEY;
-        k->flags &= (uint8_t)~F_NPS_DUE;
-        schedule_survey(k, t);
-}
-
 /* Adds an event of stream s at t (ms from the start) to the day. */
-static struct gev *push(cw_gen_t *g, uint32_t c, int s, int64_t t,
-                        int64_t day_start) {
-        struct gev *e;
+static struct cw_gen_event *push(cw_gen_t *g, uint32_t c, int s, int64_t t,
+                                 int64_t day_start) {
+        struct cw_gen_event *e;
 
         if (g->n == g->cap) {
                 size_t cap = g->cap ? 2 * g->cap : 4096;
-                struct gev *a = realloc(g->evs, cap * sizeof(*a));
-                struct gev *b = a ? realloc(g->tmp, cap * sizeof(*b)) : NULL;
+                struct cw_gen_event *a = realloc(g->evs, cap * sizeof(*a));
+                struct cw_gen_event *b =
+                        a ? realloc(g->tmp, cap * sizeof(*b)) : NULL;
                 if (a)
                         g->evs = a;
                 if (!b)
@@ -450,15 +67,6 @@ static struct gev *push(cw_gen_t *g, uint32_t c, int s, int64_t t,
         return e;
 }
 
-/* The stream whose next event comes first (ties in stream order). */
-static int first_stream(const struct customer *k) {
-        int s = 0;
-        for (int i = 1; i < CW_STREAM_COUNT; i++)
-                if (k->next[i] < k->next[s])
-                        s = i;
-        return s;
-}
-
 /*
  * Every event of customer c before `end` (and before it churns), in time
  * order across the streams, since one may change another: a complaint
@@ -466,27 +74,15 @@ static int first_stream(const struct customer *k) {
  */
 static int customer_day(cw_gen_t *g, uint32_t c, int64_t day_start,
                         int64_t end) {
-        struct customer *k = &g->cust[c];
-        struct gev *e;
+        struct cw_gen_customer *k = &g->cust[c];
+        struct cw_gen_event *e;
         int64_t t;
         int s;
 
-        if (k->churn_at < end)
-                end = k->churn_at;
-        while ((t = k->next[s = first_stream(k)]) < end) {
+        while ((s = cw_gen_customer_next(k, end, &t)) >= 0) {
                 if (!(e = push(g, c, s, t, day_start)))
                         return -1;
-                if (s == CW_STREAM_PURCHASE) {
-                        purchase(k, e);
-                        schedule_purchase(k, t);
-                } else if (s == CW_STREAM_LOGIN) {
-                        login(k, e);
-                        schedule_login(k, t);
-                } else if (s == CW_STREAM_TICKET) {
-                        ticket(k, t, e);
-                } else {
-                        survey(k, t, e);
-                }
+                cw_gen_customer_event(k, s, t, e);
         }
         return 0;
 }
@@ -501,7 +97,7 @@ static int customer_day(cw_gen_t *g, uint32_t c, int64_t day_start,
 static void sort_day(cw_gen_t *g) {
         for (int shift = 0; shift < 2 * SORT_BITS; shift += SORT_BITS) {
                 uint32_t sum = 0, mask = (1u << SORT_BITS) - 1;
-                struct gev *t;
+                struct cw_gen_event *t;
 
                 memset(g->hist, 0, sizeof(*g->hist) << SORT_BITS);
                 for (size_t i = 0; i < g->n; i++)
@@ -556,7 +152,8 @@ static cw_str_t set_ticket_id(cw_gen_t *g, uint32_t c, uint32_t n) {
         return (cw_str_t){g->ticket_id, k};
 }
 
-static void fill_fields(cw_gen_t *g, const struct gev *e, struct cw_event *ev) {
+static void fill_fields(cw_gen_t *g, const struct cw_gen_event *e,
+                        struct cw_event *ev) {
         switch (ev->stream) {
         case CW_STREAM_PURCHASE:
                 ev->num[3] = e->a;
@@ -592,7 +189,7 @@ static int emit_day(cw_gen_t *g, int64_t day_start, cw_gen_emit_fn emit,
 
         memset(&ev, 0, sizeof(ev));
         for (size_t i = 0; i < g->n; i++) {
-                const struct gev *e = &g->evs[i];
+                const struct cw_gen_event *e = &g->evs[i];
                 int s = (int)(e->key & 3);
 
                 ev.stream = (cw_stream_t)s;
@@ -656,7 +253,7 @@ cw_gen_t *cw_gen_new(const struct cw_gen_params *p, char *errstr,
         for (int n = 10000000; n < p->customers && n < 1000000000; n *= 10)
                 g->id_width++;
         for (int c = 0; c < p->customers; c++)
-                init_customer(g, (uint32_t)c, &g->cust[c]);
+                cw_gen_customer_init(&g->cust[c], p, g->period_ms, (uint32_t)c);
         return g;
 }
 

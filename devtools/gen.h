@@ -1,7 +1,8 @@
 /*
  * A synthetic customer population for demos, backtests and benchmarks:
  * purchases, logins, support tickets and surveys of customers who stay,
- * fade away, leave at once, complain and leave, or join late, with the
+ * fade away, leave at once, complain and leave, or join late (and in the
+ * rich scenario also go quiet for a while and come back), with the
  * ground truth of who churned when.
  *
  * Generation is deterministic for a seed and goes day by day: memory is
@@ -20,6 +21,18 @@
 #define CW_GEN_MAX_CUSTOMERS 100000000
 #define CW_GEN_MAX_DAYS 3650
 
+/*
+ * CW_GEN_CLASSIC: the five archetypes as they have always been drawn
+ * (a seed gives the same events as before the rich scenario existed).
+ * CW_GEN_RICH: single signals are ambiguous, for learning: customers who
+ * dip and recover, decliners who complain or grow unhappy first (or not
+ * at all), churn spread over the whole period. Shares are in gen_customer.c.
+ */
+typedef enum cw_gen_scenario {
+        CW_GEN_CLASSIC = 0,
+        CW_GEN_RICH
+} cw_gen_scenario_t;
+
 struct cw_gen_params {
         uint64_t seed;
         int customers; /* 1 .. CW_GEN_MAX_CUSTOMERS */
@@ -27,15 +40,18 @@ struct cw_gen_params {
         /* Epoch millis of the period's start; day d covers
          * [start_ms + d * 86400000, start_ms + (d + 1) * 86400000). */
         int64_t start_ms;
+        cw_gen_scenario_t scenario; /* CW_GEN_CLASSIC (0) by default */
 };
 
-/* What kind of customer one is; the proportions are in gen.c. */
+/* What kind of customer one is; the proportions are in gen_customer.c.
+ * Dippers (who stay) are only in the rich scenario. */
 typedef enum cw_archetype {
         CW_ARCH_STEADY = 0,
         CW_ARCH_DECLINING,
         CW_ARCH_ABRUPT,
         CW_ARCH_COMPLAINING,
         CW_ARCH_LATE_JOINER,
+        CW_ARCH_DIPPING,
         CW_ARCH_COUNT
 } cw_archetype_t;
 

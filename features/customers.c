@@ -82,6 +82,38 @@ static int rehash(cw_engine_t *e, size_t cap) {
         return 0;
 }
 
+/* The fields of a new customer record, past its id and bucket areas. */
+static void init_record(const struct cw_plan *p, struct cw_customer *c) {
+        c->last_ts = CW_TIME_NONE;
+        c->last_eval = CW_TIME_NONE;
+        c->cur_day = CW_DAY_NONE;
+        for (int i = 0; i < p->n_trackers; i++)
+                cw_cust_tr_ts(p, c)[i] = CW_TIME_NONE;
+        for (int i = 0; i < p->config->n_alerts; i++)
+                cw_cust_timers(p, c)[i] = CW_TIME_NONE;
+}
+
+struct cw_customer *cw_engine_renew(cw_engine_t *e, size_t k) {
+        const struct cw_plan *p = e->plan;
+        struct cw_customer *c = e->cust[k];
+        uint16_t cap[CW_STREAM_COUNT];
+        uint8_t wid[CW_STREAM_COUNT];
+
+        /* The areas keep their room, and their widths with it. */
+        for (int j = 0; j < p->n_bucket_streams; j++) {
+                cap[j] = cw_cust_bmeta(p, c, j)[1];
+                wid[j] = *cw_cust_bwid(p, c, j);
+        }
+        memset(c->data, 0, (size_t)p->fixed_size);
+        for (int j = 0; j < p->n_bucket_streams; j++) {
+                cw_cust_bmeta(p, c, j)[1] = cap[j];
+                *cw_cust_bwid(p, c, j) = wid[j];
+        }
+        c->flags &= CW_CUST_CHANGED;
+        init_record(p, c);
+        return c;
+}
+
 struct cw_customer *cw_engine_add(cw_engine_t *e, const char *id, size_t len,
                                   uint32_t h) {
         const struct cw_plan *p = e->plan;
@@ -106,14 +138,8 @@ struct cw_customer *cw_engine_add(cw_engine_t *e, const char *id, size_t len,
         c = calloc(1, sizeof(*c) + (size_t)p->fixed_size + len);
         if (!c)
                 return NULL;
-        c->last_ts = CW_TIME_NONE;
-        c->last_eval = CW_TIME_NONE;
-        c->cur_day = CW_DAY_NONE;
         c->id_len = (uint16_t)len;
-        for (int i = 0; i < p->n_trackers; i++)
-                cw_cust_tr_ts(p, c)[i] = CW_TIME_NONE;
-        for (int i = 0; i < p->config->n_alerts; i++)
-                cw_cust_timers(p, c)[i] = CW_TIME_NONE;
+        init_record(p, c);
         memcpy(cw_cust_id(p, c), id, len);
 
         cw_engine_find(e, id, len, h, &slot);

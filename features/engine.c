@@ -359,7 +359,7 @@ static void apply(cw_engine_t *e, size_t ci, const struct cw_event *ev) {
                 for (int f = 0; f < CW_EVENT_MAX_FIELDS; f++)
                         if (tr->fields[f] >= 0)
                                 cw_cust_tr_val(p, c)[tr->fields[f]] =
-                                        (int64_t)ev->num[f];
+                                        cw_field_i64(ev->num[f]);
         }
         if (c->last_ts == CW_TIME_NONE || ev->ts > c->last_ts)
                 c->last_ts = ev->ts;

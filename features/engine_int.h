@@ -142,6 +142,34 @@ struct cw_engine {
         struct cw_engine_stats stats;
 };
 
+/*
+ * A numeric field's value (an int, long or boolean, carried as a double)
+ * as the buckets and trackers hold it. A long near 2^63 rounds up to
+ * 2^63, which no int64 holds (converting it is undefined): it saturates.
+ */
+static inline int64_t cw_field_i64(double v) {
+        if (v >= 9223372036854775807.0) /* 2^63 */
+                return INT64_MAX;
+        if (!(v >= -9223372036854775807.0)) /* -2^63, or NaN */
+                return v != v ? 0 : INT64_MIN;
+        return (int64_t)v;
+}
+
+/*
+ * Sums of the windows and their buckets wrap around (modulo 2^64) where
+ * C's would overflow, which is undefined: taking away what was added
+ * gives the total back, so a window's sum is exact whenever it fits in
+ * an int64 (hostile longs adding up beyond ±9.2e18 wrap), and a running
+ * total restored from a corrupt changelog record cannot overflow either.
+ */
+static inline int64_t cw_wrap_add(int64_t a, int64_t b) {
+        return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
+static inline int64_t cw_wrap_sub(int64_t a, int64_t b) {
+        return (int64_t)((uint64_t)a - (uint64_t)b);
+}
+
 static inline int64_t *cw_cust_runs(const struct cw_plan *p,
                                     struct cw_customer *c) {
         return (int64_t *)(void *)(c->data + p->off_runs);
@@ -234,6 +262,9 @@ long cw_engine_find(const cw_engine_t *e, const char *id, size_t len,
 struct cw_customer *cw_engine_add(cw_engine_t *e, const char *id, size_t len,
                                   uint32_t h);
 void cw_engine_remove(cw_engine_t *e, size_t i);
+/* Customer k as cw_engine_add makes it, in its own memory: the id and the
+ * bucket areas' capacities stay, the CW_CUST_CHANGED flag too. */
+struct cw_customer *cw_engine_renew(cw_engine_t *e, size_t k);
 /* Change tracking, in customers.c. Lists customer k as changed: when
  * memory runs out, falls back to a scan at the next collection. */
 void cw_engine_list_changed(cw_engine_t *e, size_t k);

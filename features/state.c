@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/duration.h"
 #include "engine_int.h"
 
 /* 2: the flags after cur_day. */
@@ -129,6 +130,16 @@ static int64_t get_s(struct in *in) {
         return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
 }
 
+/* A time of the state: CW_TIME_NONE, or one an event or a sweep can give
+ * (a cooldown may end after the year 9999). Any other is malformed: the
+ * engine's arithmetic on times would overflow. */
+static int64_t get_time(struct in *in) {
+        int64_t t = get_s(in);
+        if (t != CW_TIME_NONE && (t < 0 || t > 2 * CW_TS_MAX))
+                in->bad = 1;
+        return t;
+}
+
 /*
  * The day buckets of one stream of customer k, days as deltas back from
  * cur_day: they must ascend inside the longest window, as the engine's
@@ -150,9 +161,14 @@ static struct cw_customer *decode_buckets(cw_engine_t *e, size_t k,
             !(c = cw_engine_reserve(e, k, j, (int)n, 0)))
                 return NULL;
         for (uint64_t i = 0; i < n && !in->bad; i++) {
-                int64_t d = (int64_t)day - get_s(in);
+                int64_t d = get_s(in);
                 struct cw_area a;
                 uint8_t wid;
+                if (d < -INT32_MAX || d > INT32_MAX) { /* not a day delta */
+                        in->bad = 1;
+                        d = 0;
+                }
+                d = (int64_t)day - d;
                 if ((i > 0 && d <= day) || d > c->cur_day ||
                     d < (int64_t)c->cur_day - sp->max_days + 1)
                         in->bad = 1;
@@ -193,24 +209,31 @@ int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
             (size_t)(in.end - in.p) < id_len)
                 goto out_malformed;
         h = cw_engine_hash((const char *)in.p, id_len);
+        /* A customer already held (written again later in the changelog)
+         * starts afresh in its own memory. */
         k = cw_engine_find(e, (const char *)in.p, id_len, h, NULL);
-        if (k >= 0)
-                cw_engine_remove(e, (size_t)k);
-        c = cw_engine_add(e, (const char *)in.p, id_len, h);
-        if (!c) {
+        if (k >= 0) {
+                c = cw_engine_renew(e, (size_t)k);
+        } else if ((c = cw_engine_add(e, (const char *)in.p, id_len, h))) {
+                k = (long)e->n_cust - 1;
+        } else {
                 snprintf(errstr, errstr_size, "out of memory");
                 return -1;
         }
-        k = (long)e->n_cust - 1;
         in.p += id_len;
-        c->last_ts = get_s(&in);
-        c->last_eval = get_s(&in);
+        c->last_ts = get_time(&in);
+        if (c->last_ts < 0 || c->last_ts > CW_TS_MAX) /* it has had one */
+                in.bad = 1;
+        c->last_eval = get_time(&in);
         c->cur_day = (int32_t)get_s(&in);
+        if (c->cur_day != CW_DAY_NONE &&
+            (c->cur_day < 0 || c->cur_day > cw_day_of(CW_TS_MAX)))
+                in.bad = 1;
         switch (get_u(&in)) {
         case 0:
                 break;
         case 1:
-                c->flags = CW_CUST_UNSWEPT;
+                c->flags |= CW_CUST_UNSWEPT;
                 break;
         default:
                 in.bad = 1;
@@ -227,12 +250,12 @@ int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
         for (int i = 0; i < p->n_runs; i++)
                 cw_cust_runs(p, c)[i] = get_s(&in);
         for (int i = 0; i < p->n_trackers; i++)
-                cw_cust_tr_ts(p, c)[i] = get_s(&in);
+                cw_cust_tr_ts(p, c)[i] = get_time(&in);
         for (int i = 0; i < p->n_tracker_values; i++)
                 cw_cust_tr_val(p, c)[i] = get_s(&in);
         for (int i = 0; i < p->config->n_alerts; i++) {
                 uint64_t st = get_u(&in);
-                int64_t since = get_s(&in), cooldown_until = get_s(&in);
+                int64_t since = get_time(&in), cooldown_until = get_time(&in);
                 if (st > CW_ALERT_FIRING)
                         in.bad = 1;
                 cw_cust_states(p, c)[i] = (uint8_t)st;

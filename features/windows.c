@@ -23,10 +23,10 @@ static uint64_t take_bucket(const struct cw_plan *p, const struct cw_area *a,
                 int64_t *rv = &runs[g->runs[r]];
                 switch (run->kind) {
                 case CW_RUN_SUM:
-                        *rv -= cw_area_get(a, i, run->col);
+                        *rv = cw_wrap_sub(*rv, cw_area_get(a, i, run->col));
                         break;
                 case CW_RUN_DAYS:
-                        *rv -= cw_area_get(a, i, run->col) > 0;
+                        *rv = cw_wrap_sub(*rv, cw_area_get(a, i, run->col) > 0);
                         break;
                 case CW_RUN_MIN:
                 case CW_RUN_MAX:
@@ -147,9 +147,9 @@ static void add_to_bucket(const struct cw_stream_plan *sp,
                 int64_t x;
                 if (col->kind == CW_COL_COUNT || !(mask >> col->filter & 1))
                         continue;
-                x = (int64_t)ev->num[col->field];
+                x = cw_field_i64(ev->num[col->field]);
                 if (col->kind == CW_COL_SUM)
-                        v[i] += x;
+                        v[i] = cw_wrap_add(v[i], x);
                 else if (v[col->count_col] == 1 ||
                          (col->kind == CW_COL_MIN ? x < v[i] : x > v[i]))
                         v[i] = x;
@@ -235,12 +235,15 @@ void cw_engine_add_to_windows(cw_engine_t *e, size_t k,
                                 if (!(mask >> col->filter & 1))
                                         continue;
                                 if (col->kind != CW_COL_COUNT)
-                                        x = (int64_t)ev->num[col->field];
+                                        x = cw_field_i64(ev->num[col->field]);
                                 if (pass == 0 && run->kind == CW_RUN_SUM)
-                                        *rv += col->kind == CW_COL_COUNT ? 1
-                                                                         : x;
+                                        *rv = cw_wrap_add(
+                                                *rv, col->kind == CW_COL_COUNT
+                                                             ? 1
+                                                             : x);
                                 else if (pass == 0 && run->kind == CW_RUN_DAYS)
-                                        *rv += v[run->col] == 1;
+                                        *rv = cw_wrap_add(*rv,
+                                                          v[run->col] == 1);
                                 else if (pass == 1 &&
                                          (run->kind == CW_RUN_MIN ||
                                           run->kind == CW_RUN_MAX) &&

@@ -71,6 +71,16 @@ rd_kafka_t *cw_kafka_new(const cw_config_t *c, rd_kafka_type_t type,
                 rd_kafka_conf_destroy(conf);
                 return NULL;
         }
+        /* Every client: no Nagle's algorithm on its connections, as
+         * librdkafka's own default became after 2.0: a small request
+         * written while an earlier one is unacknowledged goes out at once
+         * instead of after the broker's delayed ACK. */
+        if (!cw_config_kafka_has(c, "socket.nagle.disable") &&
+            rd_kafka_conf_set(conf, "socket.nagle.disable", "true", errstr,
+                              errstr_size) != RD_KAFKA_CONF_OK) {
+                rd_kafka_conf_destroy(conf);
+                return NULL;
+        }
         for (const struct cw_kafka_setting *s = settings; s && s->name; s++) {
                 if (s->when == CW_KAFKA_SKIP ||
                     (s->when == CW_KAFKA_DEFAULT &&

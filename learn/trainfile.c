@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/file.h"
 #include "common/timeparse.h"
 #include "features/engine_conf.h"
 
@@ -289,11 +290,16 @@ struct cw_trainfile *cw_trainfile_read(const char *path, char *const *inputs,
                            .err_size = errstr_size};
         struct cw_trainfile *tf = calloc(1, sizeof(*tf));
         struct layout l = {0};
+        char why[128];
         int rc = -1;
 
         if (!tf) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
+        }
+        if (cw_file_special(path, why, sizeof(why))) {
+                snprintf(errstr, errstr_size, "%s: %s", path, why);
+                goto out;
         }
         if (!(r.f = fopen(path, "r"))) {
                 snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/file.h"
 #include "common/hash.h"
 #include "common/numfmt.h"
 #include "common/timeparse.h"
@@ -36,7 +38,8 @@ struct cw_trainset {
         int64_t as_of_t; /* the sample time as_of holds */
         char as_of[40];
         uint64_t rows;
-        int err; /* errno of the first failed write, or 0 */
+        int err;     /* errno of the first failed write, or 0 */
+        int regular; /* a regular file: removed when left incomplete */
         struct num cache[NUM_CACHE];
 };
 
@@ -190,6 +193,7 @@ cw_trainset_t *cw_trainset_open(const cw_engine_conf_t *c,
                 return NULL;
         }
         setvbuf(ts->f, ts->fbuf, _IOFBF, OUT_BUFFER);
+        ts->regular = cw_file_is_regular(o->path);
         if (write_header(ts)) {
                 snprintf(errstr, errstr_size, "%s: %s", o->path,
                          strerror(errno));
@@ -212,19 +216,30 @@ uint64_t cw_trainset_rows(const cw_trainset_t *t) {
         return t->rows;
 }
 
-int cw_trainset_close(cw_trainset_t *t, char *errstr, size_t errstr_size) {
-        int err;
+/* Closes; a regular file that a failed write or the caller (discard)
+ * leaves incomplete is removed. As cw_trainset_close(), or with discard
+ * whether it removed the file. */
+static int finish(cw_trainset_t *t, int discard, char *errstr,
+                  size_t errstr_size) {
+        int err = t->err, removed;
 
-        if (!t)
-                return 0;
-        err = t->err;
         if (fclose(t->f) && !err)
                 err = errno ? errno : EIO;
-        if (err && errstr)
-                snprintf(errstr, errstr_size, "%s: %s", t->o.path,
-                         strerror(err));
+        removed = (err || discard) && t->regular && unlink(t->o.path) == 0;
+        if (err && errstr && !discard)
+                snprintf(errstr, errstr_size, "%s: %s%s", t->o.path,
+                         strerror(err),
+                         removed ? "; removed it, as it is incomplete" : "");
         free(t->fbuf);
         free(t->line);
         free(t);
-        return err ? -1 : 0;
+        return discard ? removed : err ? -1 : 0;
+}
+
+int cw_trainset_close(cw_trainset_t *t, char *errstr, size_t errstr_size) {
+        return t ? finish(t, 0, errstr, errstr_size) : 0;
+}
+
+int cw_trainset_discard(cw_trainset_t *t) {
+        return t ? finish(t, 1, NULL, 0) : 0;
 }

@@ -52,7 +52,12 @@ uint64_t cw_trainset_rows(const cw_trainset_t *t);
 int cw_trainset_sampled(double fraction, const char *id, size_t len);
 
 /* Flushes, closes and frees (NULL is a no-op). 0, or -1 with a sentence
- * when a write failed. */
+ * when a write failed: then a regular file is removed, as it is
+ * incomplete (the sentence says so). */
 int cw_trainset_close(cw_trainset_t *t, char *errstr, size_t errstr_size);
+
+/* Closes the training set of a run that failed: a regular file is
+ * removed. 1 when it removed one, else 0. NULL is a no-op. */
+int cw_trainset_discard(cw_trainset_t *t);
 
 #endif

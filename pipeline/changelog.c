@@ -30,6 +30,7 @@ struct restore {
         int active;
         int filter; /* only records at or below committed */
         struct cw_positions committed;
+        int64_t committed_time; /* INT64_MAX: unknown */
         cw_engine_t *e;
         struct cw_shard_meta meta; /* the latest applied */
         struct cw_restore_stats st;
@@ -47,6 +48,7 @@ struct cw_changelog {
         uint64_t reading;         /* read by the restores in progress */
         int64_t told, shown;      /* monotonic ms of the last progress */
         rd_kafka_message_t *batch[BATCH];
+        uint32_t hash[BATCH]; /* of each batch message's key */
         void (*progress)(void *opaque, uint64_t records);
         void *progress_opaque;
 };
@@ -76,6 +78,13 @@ void cw_changelog_encode_offsets(const struct cw_positions *p,
                 put64(out + 8 * s, p->next[s]);
 }
 
+void cw_changelog_encode_header(const struct cw_positions *p,
+                                int64_t stream_time,
+                                uint8_t out[CW_CHANGELOG_HEADER_LEN]) {
+        cw_changelog_encode_offsets(p, out);
+        put64(out + CW_CHANGELOG_OFFSETS_LEN, stream_time);
+}
+
 static void decode_offsets(const uint8_t *in, struct cw_positions *p) {
         for (int s = 0; s < CW_STREAM_COUNT; s++)
                 p->next[s] = get64(in + 8 * s);
@@ -96,6 +105,11 @@ int cw_changelog_decode_meta(const uint8_t *buf, size_t len,
         m->stream_time = get64(buf + 1);
         m->applied = (uint64_t)get64(buf + 9);
         decode_offsets(buf + 17, &m->pos);
+        /* A stream time no event can have would make the first event
+         * sweep billions of days. */
+        if (m->stream_time != CW_TIME_NONE &&
+            (m->stream_time < 0 || m->stream_time > CW_TS_MAX))
+                return -1;
         return 0;
 }
 
@@ -170,7 +184,9 @@ cw_changelog_t *cw_changelog_open(const cw_config_t *c, int partitions,
                 {"isolation.level", "read_committed", CW_KAFKA_ALWAYS},
                 {"enable.partition.eof", "true", CW_KAFKA_ALWAYS},
                 {"enable.auto.commit", "false", CW_KAFKA_ALWAYS},
-                {"fetch.wait.max.ms", "10", CW_KAFKA_ALWAYS},
+                /* Only when the beginning looked up has moved on. */
+                {"auto.offset.reset", "earliest", CW_KAFKA_ALWAYS},
+                {"fetch.wait.max.ms", "0", CW_KAFKA_ALWAYS},
                 {"queued.max.messages.kbytes", "65536", CW_KAFKA_ALWAYS},
                 {"max.partition.fetch.bytes", "8388608", CW_KAFKA_ALWAYS},
                 /* librdkafka stops fetching once the queue all the
@@ -232,9 +248,11 @@ void cw_changelog_close(cw_changelog_t *cl) {
         free(cl);
 }
 
-/* Whether every offset of the record is at or below the committed one. */
+/* Whether every offset of the record is at or below the committed one,
+ * and its stream time (when it has one) at or below the committed one:
+ * 1 or 0; -1 without the header. */
 static int committed_record(const rd_kafka_message_t *m,
-                            const struct cw_positions *committed) {
+                            const struct restore *r) {
         rd_kafka_headers_t *h;
         const void *v;
         size_t len;
@@ -242,12 +260,16 @@ static int committed_record(const rd_kafka_message_t *m,
 
         if (rd_kafka_message_headers(m, &h) ||
             rd_kafka_header_get_last(h, "churnwatch.offsets", &v, &len) ||
-            len != CW_CHANGELOG_OFFSETS_LEN)
+            (len != CW_CHANGELOG_OFFSETS_LEN && len != CW_CHANGELOG_HEADER_LEN))
                 return -1;
         decode_offsets(v, &p);
         for (int s = 0; s < CW_STREAM_COUNT; s++)
-                if (p.next[s] > committed->next[s])
+                if (p.next[s] > r->committed.next[s])
                         return 0;
+        if (len == CW_CHANGELOG_HEADER_LEN &&
+            get64((const uint8_t *)v + CW_CHANGELOG_OFFSETS_LEN) >
+                    r->committed_time)
+                return 0;
         return 1;
 }
 
@@ -276,15 +298,30 @@ static int apply(cw_changelog_t *cl, const rd_kafka_message_t *m,
 }
 
 /* Adds (or with `add` 0 removes) partition p to what the reader reads, from
- * its beginning. 0, or -1 with a sentence. */
+ * its beginning. The beginning is looked up here, not left to librdkafka
+ * as RD_KAFKA_OFFSET_BEGINNING: librdkafka 2.0.2 goes on fetching a
+ * partition removed while its own lookup is in flight, into a queue no
+ * one reads (consumers/group.c, look_up_starts). 0, or -1 with a
+ * sentence. */
 static int reassign(cw_changelog_t *cl, int p, int add, char *errstr,
                     size_t errstr_size) {
         rd_kafka_topic_partition_list_t *l =
                 rd_kafka_topic_partition_list_new(1);
-        rd_kafka_error_t *e;
+        rd_kafka_resp_err_t qe = RD_KAFKA_RESP_ERR_NO_ERROR;
+        rd_kafka_error_t *e = NULL;
+        int64_t lo = 0, hi = 0;
 
-        rd_kafka_topic_partition_list_add(l, cl->topic, p)->offset =
-                RD_KAFKA_OFFSET_BEGINNING;
+        if (add)
+                qe = rd_kafka_query_watermark_offsets(cl->rk, cl->topic, p, &lo,
+                                                      &hi, TIMEOUT_MS);
+        rd_kafka_topic_partition_list_add(l, cl->topic, p)->offset = lo;
+        if (qe) {
+                rd_kafka_topic_partition_list_destroy(l);
+                snprintf(errstr, errstr_size,
+                         "cannot read topic %s [%d]: its beginning: %s",
+                         cl->topic, p, rd_kafka_err2str(qe));
+                return -1;
+        }
         e = add ? rd_kafka_incremental_assign(cl->rk, l)
                 : rd_kafka_incremental_unassign(cl->rk, l);
         rd_kafka_topic_partition_list_destroy(l);
@@ -298,8 +335,9 @@ static int reassign(cw_changelog_t *cl, int p, int add, char *errstr,
 }
 
 int cw_changelog_start(cw_changelog_t *cl, int partition,
-                       const struct cw_positions *committed, int filter,
-                       cw_engine_t *e, char *errstr, size_t errstr_size) {
+                       const struct cw_positions *committed,
+                       int64_t committed_time, int filter, cw_engine_t *e,
+                       char *errstr, size_t errstr_size) {
         struct restore *r = &cl->restores[partition];
 
         if (r->active)
@@ -307,6 +345,7 @@ int cw_changelog_start(cw_changelog_t *cl, int partition,
         memset(r, 0, sizeof(*r));
         r->filter = filter;
         r->committed = *committed;
+        r->committed_time = committed_time;
         r->e = e;
         r->meta.stream_time = CW_TIME_NONE;
         r->meta.pos = *committed;
@@ -357,7 +396,7 @@ static void finish(cw_changelog_t *cl, int p, cw_restored_cb *done,
 /* One record of a shard being restored; 0, or -1 with a sentence. */
 static int take(cw_changelog_t *cl, struct restore *r,
                 const rd_kafka_message_t *m, char *errstr, size_t errstr_size) {
-        int ok = committed_record(m, &r->committed);
+        int ok = committed_record(m, r);
 
         if (ok >= 0 && !r->filter)
                 ok = 1;
@@ -406,6 +445,36 @@ static int dispatch(cw_changelog_t *cl, const rd_kafka_message_t *m,
         return take(cl, r, m, errstr, errstr_size);
 }
 
+/* The engine that message i of the batch restores into, or NULL. */
+static cw_engine_t *engine_of(const cw_changelog_t *cl, int i) {
+        const rd_kafka_message_t *m = cl->batch[i];
+
+        if (m->err || !m->key || m->partition < 0 ||
+            m->partition >= cl->partitions ||
+            !cl->restores[m->partition].active)
+                return NULL;
+        return cl->restores[m->partition].e;
+}
+
+/* Batches are read in partition runs from a heap of shards that far
+ * outgrows the caches: every record misses on its hash slot and its
+ * customer. Hashing a batch's keys first lets the loop fetch the memory a
+ * dozen records ahead, in the stages cw_engine_prefetch takes (the same
+ * pipelining as replay's). */
+static void hash_batch(cw_changelog_t *cl, int n) {
+        for (int i = 0; i < n; i++)
+                if (engine_of(cl, i))
+                        cl->hash[i] = cw_engine_id_hash(cl->batch[i]->key,
+                                                        cl->batch[i]->key_len);
+}
+
+static void prefetch(const cw_changelog_t *cl, int i, int stage, int n) {
+        cw_engine_t *e;
+
+        if (i < n && (e = engine_of(cl, i)))
+                cw_engine_prefetch(e, cl->hash[i], stage);
+}
+
 /* Progress: to the caller every 100 ms, to the log every second. */
 static void progress(cw_changelog_t *cl) {
         int64_t now = cw_mono_ms();
@@ -444,7 +513,11 @@ int cw_changelog_poll(cw_changelog_t *cl, int timeout_ms, cw_restored_cb *done,
         while (!rc && cl->restoring &&
                (n = rd_kafka_consume_batch_queue(cl->q, 0, cl->batch, BATCH)) >
                        0) {
+                hash_batch(cl, (int)n);
                 for (ssize_t i = 0; i < n; i++) {
+                        prefetch(cl, (int)i + 12, 0, (int)n);
+                        prefetch(cl, (int)i + 8, 1, (int)n);
+                        prefetch(cl, (int)i + 4, 2, (int)n);
                         if (!rc)
                                 rc = dispatch(cl, cl->batch[i], done, opaque,
                                               errstr, errstr_size);

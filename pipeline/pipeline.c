@@ -1,6 +1,9 @@
 #include "pipeline_int.h"
 
 #include <inttypes.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,20 +12,21 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "jump_int.h"
 
 /* Bad or late records beyond this many are counted, not logged one by one. */
 #define LOG_MAX 20
-/* Transactions aborted in a row before `run` gives up. */
-#define MAX_ABORTS_IN_ROW 10
 /* Of the 10 s a stop may take, what flushing may use. */
 #define STOP_FLUSH_MS 7000
+/* How often free memory goes back to the OS (trim_memory). */
+#define TRIM_MS 10000
 
 /* The buckets of the commit duration (seconds). */
 static const double commit_bounds_s[] = {0.001, 0.0025, 0.005, 0.01, 0.025,
                                          0.05,  0.1,    0.25,  0.5,  1,
                                          2.5,   5,      10,    30};
 
-static void failed(cw_pipeline_t *p, const char *what, const char *err) {
+void cw_pipeline_fail(cw_pipeline_t *p, const char *what, const char *err) {
         if (!p->failed)
                 snprintf(p->err, sizeof(p->err), "%s: %s", what, err);
         p->failed = 1;
@@ -34,12 +38,13 @@ static void failed(cw_pipeline_t *p, const char *what, const char *err) {
  * void: the transaction will be aborted and its input processed again.
  * Otherwise `run` stops.
  */
-static void output_failed(cw_pipeline_t *p, const char *what, const char *err) {
+void cw_pipeline_output_failed(cw_pipeline_t *p, const char *what,
+                               const char *err) {
         char why[8];
         if (p->eos && cw_kafka_sink_failed(p->out, why, sizeof(why)))
                 p->txn_failed = 1;
         else
-                failed(p, what, err);
+                cw_pipeline_fail(p, what, err);
 }
 
 static void on_warning(void *opaque, const struct cw_warning *w) {
@@ -54,14 +59,14 @@ static void on_warning(void *opaque, const struct cw_warning *w) {
          * it too: its ts moved stream time over a day boundary. */
         if (cw_kafka_sink_warning(p->out, &out, p->cause_ms, err,
                                   sizeof(err))) {
-                output_failed(p, "warning", err);
+                cw_pipeline_output_failed(p, "warning", err);
                 return;
         }
         p->n.warnings++;
         if (w->alert_index >= 0 && w->alert_index < p->c->engine.n_alerts)
                 p->n.alert_warnings[w->alert_index * 2 + (int)w->state]++;
         if (p->file && cw_sink_write(p->file, &out, err, sizeof(err)))
-                failed(p, p->o.output, err);
+                cw_pipeline_fail(p, p->o.output, err);
         if (p->o.on_warning)
                 p->o.on_warning(p->o.opaque, &out);
 }
@@ -187,7 +192,7 @@ static void on_restored(void *opaque, int shard,
  * the committed offsets its inputs are read from next, with the other
  * shards being restored; the consumer holds it meanwhile (1). */
 static int on_assigned(void *opaque, int shard,
-                       const int64_t committed[CW_STREAM_COUNT]) {
+                       const struct cw_shard_start *start) {
         cw_pipeline_t *p = opaque;
         struct shard *sh = &p->shards[shard];
         char err[512];
@@ -196,196 +201,21 @@ static int on_assigned(void *opaque, int shard,
                 return sh->restoring;
         if (!(p->engines[shard] = cw_engine_new(&p->c->engine, on_warning, p,
                                                 err, sizeof(err)))) {
-                failed(p, "engine", err);
+                cw_pipeline_fail(p, "engine", err);
                 return -1;
         }
         cw_engine_track_changes(p->engines[shard]);
-        sh->had_offsets = 0;
-        for (int s = 0; s < CW_STREAM_COUNT; s++) {
-                sh->pos.next[s] = committed[s];
-                sh->had_offsets |= committed[s] >= 0;
-        }
-        if (cw_changelog_start(p->changelog, shard, &sh->pos, p->eos,
-                               p->engines[shard], err, sizeof(err))) {
-                failed(p, "restore", err);
+        sh->had_offsets = start->committed;
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                sh->pos.next[s] = start->offset[s];
+        if (cw_changelog_start(p->changelog, shard, &sh->pos,
+                               start->stream_time, p->eos, p->engines[shard],
+                               err, sizeof(err))) {
+                cw_pipeline_fail(p, "restore", err);
                 return -1;
         }
         sh->restoring = 1;
         return 1;
-}
-
-/* ---- the changelog --------------------------------------------------------
- */
-
-struct change_ctx {
-        cw_pipeline_t *p;
-        int shard;
-        uint8_t offsets[CW_CHANGELOG_OFFSETS_LEN];
-        uint64_t n;
-};
-
-static int put_change(void *opaque, const char *id, size_t id_len,
-                      const uint8_t *state, size_t state_len) {
-        struct change_ctx *x = opaque;
-        char err[512];
-
-        if (cw_kafka_sink_state(x->p->out, x->shard, id, id_len, state,
-                                state_len, x->offsets, sizeof(x->offsets), err,
-                                sizeof(err))) {
-                output_failed(x->p, "changelog", err);
-                return -1;
-        }
-        x->n++;
-        return 0;
-}
-
-/* Writes every shard's changes since the last call, then its metadata when
- * anything moved. 0, or -1 (failed). */
-static int write_changes(cw_pipeline_t *p) {
-        char err[512];
-
-        for (int i = 0; i < p->partitions && !p->failed && !p->txn_failed;
-             i++) {
-                struct shard *sh = &p->shards[i];
-                struct change_ctx x = {p, i, {0}, 0};
-                struct cw_shard_meta m;
-                uint8_t buf[CW_CHANGELOG_META_LEN];
-
-                if (!p->engines[i] || sh->restoring)
-                        continue;
-                cw_changelog_encode_offsets(&sh->pos, x.offsets);
-                if (cw_engine_collect_changes(p->engines[i], put_change, &x)) {
-                        /* Exactly once, a change that could not be
-                         * produced only voids the transaction. */
-                        if (!p->txn_failed && !p->failed)
-                                failed(p, "changelog", "out of memory");
-                        break;
-                }
-                m.stream_time = cw_engine_stream_time(p->engines[i]);
-                m.applied = sh->applied_base +
-                            cw_engine_stats(p->engines[i])->applied;
-                m.pos = sh->pos;
-                if (!x.n && !memcmp(&m, &sh->written, sizeof(m)))
-                        continue;
-                cw_changelog_encode_meta(&m, buf);
-                if (cw_kafka_sink_state(p->out, i, cw_changelog_meta_key,
-                                        CW_CHANGELOG_META_KEY_LEN, buf,
-                                        sizeof(buf), x.offsets,
-                                        sizeof(x.offsets), err, sizeof(err)))
-                        output_failed(p, "changelog", err);
-                else
-                        sh->written = m;
-        }
-        return p->failed ? -1 : 0;
-}
-
-/* Every assigned shard's input positions: what a transaction commits
- * (whole, each time, so that a commit that failed is made good by the
- * next). NULL when there is none. */
-static rd_kafka_topic_partition_list_t *positions(cw_pipeline_t *p) {
-        rd_kafka_topic_partition_list_t *l = NULL;
-
-        for (int i = 0; i < p->partitions; i++)
-                for (int st = 0; p->engines[i] && !p->shards[i].restoring &&
-                                 st < CW_STREAM_COUNT;
-                     st++) {
-                        if (p->shards[i].pos.next[st] < 0)
-                                continue;
-                        if (!l)
-                                l = rd_kafka_topic_partition_list_new(
-                                        4 * p->partitions);
-                        rd_kafka_topic_partition_list_add(l, p->c->topics[st],
-                                                          i)
-                                ->offset = p->shards[i].pos.next[st];
-                }
-        return l;
-}
-
-/*
- * Exactly once: one transaction holds the interval's warnings, dead
- * letters, changelog records and input offsets. After it commits, the same
- * offsets are committed directly too: a no-op on Kafka, where the
- * transaction already did, but librdkafka's mock cluster does not keep a
- * transaction's offsets. A transaction that fails is aborted and every
- * shard starts again from the committed offsets with its state restored;
- * a fenced producer is replaced first. 0, or -1 (failed).
- */
-static int commit_transaction(cw_pipeline_t *p, int rewind) {
-        rd_kafka_topic_partition_list_t *offsets;
-        rd_kafka_consumer_group_metadata_t *g;
-        char err[1024];
-        int r;
-
-        if (write_changes(p))
-                return -1;
-        /* The consumer's own snapshot is not needed: the positions go
-         * whole. Taking it keeps a revocation from committing it again. */
-        if ((offsets = cw_consumer_snapshot(p->k)))
-                rd_kafka_topic_partition_list_destroy(offsets);
-        offsets = positions(p);
-        g = cw_consumer_group_metadata(p->k);
-        r = cw_kafka_sink_commit(p->out, offsets, g, 30000, err, sizeof(err));
-        rd_kafka_consumer_group_metadata_destroy(g);
-        p->txn_failed = 0;
-        if (r == CW_TXN_OK) {
-                p->n.txn_commits++;
-                p->aborts_in_row = 0;
-                /* Synchronously: a restore reads these offsets back. */
-                if (offsets &&
-                    cw_consumer_commit(p->k, offsets, 1, err, sizeof(err)))
-                        cw_warn("run: %s", err);
-                return 0;
-        }
-        if (offsets)
-                rd_kafka_topic_partition_list_destroy(offsets);
-        p->n.txn_aborts++;
-        /* A fault that every retry meets again (output that cannot be
-         * produced at all) must not loop for ever. */
-        if (++p->aborts_in_row >= MAX_ABORTS_IN_ROW) {
-                failed(p, "transaction", err);
-                return -1;
-        }
-        cw_warn("run: transaction aborted (%s); processing again from the "
-                "committed offsets",
-                err);
-        if (r == CW_TXN_FATAL) {
-                cw_warn("run: starting a new producer");
-                if (cw_kafka_sink_reset(p->out, err, sizeof(err))) {
-                        failed(p, "producer", err);
-                        return -1;
-                }
-        }
-        if (rewind && cw_consumer_rewind(p->k, err, sizeof(err))) {
-                failed(p, "consumer", err);
-                return -1;
-        }
-        return rewind ? 0 : -1;
-}
-
-static void drop_checkpoints(cw_pipeline_t *p) {
-        while (p->head) {
-                struct checkpoint *cp = p->head;
-                p->head = cp->next;
-                rd_kafka_topic_partition_list_destroy(cp->offsets);
-                free(cp);
-        }
-        p->tail = NULL;
-}
-
-/* Commits every checkpoint whose output is acknowledged, oldest first. */
-static void commit_acknowledged(cw_pipeline_t *p) {
-        char err[512];
-        uint64_t acked = cw_kafka_sink_acked(p->out);
-
-        while (p->head && p->head->mark <= acked) {
-                struct checkpoint *cp = p->head;
-                p->head = cp->next;
-                if (!p->head)
-                        p->tail = NULL;
-                if (cw_consumer_commit(p->k, cp->offsets, 0, err, sizeof(err)))
-                        cw_warn("run: %s", err);
-                free(cp);
-        }
 }
 
 static int on_revoking(void *opaque, int lost) {
@@ -397,26 +227,31 @@ static int on_revoking(void *opaque, int lost) {
 
         if (p->failed) /* never commit past a failure */
                 return -1;
+        cw_pipeline_forget_committed(p); /* the shards change */
         if (lost) { /* no longer ours: drop the uncommitted output */
+                p->txn_rewind = 0; /* (the commit in progress ends first) */
+                while (p->eos && cw_kafka_sink_committing(p->out))
+                        if (cw_pipeline_commit_poll(p, 100))
+                                break;
                 if (p->eos && cw_kafka_sink_abort(p->out, err, sizeof(err)))
-                        failed(p, "producer", err);
-                drop_checkpoints(p);
+                        cw_pipeline_fail(p, "producer", err);
+                cw_pipeline_drop_checkpoints(p);
                 return -1;
         }
         if (p->eos)
-                return commit_transaction(p, 0);
-        if (write_changes(p))
+                return cw_pipeline_commit_now(p, 0);
+        if (cw_pipeline_write_changes(p))
                 return -1;
         if (cw_kafka_sink_flush(p->out, STOP_FLUSH_MS)) {
                 if (!cw_kafka_sink_failed(p->out, err, sizeof(err)))
                         snprintf(err, sizeof(err),
                                  "output not acknowledged within %d ms",
                                  STOP_FLUSH_MS);
-                failed(p, "producer", err);
-                drop_checkpoints(p);
+                cw_pipeline_fail(p, "producer", err);
+                cw_pipeline_drop_checkpoints(p);
                 return -1;
         }
-        commit_acknowledged(p);
+        cw_pipeline_commit_acknowledged(p);
         return 0;
 }
 
@@ -445,13 +280,25 @@ static void dead_letter(cw_pipeline_t *p, const struct cw_record *r) {
                                 ? " (further bad records are only counted)"
                                 : "");
         if (cw_kafka_sink_dead_letter(p->out, r->msg, r->bad, err, sizeof(err)))
-                output_failed(p, "dead letter", err);
+                cw_pipeline_output_failed(p, "dead letter", err);
         else
                 p->n.dead[r->stream]++;
 }
 
+/* A clock jump (jump_int.h), named by its topic, partition and offset. */
+static void jumped(cw_pipeline_t *p, const struct cw_record *r,
+                   int64_t before) {
+        char where[512];
+
+        snprintf(where, sizeof(where), "run: topic %s [%d] offset %" PRId64,
+                 rd_kafka_topic_name(r->msg->rkt), r->shard, r->msg->offset);
+        cw_jump_warn(&p->c->engine, where, before, r->ev.ts, &p->logged_jumps);
+}
+
 static void process(cw_pipeline_t *p, const struct cw_record *r) {
         cw_engine_t *e = p->engines[r->shard];
+        cw_process_result_t res;
+        int64_t before;
 
         p->shards[r->shard].pos.next[r->stream] = r->msg->offset + 1;
         if (r->bad) {
@@ -459,8 +306,12 @@ static void process(cw_pipeline_t *p, const struct cw_record *r) {
                 return;
         }
         p->cause_ms = rd_kafka_message_timestamp(r->msg, NULL);
-        if (cw_engine_process(e, &r->ev) != CW_PROCESS_LATE) {
+        before = cw_engine_stream_time(e);
+        if ((res = cw_engine_process(e, &r->ev)) != CW_PROCESS_LATE) {
                 p->n.applied[r->stream]++;
+                if (res == CW_PROCESS_APPLIED &&
+                    cw_jump_is(&p->c->engine, before, r->ev.ts))
+                        jumped(p, r, before);
         } else {
                 p->n.late[r->stream]++;
                 if (++p->logged_late <= LOG_MAX)
@@ -481,26 +332,6 @@ static void process(cw_pipeline_t *p, const struct cw_record *r) {
 /* ---- housekeeping ---------------------------------------------------------
  */
 
-static void checkpoint(cw_pipeline_t *p) {
-        rd_kafka_topic_partition_list_t *l = cw_consumer_snapshot(p->k);
-        struct checkpoint *cp;
-
-        if (!l)
-                return;
-        if (!(cp = calloc(1, sizeof(*cp)))) {
-                rd_kafka_topic_partition_list_destroy(l);
-                failed(p, "checkpoint", "out of memory");
-                return;
-        }
-        cp->offsets = l;
-        cp->mark = cw_kafka_sink_produced(p->out);
-        if (p->tail)
-                p->tail->next = cp;
-        else
-                p->head = cp;
-        p->tail = cp;
-}
-
 /* idle_advance: a shard that has received nothing for that long follows
  * the wall clock, so that timers (days_since_last) still fire. */
 static void idle_advance(cw_pipeline_t *p, int64_t now) {
@@ -518,27 +349,48 @@ static void idle_advance(cw_pipeline_t *p, int64_t now) {
         }
 }
 
+/*
+ * A restore or a catch-up after a rebalance frees tens of MB at once
+ * (librdkafka's fetched messages, the consumer's queues), which glibc's
+ * malloc keeps for reuse: resident memory then stays at the peak, not at
+ * what the process holds. Every TRIM_MS the free pages go back to the
+ * OS. bench/soak.sh saw 80 MB resident with 7 MB in use before, 22 MB
+ * after one malloc_trim(); it takes about a millisecond.
+ */
+static void trim_memory(cw_pipeline_t *p, int64_t now) {
+#ifdef __GLIBC__
+        double t0;
+
+        if (now - p->last_trim < TRIM_MS)
+                return;
+        p->last_trim = now;
+        t0 = cw_mono_s();
+        malloc_trim(0);
+        cw_debug("run: malloc_trim: %.2f ms", (cw_mono_s() - t0) * 1000);
+#else
+        (void)p;
+        (void)now;
+#endif
+}
+
 static void housekeeping(cw_pipeline_t *p, int64_t now) {
         char err[512];
 
         cw_pipeline_beat(p, now);
         cw_kafka_sink_poll(p->out, 0);
         if (cw_kafka_sink_failed(p->out, err, sizeof(err)))
-                output_failed(p, "producer", err);
+                cw_pipeline_output_failed(p, "producer", err);
         if (p->failed) /* never commit past a failure */
                 return;
-        if (p->txn_failed || now - p->last_commit >= p->c->commit_interval_ms) {
-                double t0 = cw_mono_s();
-                if (p->eos) {
-                        commit_transaction(p, 1);
-                } else if (!write_changes(p)) {
-                        checkpoint(p);
-                }
-                cw_hist_observe(&p->n.commit, cw_mono_s() - t0);
+        if (p->eos && cw_kafka_sink_committing(p->out)) {
+                cw_pipeline_commit_poll(p, 0);
+        } else if (p->txn_failed ||
+                   now - p->last_commit >= p->c->commit_interval_ms) {
+                cw_pipeline_commit_start(p);
                 p->last_commit = cw_mono_ms();
         }
         if (!p->eos)
-                commit_acknowledged(p);
+                cw_pipeline_commit_acknowledged(p);
         if (p->c->idle_advance_ms && now - p->last_idle_check >= 1000) {
                 idle_advance(p, now);
                 p->last_idle_check = now;
@@ -546,6 +398,7 @@ static void housekeeping(cw_pipeline_t *p, int64_t now) {
         if (p->c->stats_interval_ms &&
             now - p->last_stats >= p->c->stats_interval_ms)
                 cw_pipeline_stats_line(p, now);
+        trim_memory(p, now);
         cw_pipeline_publish(p, now, 0);
 }
 
@@ -637,24 +490,57 @@ out_free:
         return NULL;
 }
 
+/* Stopping: the last commit (exactly once) or flush and commit (at least
+ * once). */
+static void last_commit(cw_pipeline_t *p) {
+        rd_kafka_topic_partition_list_t *last;
+        char err[512];
+
+        if (!p->failed && p->eos) {
+                if (cw_pipeline_commit_now(p, 0) && !p->failed)
+                        cw_pipeline_fail(p, "commit",
+                                         "the last transaction was "
+                                         "aborted: its input will be "
+                                         "processed again after a restart");
+        } else if (!p->failed && !cw_pipeline_write_changes(p)) {
+                if (cw_kafka_sink_flush(p->out, STOP_FLUSH_MS)) {
+                        if (!cw_kafka_sink_failed(p->out, err, sizeof(err)))
+                                snprintf(err, sizeof(err),
+                                         "output not acknowledged within "
+                                         "%d ms",
+                                         STOP_FLUSH_MS);
+                        cw_pipeline_fail(p, "producer", err);
+                } else {
+                        cw_pipeline_commit_acknowledged(p);
+                        if ((last = cw_consumer_snapshot(p->k)) &&
+                            cw_consumer_commit(p->k, last, 1, err, sizeof(err)))
+                                cw_pipeline_fail(p, "commit", err);
+                }
+        }
+}
+
 int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
         struct cw_record r;
-        rd_kafka_topic_partition_list_t *last;
         char err[512];
         int wait = -1;
         int64_t start = cw_mono_ms(), stop_at;
 
-        p->last_commit = p->last_stats = p->last_idle_check = start;
+        p->last_commit = p->last_stats = p->last_idle_check = p->last_trim =
+                start;
         cw_kafka_sink_stop_on(p->out, stop);
+        pthread_mutex_lock(&p->pub->lock);
+        p->pub->stop = stop;
+        pthread_mutex_unlock(&p->pub->lock);
         /* Before anything is consumed: a registry that refuses our
          * schema stops `run`; one that cannot be reached is waited for. */
         if (cw_kafka_sink_register(p->out, stop, err, sizeof(err)))
-                failed(p, "Schema Registry", err);
+                cw_pipeline_fail(p, "Schema Registry", err);
         while (!*stop && !p->failed) {
                 int64_t now = cw_mono_ms();
                 int n = 0, timeout;
 
                 while (n < 65536 && !p->failed && !p->txn_failed && !*stop &&
+                       !cw_kafka_sink_full(p->out) &&
                        cw_consumer_next(p->k, now, &r, &wait)) {
                         process(p, &r);
                         cw_consumer_done(p->k, &r);
@@ -663,6 +549,10 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
                                 now = cw_mono_ms();
                                 cw_pipeline_beat(p, now);
                                 cw_pipeline_publish(p, now, 0);
+                                /* A commit's end is looked for often: the
+                                 * output it holds waits for it. */
+                                if (cw_kafka_sink_committing(p->out))
+                                        break;
                         }
                 }
                 housekeeping(p, cw_mono_ms());
@@ -673,16 +563,18 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
                         break;
                 }
                 timeout = n ? 0 : wait >= 0 && wait < 100 ? wait : 100;
+                if (timeout > 1 && cw_kafka_sink_committing(p->out))
+                        timeout = 1;
                 /* Shards being restored read on between the others'
                  * records; the wait for input is spent on them. */
                 if (cw_changelog_restoring(p->changelog)) {
                         if (cw_changelog_poll(p->changelog, timeout,
                                               on_restored, p, err, sizeof(err)))
-                                failed(p, "restore", err);
+                                cw_pipeline_fail(p, "restore", err);
                         timeout = 0;
                 }
                 if (cw_consumer_poll(p->k, timeout, err, sizeof(err)))
-                        failed(p, "consumer", err);
+                        cw_pipeline_fail(p, "consumer", err);
         }
 
         /* Stopping: no more fetching; what was taken is processed already
@@ -690,38 +582,18 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
          * again after a restart). Flush, commit, leave the group. */
         stop_at = cw_mono_ms();
         cw_pipeline_set_phase(p, CW_PHASE_STOPPING, 0, 0);
-        if (!p->failed && p->eos) {
-                if (commit_transaction(p, 0) && !p->failed)
-                        failed(p, "commit",
-                               "the last transaction was "
-                               "aborted: its input will be "
-                               "processed again after a restart");
-        } else if (!p->failed && !write_changes(p)) {
-                if (cw_kafka_sink_flush(p->out, STOP_FLUSH_MS)) {
-                        if (!cw_kafka_sink_failed(p->out, err, sizeof(err)))
-                                snprintf(err, sizeof(err),
-                                         "output not acknowledged within "
-                                         "%d ms",
-                                         STOP_FLUSH_MS);
-                        failed(p, "producer", err);
-                } else {
-                        commit_acknowledged(p);
-                        if ((last = cw_consumer_snapshot(p->k)) &&
-                            cw_consumer_commit(p->k, last, 1, err, sizeof(err)))
-                                failed(p, "commit", err);
-                }
-        }
+        last_commit(p);
         if (p->failed)
-                drop_checkpoints(p); /* never commit past a failure */
+                cw_pipeline_drop_checkpoints(
+                        p); /* never commit past a failure */
         cw_pipeline_stats_line(p, cw_mono_ms());
         cw_pipeline_publish(p, cw_mono_ms(), 1);
         cw_consumer_destroy(p->k); /* revokes: the hooks run once more */
         p->k = NULL;
         if (p->file && cw_sink_close(p->file, err, sizeof(err)))
-                failed(p, p->o.output, err);
+                cw_pipeline_fail(p, p->o.output, err);
         p->file = NULL;
-        cw_info("run: stopped in %.1f s",
-                (double)(cw_mono_ms() - stop_at) / 1e3);
+        cw_pipeline_stop_line(p, cw_mono_ms() - stop_at);
         if (p->failed) {
                 cw_error("run: %s", p->err);
                 return -1;
@@ -737,7 +609,10 @@ void cw_pipeline_destroy(cw_pipeline_t *p) {
         cw_consumer_destroy(p->k);
         cw_schema_cache_destroy(p->registry);
         cw_changelog_close(p->changelog);
-        drop_checkpoints(p);
+        cw_pipeline_drop_checkpoints(p);
+        if (p->txn_offsets)
+                rd_kafka_topic_partition_list_destroy(p->txn_offsets);
+        cw_pipeline_forget_committed(p);
         cw_kafka_sink_destroy(p->out, 0);
         if (p->file)
                 cw_sink_close(p->file, err, sizeof(err));

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/timeparse.h"
 #include "features/engine.h"
+#include "jump_int.h"
 
 /* Late events beyond this many are counted but not logged one by one. */
 #define LOG_LATE_MAX 10
@@ -38,6 +39,7 @@ struct replay {
         int tty;
         double start, shown;
         unsigned long long late, written, events;
+        uint64_t jumps; /* clock jumps logged (jump_int.h) */
         unsigned long long applied, evicted, held;
         int rows_lost;                /* memory ran out at a sample time */
         unsigned long long *warnings; /* [alert * 2 + state] */
@@ -96,6 +98,7 @@ static int hold(struct ahead *a, const struct cw_event *ev) {
  */
 static void process(struct replay *r, const struct ahead *a) {
         uint64_t created = cw_engine_stats(r->e)->created;
+        int64_t before = cw_engine_stream_time(r->e);
         cw_process_result_t res =
                 cw_engine_process_hashed(r->e, &a->ev, a->hash);
         char where[600];
@@ -103,6 +106,11 @@ static void process(struct replay *r, const struct ahead *a) {
         if (r->o->bt && cw_engine_stats(r->e)->created != created)
                 (void)cw_backtest_applied(r->o->bt, a->ev.customer_id.p,
                                           a->ev.customer_id.len);
+        if (res == CW_PROCESS_APPLIED &&
+            cw_jump_is(&r->c->engine, before, a->ev.ts)) {
+                cw_source_where(&a->mark, where, sizeof(where));
+                cw_jump_warn(&r->c->engine, where, before, a->ev.ts, &r->jumps);
+        }
         if (res != CW_PROCESS_LATE || ++r->late > LOG_LATE_MAX)
                 return;
         cw_source_where(&a->mark, where, sizeof(where));

@@ -230,10 +230,35 @@ enum cw_pipeline_phase cw_pipeline_phase(cw_pipeline_t *p) {
 void cw_pipeline_health(const cw_pipeline_t *p,
                         struct cw_pipeline_health *out) {
         pthread_mutex_lock(&p->pub->lock);
-        out->phase = p->pub->phase;
+        out->phase = p->pub->stop && *p->pub->stop ? CW_PHASE_STOPPING
+                                                   : p->pub->phase;
         out->restoring = p->pub->restoring;
         out->assigned = p->pub->assigned;
         pthread_mutex_unlock(&p->pub->lock);
         out->heartbeat_ms = atomic_load_explicit(&p->pub->heartbeat_ms,
                                                  memory_order_relaxed);
+}
+
+void cw_pipeline_stop_line(cw_pipeline_t *p, int64_t stop_ms) {
+        double n = (double)p->n.commit.total;
+
+        cw_info("run: stopped in %.1f s; %" PRIu64
+                " commits, the processing thread blocked by one at most "
+                "%.1f ms at a time, %.2f ms a commit on average; a commit "
+                "took %.1f ms from start to end on average, %.1f ms at most",
+                (double)stop_ms / 1e3, p->n.commit.total,
+                p->n.commit_block_max * 1e3,
+                n > 0 ? p->n.commit.sum * 1e3 / n : 0.0,
+                n > 0 ? p->n.commit_took_sum * 1e3 / n : 0.0,
+                p->n.commit_took_max * 1e3);
+        if (p->eos) {
+                struct cw_kafka_sink_stats ks;
+                cw_kafka_sink_stats(p->out, &ks);
+                cw_info("run: %" PRIu64 " warnings caused by records became "
+                        "visible to read_committed subscribers (their "
+                        "transaction committed) p50 %.1f ms, p99 %.1f ms, "
+                        "at most %.1f ms after the record",
+                        ks.visible_n, ks.visible_p50_ms, ks.visible_p99_ms,
+                        ks.visible_max_ms);
+        }
 }

@@ -9,6 +9,7 @@
 
 #include "client.h"
 #include "common/log.h"
+#include "schemas/parse.h"
 
 /* Backoff between tries of an unreachable registry: doubling up to this. */
 #define BACKOFF_FIRST_MS 100
@@ -81,7 +82,7 @@ static void settle(cw_schema_cache_t *c, int32_t id, cw_schema_state_t state,
 
 /* One try at id, without the lock: 1 when settled, 0 to try again. */
 static int fetch(cw_schema_cache_t *c, int32_t id, char *err, size_t size) {
-        char *text = NULL, why[1024];
+        char *text = NULL, why[1024], bad[512];
         int status;
         avro_schema_t schema = NULL;
         cw_registry_status_t st =
@@ -90,9 +91,8 @@ static int fetch(cw_schema_cache_t *c, int32_t id, char *err, size_t size) {
         if (st == CW_REGISTRY_UNAVAILABLE)
                 return 0;
         if (st == CW_REGISTRY_OK &&
-            avro_schema_from_json_length(text, strlen(text), &schema)) {
-                snprintf(why, sizeof(why), "not an Avro schema: %s",
-                         avro_strerror());
+            cw_schema_parse(text, strlen(text), &schema, bad, sizeof(bad))) {
+                snprintf(why, sizeof(why), "not an Avro schema: %s", bad);
                 st = CW_REGISTRY_REFUSED;
                 status = 404;
         } else {

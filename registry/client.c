@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "answer.h"
 #include "common/log.h"
 
 /* Answers larger than this are refused: a schema is kilobytes. */
@@ -143,24 +144,6 @@ static void prepare(cw_registry_client_t *c, int u, const char *path,
                 c->body[0] = 0;
 }
 
-/* The registry's own words in an error answer: "message (error N)". */
-static void registry_message(const cw_registry_client_t *c, char *buf,
-                             size_t size) {
-        json_t *j = json_loadb(c->body ? c->body : "", c->len, 0, NULL);
-        const char *msg =
-                j ? json_string_value(json_object_get(j, "message")) : NULL;
-        json_int_t code =
-                j ? json_integer_value(json_object_get(j, "error_code")) : 0;
-
-        if (msg && code)
-                snprintf(buf, size, "%s (error %lld)", msg, (long long)code);
-        else if (msg)
-                snprintf(buf, size, "%s", msg);
-        else
-                snprintf(buf, size, "%.200s", c->len ? c->body : "no message");
-        json_decref(j);
-}
-
 /*
  * Sends the request to each base URL in turn until one answers below 500.
  * OK with the answer in c->body for 2xx; REFUSED for 4xx (and other
@@ -187,7 +170,8 @@ static cw_registry_status_t request(cw_registry_client_t *c, const char *method,
                         continue;
                 }
                 if (status >= 500) {
-                        registry_message(c, msg, sizeof(msg));
+                        cw_registry_answer_message(c->body, c->len, msg,
+                                                   sizeof(msg));
                         snprintf(errstr, errstr_size, "%s %s%s: HTTP %ld: %s",
                                  method, c->shown[u], path, status, msg);
                         continue;
@@ -196,7 +180,7 @@ static cw_registry_status_t request(cw_registry_client_t *c, const char *method,
                         *http_status = (int)status;
                 if (status >= 200 && status < 300)
                         return CW_REGISTRY_OK;
-                registry_message(c, msg, sizeof(msg));
+                cw_registry_answer_message(c->body, c->len, msg, sizeof(msg));
                 snprintf(errstr, errstr_size, "%s %s%s: HTTP %ld: %s", method,
                          c->shown[u], path, status, msg);
                 return CW_REGISTRY_REFUSED;
@@ -207,10 +191,8 @@ static cw_registry_status_t request(cw_registry_client_t *c, const char *method,
 cw_registry_status_t cw_registry_schema(cw_registry_client_t *c, int32_t id,
                                         char **schema, int *http_status,
                                         char *errstr, size_t errstr_size) {
-        char path[64];
+        char path[64], why[128];
         cw_registry_status_t st;
-        const char *text, *type;
-        json_t *j;
 
         snprintf(path, sizeof(path), "/schemas/ids/%d", (int)id);
         *schema = NULL;
@@ -218,19 +200,13 @@ cw_registry_status_t cw_registry_schema(cw_registry_client_t *c, int32_t id,
         st = request(c, "GET", path, NULL, http_status, errstr, errstr_size);
         if (st != CW_REGISTRY_OK)
                 return st;
-        j = json_loadb(c->body, c->len, 0, NULL);
-        text = j ? json_string_value(json_object_get(j, "schema")) : NULL;
-        type = j ? json_string_value(json_object_get(j, "schemaType")) : NULL;
-        if (!text || (type && strcmp(type, "AVRO"))) {
+        if (!(*schema = cw_registry_answer_schema(c->body, c->len, why,
+                                                  sizeof(why)))) {
                 snprintf(errstr, errstr_size, "GET %s%s: %s", c->shown[0], path,
-                         !text ? "the answer has no \"schema\""
-                               : "not an Avro schema");
+                         why);
                 *http_status = 404;
-                json_decref(j);
                 return CW_REGISTRY_REFUSED;
         }
-        *schema = strdup(text);
-        json_decref(j);
         return CW_REGISTRY_OK;
 }
 
@@ -255,9 +231,9 @@ cw_registry_status_t cw_registry_register(cw_registry_client_t *c,
                                           int32_t *id, char *errstr,
                                           size_t errstr_size) {
         char path[1024], seg[900], *post;
-        json_t *req = json_pack("{s:s}", "schema", schema), *j;
+        json_t *req = json_pack("{s:s}", "schema", schema);
         cw_registry_status_t st;
-        json_int_t v;
+        int32_t v;
 
         path_segment(seg, sizeof(seg), subject);
         snprintf(path, sizeof(path), "/subjects/%s%s", seg,
@@ -272,16 +248,13 @@ cw_registry_status_t cw_registry_register(cw_registry_client_t *c,
         free(post);
         if (st != CW_REGISTRY_OK)
                 return st;
-        j = json_loadb(c->body, c->len, 0, NULL);
-        v = j ? json_integer_value(json_object_get(j, "id")) : 0;
-        json_decref(j);
-        if (v <= 0 || v > INT32_MAX) {
+        if (!(v = cw_registry_answer_id(c->body, c->len))) {
                 snprintf(errstr, errstr_size,
                          "POST %s%s: the answer has no schema id", c->shown[0],
                          path);
                 return CW_REGISTRY_REFUSED;
         }
-        *id = (int32_t)v;
+        *id = v;
         return CW_REGISTRY_OK;
 }
 

@@ -1,6 +1,8 @@
 #include "decode.h"
 
 #include "fastread.h"
+#include "parse.h"
+#include "walk_int.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -56,8 +58,9 @@ struct cw_decoder {
 
 struct cw_avro_input {
         char *path;
-        avro_file_reader_t reader; /* NULL on the fast path */
-        cw_fast_file_t *fast;      /* writer schema == ours */
+        cw_fast_file_t *fast; /* the container */
+        int raw;              /* the writer schema is not ours: avro-c reads
+                                 the records */
         cw_decoder_t *dec;
         long long position;
         int at_end;
@@ -503,131 +506,101 @@ int cw_decoder_read(cw_decoder_t *d, avro_reader_t r, struct cw_event *ev,
 int cw_decoder_decode(cw_decoder_t *d, const void *buf, size_t len,
                       struct cw_event *ev, char *errstr, size_t errstr_size) {
         const char *record = cw_streams[d->stream].record;
-        size_t trailing = 0;
-        char byte;
+        char why[256];
+        size_t used;
 
-        /* The walk allocates nothing and stops at the first length that
-         * runs past the end: only then does avro-c read the strings. It
-         * costs about a quarter of the decode (150 of 600 ns for a
-         * Purchase, most of the rest being avro-c's two mallocs per
-         * string). */
-        clear_avro_error();
-        avro_reader_memory_set_source(d->mem, buf, (int64_t)len);
-        if (avro_skip_data(d->mem, d->writer)) {
+        /* The walk (walk_int.h) allocates nothing and stops at the first
+         * length, count or index the bytes cannot back: only then does
+         * avro-c read the value. */
+        if (cw_avro_walk(d->writer, buf, len, &used, why, sizeof(why))) {
                 snprintf(errstr, errstr_size,
-                         "%zu bytes are not a %s record: %s", len, record,
-                         avro_strerror());
+                         "%zu bytes are not a %s record: %s", len, record, why);
                 return -1;
         }
-        while (!avro_read(d->mem, &byte, 1))
-                trailing++;
-        if (trailing) {
+        if (used < len) {
                 snprintf(errstr, errstr_size,
                          "%zu trailing bytes after the %zu-byte %s record",
-                         trailing, len - trailing, record);
+                         len - used, used, record);
                 return -1;
         }
         avro_reader_memory_set_source(d->mem, buf, (int64_t)len);
         return cw_decoder_read(d, d->mem, ev, errstr, errstr_size);
 }
 
-/*
- * avro-c 1.11 leaks parts of its reader when it rejects a file's header,
- * and most rejected files are not Avro at all: look at the magic bytes
- * first. Costs one more open() per file.
- */
-static int check_magic(const char *path, char *errstr, size_t errstr_size) {
-        unsigned char magic[4];
-        FILE *f = fopen(path, "rb");
-        size_t n;
+/* "PATH: its records are named X, which is none of the input records
+ * (Purchase, ...)". */
+static void unknown_record(const char *path, avro_schema_t writer, char *errstr,
+                           size_t errstr_size) {
+        char known[256];
+        size_t n = 0;
 
-        if (!f) {
-                snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
-                return -1;
-        }
-        n = fread(magic, 1, sizeof(magic), f);
-        fclose(f);
-        if (n != sizeof(magic) || memcmp(magic, "Obj\x01", sizeof(magic))) {
+        known[0] = '\0';
+        for (int i = 0; i < CW_STREAM_COUNT && n < sizeof(known); i++)
+                n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s",
+                                      i ? ", " : "", cw_streams[i].record);
+        snprintf(errstr, errstr_size,
+                 "%s: its records are named %s, which is none of the input "
+                 "records (%s)",
+                 path,
+                 is_avro_record(writer) ? avro_schema_name(writer)
+                                        : avro_schema_type_name(writer),
+                 known);
+}
+
+/* The writer schema of the header, and the decoder of its stream. */
+static int open_writer(cw_avro_input_t *in, const cw_schemas_t *s, char *errstr,
+                       size_t errstr_size) {
+        const char *text = cw_fast_file_schema(in->fast);
+        avro_schema_t writer;
+        char why[512];
+        int stream;
+
+        clear_avro_error();
+        if (cw_schema_parse(text, strlen(text), &writer, why, sizeof(why))) {
                 snprintf(errstr, errstr_size,
-                         "%s: not an Avro object container file", path);
+                         "%s: the avro.schema of its header is not an Avro "
+                         "schema: %s",
+                         in->path, why);
                 return -1;
         }
-        return 0;
+        stream = is_avro_record(writer)
+                         ? cw_stream_by_record(avro_schema_name(writer))
+                         : -1;
+        if (stream < 0)
+                unknown_record(in->path, writer, errstr, errstr_size);
+        else if (!(in->dec = cw_decoder_new(s, (cw_stream_t)stream, writer, why,
+                                            sizeof(why))))
+                snprintf(errstr, errstr_size, "%s: %s", in->path, why);
+        else
+                in->raw = !avro_schema_equal(
+                        writer, cw_schemas_get(s, (cw_schema_id_t)stream));
+        avro_schema_decref(writer);
+        return in->dec ? 0 : -1;
 }
 
 cw_avro_input_t *cw_avro_input_open(const char *path, const cw_schemas_t *s,
                                     char *errstr, size_t errstr_size) {
         cw_avro_input_t *in = calloc(1, sizeof(*in));
-        avro_schema_t writer;
         char why[512];
-        int stream, rc;
 
-        if (!in) {
+        if (!in || !(in->path = strdup(path))) {
                 snprintf(errstr, errstr_size, "out of memory");
-                return NULL;
+                goto out_close;
         }
         in->position = -1;
-        in->path = strdup(path);
-        if (!in->path) {
-                snprintf(errstr, errstr_size, "out of memory");
-                goto out_free_in;
-        }
-        if (check_magic(path, errstr, errstr_size))
-                goto out_free_path;
-        clear_avro_error();
-        rc = avro_file_reader(path, &in->reader);
-        if (rc) {
-                /* avro-c says nothing when fopen() fails. */
-                snprintf(errstr, errstr_size, "%s: %s", path,
-                         *avro_strerror() ? avro_strerror() : strerror(rc));
-                goto out_free_path;
-        }
-
-        writer = avro_file_reader_get_writer_schema(in->reader);
-        stream = is_avro_record(writer)
-                         ? cw_stream_by_record(avro_schema_name(writer))
-                         : -1;
-        if (stream < 0) {
-                size_t n = 0;
-                why[0] = '\0';
-                for (int i = 0; i < CW_STREAM_COUNT && n < sizeof(why); i++)
-                        n += (size_t)snprintf(why + n, sizeof(why) - n, "%s%s",
-                                              i ? ", " : "",
-                                              cw_streams[i].record);
-                snprintf(errstr, errstr_size,
-                         "%s: its records are named %s, which is none of "
-                         "the input records (%s)",
-                         path,
-                         is_avro_record(writer) ? avro_schema_name(writer)
-                                                : avro_schema_type_name(writer),
-                         why);
-                goto out_decref_writer;
-        }
-        in->dec = cw_decoder_new(s, (cw_stream_t)stream, writer, why,
-                                 sizeof(why));
-        if (!in->dec) {
+        /* fastread.c reads the container; records of our own schema are
+         * decoded straight from its blocks, those of another are cut out
+         * of them by walking and read by avro-c's resolver. */
+        if (!(in->fast = cw_fast_file_open(path, why, sizeof(why)))) {
                 snprintf(errstr, errstr_size, "%s: %s", path, why);
-                goto out_decref_writer;
+                goto out_close;
         }
-        /* Our own schema: decode straight from the blocks. Should that fail
-         * where avro-c succeeded, avro-c's reader stays in charge. */
-        if (avro_schema_equal(writer,
-                              cw_schemas_get(s, (cw_schema_id_t)stream)) &&
-            (in->fast = cw_fast_file_open(path, (cw_stream_t)stream, why,
-                                          sizeof(why)))) {
-                avro_file_reader_close(in->reader);
-                in->reader = NULL;
-        }
-        avro_schema_decref(writer);
+        if (open_writer(in, s, errstr, errstr_size))
+                goto out_close;
         return in;
 
-out_decref_writer:
-        avro_schema_decref(writer);
-        avro_file_reader_close(in->reader);
-out_free_path:
-        free(in->path);
-out_free_in:
-        free(in);
+out_close:
+        cw_avro_input_close(in);
         return NULL;
 }
 
@@ -643,12 +616,23 @@ long long cw_avro_input_position(const cw_avro_input_t *in) {
         return in->position;
 }
 
+/* A failure of the file itself: this one and every later call say why. */
+static int fail_for_good(cw_avro_input_t *in, const char *why, char *errstr,
+                         size_t errstr_size) {
+        snprintf(in->failure, sizeof(in->failure), "%s: record %lld: %s",
+                 in->path, in->position + 1, why);
+        in->failed = 1;
+        snprintf(errstr, errstr_size, "%s", in->failure);
+        return -1;
+}
+
 /* cw_avro_input_next() on the fast path, with the same error contract. */
 static int next_fast(cw_avro_input_t *in, struct cw_event *ev, char *errstr,
                      size_t errstr_size) {
         char why[384];
         int final;
-        int rc = cw_fast_file_next(in->fast, ev, &final, why, sizeof(why));
+        int rc = cw_fast_file_next(in->fast, in->dec->stream, ev, &final, why,
+                                   sizeof(why));
 
         if (rc == 0)
                 in->at_end = 1;
@@ -656,52 +640,31 @@ static int next_fast(cw_avro_input_t *in, struct cw_event *ev, char *errstr,
                 in->position += rc;
                 return rc;
         }
-        if (final) {
-                snprintf(in->failure, sizeof(in->failure),
-                         "%s: record %lld: %s", in->path, in->position + 1,
-                         why);
-                in->failed = 1;
-                snprintf(errstr, errstr_size, "%s", in->failure);
-                return -1;
-        }
+        if (final)
+                return fail_for_good(in, why, errstr, errstr_size);
         in->position++;
         snprintf(errstr, errstr_size, "%s: record %lld: %s", in->path,
                  in->position, why);
         return -1;
 }
 
-int cw_avro_input_next(cw_avro_input_t *in, struct cw_event *ev, char *errstr,
-                       size_t errstr_size) {
+/* cw_avro_input_next() for another writer schema: fastread.c cuts the
+ * record out of its block, avro-c reads it. */
+static int next_raw(cw_avro_input_t *in, struct cw_event *ev, char *errstr,
+                    size_t errstr_size) {
         char why[384];
-        int rc;
+        const void *rec;
+        size_t len;
+        int rc = cw_fast_file_next_raw(in->fast, in->dec->writer, &rec, &len,
+                                       why, sizeof(why));
 
-        if (in->failed) {
-                snprintf(errstr, errstr_size, "%s", in->failure);
-                return -1;
-        }
-        if (in->at_end)
-                return 0;
-        if (in->fast)
-                return next_fast(in, ev, errstr, errstr_size);
-
-        clear_avro_error();
-        rc = avro_file_reader_read_value(in->reader, in->dec->target);
-        if (rc == EOF) {
-                in->at_end = 1;
-                return 0;
-        }
-        if (rc) {
-                /* The block reader's position inside the file is lost:
-                 * nothing after this point can be trusted. */
-                snprintf(in->failure, sizeof(in->failure),
-                         "%s: record %lld: %s", in->path, in->position + 1,
-                         *avro_strerror() ? avro_strerror() : strerror(rc));
-                in->failed = 1;
-                snprintf(errstr, errstr_size, "%s", in->failure);
-                return -1;
+        if (rc <= 0) {
+                in->at_end = rc == 0;
+                return rc ? fail_for_good(in, why, errstr, errstr_size) : 0;
         }
         in->position++;
-        if (fill_event(in->dec, ev, why, sizeof(why))) {
+        avro_reader_memory_set_source(in->dec->mem, rec, (int64_t)len);
+        if (cw_decoder_read(in->dec, in->dec->mem, ev, why, sizeof(why))) {
                 snprintf(errstr, errstr_size, "%s: record %lld: %s", in->path,
                          in->position, why);
                 return -1;
@@ -709,13 +672,23 @@ int cw_avro_input_next(cw_avro_input_t *in, struct cw_event *ev, char *errstr,
         return 1;
 }
 
+int cw_avro_input_next(cw_avro_input_t *in, struct cw_event *ev, char *errstr,
+                       size_t errstr_size) {
+        if (in->failed) {
+                snprintf(errstr, errstr_size, "%s", in->failure);
+                return -1;
+        }
+        if (in->at_end)
+                return 0;
+        return in->raw ? next_raw(in, ev, errstr, errstr_size)
+                       : next_fast(in, ev, errstr, errstr_size);
+}
+
 void cw_avro_input_close(cw_avro_input_t *in) {
         if (!in)
                 return;
         cw_decoder_destroy(in->dec);
         cw_fast_file_close(in->fast);
-        if (in->reader)
-                avro_file_reader_close(in->reader);
         free(in->path);
         free(in);
 }

@@ -58,9 +58,11 @@ int cw_decoder_read(cw_decoder_t *d, avro_reader_t r, struct cw_event *ev,
 /*
  * Decodes one Avro binary record of exactly `len` bytes (a Kafka message
  * value): truncated input and trailing bytes are errors. Otherwise as
- * cw_decoder_read(). The bytes are walked once before they are decoded, so
- * that a corrupt length prefix can neither make avro-c allocate what it
- * claims nor leak (avro-c 1.11 leaks the buffer of a truncated string).
+ * cw_decoder_read(). The bytes are walked once before they are decoded
+ * (walk_int.h), so that a corrupt length, count or index can neither make
+ * avro-c allocate what it claims (a negative string length is a size near
+ * 2^64 to it), loop, nor leak (avro-c 1.11 leaks the buffer of a truncated
+ * string).
  */
 int cw_decoder_decode(cw_decoder_t *d, const void *buf, size_t len,
                       struct cw_event *ev, char *errstr, size_t errstr_size);
@@ -73,10 +75,10 @@ int cw_event_check(const struct cw_event *ev, char *errstr, size_t errstr_size);
 typedef struct cw_avro_input cw_avro_input_t;
 
 /*
- * Opens `path` (codecs null and deflate, as avro-c supports them) and
- * tells its stream by the writer schema's record name (Purchase, Login,
- * SupportTicket, Survey). Returns NULL with a sentence naming the file in
- * errstr when it cannot be opened or decoded.
+ * Opens `path` (codecs null and deflate) and tells its stream by the
+ * writer schema's record name (Purchase, Login, SupportTicket, Survey). Returns
+ * NULL with a sentence naming the file in errstr when it cannot be opened or
+ * decoded.
  */
 cw_avro_input_t *cw_avro_input_open(const char *path, const cw_schemas_t *s,
                                     char *errstr, size_t errstr_size);
@@ -90,11 +92,12 @@ const char *cw_avro_input_path(const cw_avro_input_t *in);
  * the file, or -1 with "PATH: record N: what is wrong" in errstr (N is the
  * 0-based record index). After an invalid record (see cw_decoder_read:
  * a bad customer_id or ts, an unknown enum symbol, a null where ours
- * needs a value) the caller may call again to go on with the next record.
- * An error of avro-c reading the file (a cut or corrupt block, a value of
- * a writer union branch that resolves to nothing of ours) leaves no way to
- * find the next record: it is final and every later call returns it
- * again. ev's strings are valid until the next call.
+ * needs a value, a writer union branch that resolves to nothing of ours)
+ * the caller may call again to go on with the next record. An error in
+ * the file itself (a cut or corrupt block, a record whose bytes do not
+ * walk with the writer schema) leaves no way to find the next record: it
+ * is final and every later call returns it again. ev's strings are valid
+ * until the next call.
  */
 int cw_avro_input_next(cw_avro_input_t *in, struct cw_event *ev, char *errstr,
                        size_t errstr_size);

@@ -1,36 +1,60 @@
 /*
- * A fast path for Avro container files whose writer schema is exactly ours
- * (the common case: files made by `churnwatch gen`, or by producers using
- * the .avsc files under schemas/): the container is parsed here and records are
- * decoded straight from the block bytes, strings pointing into the block, with
- * no allocation per record. avro-c's generic values allocate every string and
+ * Avro container files: the container (header, blocks, deflate) is parsed
+ * here for every input file, and a file whose writer schema is exactly
+ * ours (the common case: files made by `churnwatch gen`, or by producers
+ * using the .avsc files under schemas/) has its records decoded straight
+ * from the block bytes, strings pointing into the block, with no
+ * allocation per record. avro-c's generic values allocate every string and
  * walk a value tree; this path costs a few tens of nanoseconds a record.
- * Files with any other writer schema go through avro-c's resolver
- * (schemas/decode.c).
+ * Records of any other writer schema go through avro-c's resolver
+ * (schemas/decode.c), each handed to it as bytes this reader cut out of
+ * its block. avro-c's own file reader is not used: it trusts the lengths
+ * in the file.
  */
 #ifndef CW_FASTREAD_H
 #define CW_FASTREAD_H
 
+#include <avro.h>
 #include <stddef.h>
 
 #include "features/event.h"
 
 typedef struct cw_fast_file cw_fast_file_t;
 
-/* Opens `path`, whose records are `stream` records of our schema (the
- * caller has checked the writer schema). NULL with errstr on error. */
-cw_fast_file_t *cw_fast_file_open(const char *path, cw_stream_t stream,
-                                  char *errstr, size_t errstr_size);
+/*
+ * Opens the container file `path` and reads its header: magic, metadata
+ * (every length checked against the file's size) and sync marker. Codecs
+ * null and deflate. NULL with a sentence (without the path) on error.
+ */
+cw_fast_file_t *cw_fast_file_open(const char *path, char *errstr,
+                                  size_t errstr_size);
+
+/* The writer schema of the header (avro.schema), as JSON text. */
+const char *cw_fast_file_schema(const cw_fast_file_t *f);
 
 /*
- * The next record: 1 with ev filled (strings valid until the next call),
- * 0 at the end, -1 with a sentence. *final is set when the error is in the
- * file itself (nothing after it can be read) rather than in one record
- * (customer_id empty or too long, ts negative).
+ * The next record, for a file whose writer schema is our `stream` schema
+ * (the caller has checked): 1 with ev filled (strings valid until the next
+ * call), 0 at the end, -1 with a sentence. *final is set when the error is
+ * in the file itself (nothing after it can be read) rather than in one
+ * record (customer_id empty or too long, ts negative).
  */
-int cw_fast_file_next(cw_fast_file_t *f, struct cw_event *ev, int *final,
-                      char *errstr, size_t errstr_size);
+int cw_fast_file_next(cw_fast_file_t *f, cw_stream_t stream,
+                      struct cw_event *ev, int *final, char *errstr,
+                      size_t errstr_size);
 
+/*
+ * For a file written with another schema, `writer` (whose records avro-c
+ * then reads, schemas/decode.c): the next record's bytes, found by walking
+ * them (walk_int.h), which checks every length on the way. 1 with *rec and
+ * *len (valid until the next call), 0 at the end, -1 with a sentence:
+ * always final, as the record's end is not known.
+ */
+int cw_fast_file_next_raw(cw_fast_file_t *f, avro_schema_t writer,
+                          const void **rec, size_t *len, char *errstr,
+                          size_t errstr_size);
+
+/* NULL is a no-op. */
 void cw_fast_file_close(cw_fast_file_t *f);
 
 /*

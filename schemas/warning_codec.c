@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "walk_int.h"
+
 const char *const cw_warning_field_names[CW_WF_COUNT] = {
         "warning_id", "customer_id", "alert",   "kind",
         "state",      "severity",    "eval_ts", "trigger",
@@ -376,8 +378,9 @@ static int get_rest(cw_warning_decoder_t *d, struct cw_warning *w) {
 int cw_warning_decode(cw_warning_decoder_t *d, const void *buf, size_t len,
                       struct cw_warning *w, char *errstr, size_t errstr_size) {
         avro_reader_t r = avro_reader_memory(buf, (int64_t)len);
-        char probe;
-        int rc = -1;
+        char why[256];
+        size_t used;
+        int walked, rc = -1;
 
         memset(w, 0, sizeof(*w));
         w->alert_index = -1;
@@ -386,16 +389,20 @@ int cw_warning_decode(cw_warning_decoder_t *d, const void *buf, size_t len,
                 return -1;
         }
         avro_value_reset(&d->rec);
-        /* avro-c trusts length prefixes: walk the bytes first, as the
-         * event decoder does, so corrupt input cannot make it allocate
-         * what it claims; then nothing may be left over. */
-        if (avro_skip_data(r, d->schema) || avro_read(r, &probe, 1) == 0) {
+        /* avro-c trusts lengths and counts: walk the bytes first, as the
+         * event decoder does (walk_int.h), so corrupt input cannot make it
+         * allocate what it claims; then nothing may be left over. */
+        walked = cw_avro_walk(d->schema, buf, len, &used, why, sizeof(why));
+        if (!walked && used != len) {
+                snprintf(why, sizeof(why), "%zu bytes left over", len - used);
+                walked = -1;
+        }
+        if (walked) {
                 snprintf(errstr, errstr_size,
-                         "%zu bytes that are not one ChurnWarning record", len);
+                         "%zu bytes that are not one ChurnWarning record: %s",
+                         len, why);
                 goto out_free;
         }
-        avro_reader_reset(r);
-        avro_reader_memory_set_source(r, buf, (int64_t)len);
         if (avro_value_read(r, &d->rec) || get_rest(d, w)) {
                 snprintf(errstr, errstr_size,
                          "a ChurnWarning record with invalid fields");

@@ -14,50 +14,12 @@
 #include "registry/framed.h"
 #include "schemas/warning_codec.h"
 
-/*
- * In-flight messages are tracked in a ring indexed by sequence number: a
- * slot holds the cause timestamp until the message is acknowledged. When
- * the ring is full the producer waits for acknowledgements, which bounds
- * memory at 9 bytes a slot whatever the rate.
- */
-#define RING (1u << 17)
-#define RING_MASK (RING - 1)
+#include "kafka_sink_int.h"
 
-/* Latency histogram: 50 µs buckets up to one second, then one overflow. */
-#define LAT_BUCKET_US 50
-#define LAT_BUCKETS 20000
-
-/* The same latencies, in seconds, in the buckets /metrics shows. */
+/* The latencies, in seconds, in the buckets /metrics shows. */
 static const double latency_bounds_s[] = {
         0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
         1,     2.5,    5,     10,   30,    60,   300, 3600};
-
-struct cw_kafka_sink {
-        const cw_config_t *c;
-        rd_kafka_t *rk;
-        rd_kafka_topic_t *warnings, *dead_letter, *state;
-        char *txn_id; /* transactional.id, or NULL: at least once */
-        int in_txn;   /* a transaction is open */
-        cw_warning_encoder_t *enc;
-        int framed; /* Schema Registry: values framed with schema_id */
-        int32_t schema_id;
-        struct cw_frame_buf frame; /* a framed value */
-        uint64_t produced, acked;
-        uint8_t *done;    /* [RING] acknowledged, not yet passed */
-        int64_t *cause;   /* [RING] µs from the cause to produce(), or
-                             -1 */
-        uint8_t *is_dead; /* [RING] 0 a warning, 1 a dead letter, 2 a
-                             changelog record */
-        uint64_t n_warnings, n_dead, n_state;
-        uint32_t *lat; /* [LAT_BUCKETS + 1] */
-        uint64_t lat_n;
-        double lat_max_ms;
-        struct cw_hist lat_hist;
-        uint64_t discard_below; /* reports of aborted messages: ignored */
-        int failed;
-        char fail_err[512];
-        volatile sig_atomic_t *stop; /* asked to stop: waits give up */
-};
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
                         void *opaque) {
@@ -91,12 +53,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
                                 (double)(k->cause[slot] +
                                          (acked_after > 0 ? acked_after : 0)) /
                                 1000.0;
-                        int64_t b = (int64_t)(ms * 1000.0) / LAT_BUCKET_US;
-                        k->lat[b < 0 ? 0 : b > LAT_BUCKETS ? LAT_BUCKETS : b]++;
-                        k->lat_n++;
+                        cw_lat_add(&k->lat, ms);
                         cw_hist_observe(&k->lat_hist, ms / 1000.0);
-                        if (ms > k->lat_max_ms)
-                                k->lat_max_ms = ms;
                 }
         }
         k->done[slot] = 1;
@@ -181,10 +139,16 @@ cw_kafka_sink_t *cw_kafka_sink_new(const cw_config_t *c, const cw_schemas_t *s,
                                    size_t errstr_size) {
         cw_kafka_sink_t *k = calloc(1, sizeof(*k));
 
+        if (k) {
+                pthread_mutex_init(&k->commit_mu, NULL);
+                pthread_cond_init(&k->commit_cv, NULL);
+        }
         if (!k || !(k->done = calloc(RING, 1)) ||
             !(k->is_dead = calloc(RING, 1)) ||
             !(k->cause = calloc(RING, sizeof(*k->cause))) ||
-            !(k->lat = calloc(LAT_BUCKETS + 1, sizeof(*k->lat))) ||
+            !(k->lat.b = calloc(LAT_BUCKETS + 1, sizeof(uint32_t))) ||
+            !(k->visible.b = calloc(LAT_BUCKETS + 1, sizeof(uint32_t))) ||
+            !(k->sent_us = calloc(RING, sizeof(*k->sent_us))) ||
             (txn_id && !(k->txn_id = strdup(txn_id)))) {
                 snprintf(errstr, errstr_size, "out of memory");
                 goto out_free;
@@ -205,19 +169,24 @@ out_free:
 void cw_kafka_sink_destroy(cw_kafka_sink_t *k, int timeout_ms) {
         if (!k)
                 return;
+        cw_kafka_sink_free_held(k); /* after the commit in progress */
         close_producer(k, timeout_ms);
+        pthread_mutex_destroy(&k->commit_mu);
+        pthread_cond_destroy(&k->commit_cv);
         cw_warning_encoder_destroy(k->enc);
         cw_frame_buf_free(&k->frame);
         free(k->txn_id);
         free(k->done);
         free(k->is_dead);
         free(k->cause);
-        free(k->lat);
+        free(k->lat.b);
+        free(k->visible.b);
+        free(k->sent_us);
         free(k);
 }
 
-static int fail(cw_kafka_sink_t *k, const char *what, char *errstr,
-                size_t errstr_size) {
+int cw_kafka_sink_fail(cw_kafka_sink_t *k, const char *what, char *errstr,
+                       size_t errstr_size) {
         if (!k->failed)
                 snprintf(k->fail_err, sizeof(k->fail_err), "%s", what);
         k->failed = 1;
@@ -232,16 +201,17 @@ static int fail(cw_kafka_sink_t *k, const char *what, char *errstr,
  * transaction first when none is. */
 static int wait_room(cw_kafka_sink_t *k, char *errstr, size_t errstr_size) {
         if (cw_kafka_sink_begin(k, errstr, errstr_size))
-                return fail(k, errstr, errstr, errstr_size);
+                return cw_kafka_sink_fail(k, errstr, errstr, errstr_size);
         while (k->produced - k->acked >= RING && !k->failed) {
                 if (k->stop && *k->stop)
-                        return fail(k,
-                                    "stopped while waiting for the cluster "
-                                    "to acknowledge warnings",
-                                    errstr, errstr_size);
+                        return cw_kafka_sink_fail(
+                                k,
+                                "stopped while waiting for the cluster "
+                                "to acknowledge warnings",
+                                errstr, errstr_size);
                 rd_kafka_poll(k->rk, 10);
         }
-        return k->failed ? fail(k, "", errstr, errstr_size) : 0;
+        return k->failed ? cw_kafka_sink_fail(k, "", errstr, errstr_size) : 0;
 }
 
 /* Takes the next sequence number (wait_room() first). */
@@ -251,6 +221,7 @@ static uint64_t next_seq(cw_kafka_sink_t *k, int dead, int64_t cause) {
 
         k->done[seq & RING_MASK] = 0;
         k->is_dead[seq & RING_MASK] = (uint8_t)dead;
+        k->sent_us[seq & RING_MASK] = now;
         /* A timestamp from the future or the far past (a producer's clock)
          * must not overflow: clamp to [now - 1 day, now]. */
         if (cause > now / 1000)
@@ -282,7 +253,83 @@ static int unqueued(cw_kafka_sink_t *k, rd_kafka_topic_t *t,
                  err == RD_KAFKA_RESP_ERR__QUEUE_FULL
                          ? "stopped while the producer's queue was full"
                          : rd_kafka_err2str(err));
-        return fail(k, what, errstr, errstr_size);
+        return cw_kafka_sink_fail(k, what, errstr, errstr_size);
+}
+
+static rd_kafka_topic_t *topic_of(const cw_kafka_sink_t *k, int kind) {
+        return kind == OUT_WARNING       ? k->warnings
+               : kind == OUT_DEAD_LETTER ? k->dead_letter
+                                         : k->state;
+}
+
+/* One producev() of o with the sequence number seq. */
+static rd_kafka_resp_err_t produce_out(cw_kafka_sink_t *k, const struct out *o,
+                                       uint64_t seq) {
+        rd_kafka_headers_t *h;
+        rd_kafka_resp_err_t err;
+
+        if (!o->n_hdr) {
+                PRODUCE_RETRYING(k, err, RD_KAFKA_V_RKT(topic_of(k, o->kind)),
+                                 RD_KAFKA_V_PARTITION(o->partition),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                 RD_KAFKA_V_KEY(o->key, o->key_len),
+                                 RD_KAFKA_V_VALUE((void *)o->value, o->len),
+                                 RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq));
+                return err;
+        }
+        h = rd_kafka_headers_new((size_t)o->n_hdr);
+        for (int i = 0; i < o->n_hdr; i++)
+                rd_kafka_header_add(h, o->hdr[i].name, -1, o->hdr[i].v,
+                                    (ssize_t)o->hdr[i].len);
+        PRODUCE_RETRYING(k, err, RD_KAFKA_V_RKT(topic_of(k, o->kind)),
+                         RD_KAFKA_V_PARTITION(o->partition),
+                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                         RD_KAFKA_V_KEY(o->key, o->key_len),
+                         RD_KAFKA_V_VALUE((void *)o->value, o->len),
+                         RD_KAFKA_V_HEADERS(h),
+                         RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq));
+        if (err) /* else librdkafka owns them */
+                rd_kafka_headers_destroy(h);
+        return err;
+}
+
+int cw_kafka_sink_send(cw_kafka_sink_t *k, const struct out *o, char *errstr,
+                       size_t errstr_size) {
+        struct out m = *o;
+        char cut[600];
+        rd_kafka_resp_err_t err;
+        uint64_t seq;
+
+        if (wait_room(k, errstr, errstr_size))
+                return -1;
+        seq = next_seq(k, m.kind, m.cause_ms);
+        /* A dead letter too large to forward with its headers goes without
+         * its value (its first header says why), rather than stopping
+         * processing for ever. */
+        while ((err = produce_out(k, &m, seq)) ==
+                       RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE &&
+               m.kind == OUT_DEAD_LETTER && m.value) {
+                snprintf(cut, sizeof(cut),
+                         "%.*s; its value (%zu bytes) is left out: too large "
+                         "for the dead-letter topic",
+                         (int)m.hdr[0].len, (const char *)m.hdr[0].v, m.len);
+                m.hdr[0].v = cut;
+                m.hdr[0].len = strlen(cut);
+                m.value = NULL;
+                m.len = 0;
+        }
+        return err ? unqueued(k, topic_of(k, m.kind), err, errstr, errstr_size)
+                   : 0;
+}
+
+/* Produces o, or holds it while a transaction commits. */
+static int emit(cw_kafka_sink_t *k, const struct out *o, char *errstr,
+                size_t errstr_size) {
+        if (k->committing) /* (`failed` is the commit thread's meanwhile) */
+                return cw_kafka_sink_hold(k, o, errstr, errstr_size);
+        if (k->failed)
+                return cw_kafka_sink_fail(k, "", errstr, errstr_size);
+        return cw_kafka_sink_send(k, o, errstr, errstr_size);
 }
 
 int cw_kafka_sink_register(cw_kafka_sink_t *k, volatile sig_atomic_t *stop,
@@ -302,213 +349,68 @@ int cw_kafka_sink_register(cw_kafka_sink_t *k, volatile sig_atomic_t *stop,
 
 int cw_kafka_sink_warning(cw_kafka_sink_t *k, const struct cw_warning *w,
                           int64_t cause_ms, char *errstr, size_t errstr_size) {
-        const void *buf;
-        size_t len;
-        uint64_t seq;
-        rd_kafka_resp_err_t err;
+        struct out o = {.kind = OUT_WARNING,
+                        .partition = RD_KAFKA_PARTITION_UA,
+                        .key = w->customer_id.p,
+                        .key_len = w->customer_id.len,
+                        .cause_ms = cause_ms};
 
-        if (wait_room(k, errstr, errstr_size))
-                return -1;
-        if (cw_warning_encode(k->enc, w, &buf, &len, errstr, errstr_size))
-                return fail(k, errstr, errstr, errstr_size);
-        if (k->framed &&
-            cw_frame_value(&k->frame, k->schema_id, buf, len, &buf, &len))
-                return fail(k, "out of memory", errstr, errstr_size);
-        seq = next_seq(k, 0, cause_ms);
-        PRODUCE_RETRYING(k, err, RD_KAFKA_V_RKT(k->warnings),
-                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                         RD_KAFKA_V_KEY(w->customer_id.p, w->customer_id.len),
-                         RD_KAFKA_V_VALUE((void *)buf, len),
-                         RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq));
-        return err ? unqueued(k, k->warnings, err, errstr, errstr_size) : 0;
+        if (cw_warning_encode(k->enc, w, &o.value, &o.len, errstr, errstr_size))
+                return cw_kafka_sink_fail(k, errstr, errstr, errstr_size);
+        if (k->framed && cw_frame_value(&k->frame, k->schema_id, o.value, o.len,
+                                        &o.value, &o.len))
+                return cw_kafka_sink_fail(k, "out of memory", errstr,
+                                          errstr_size);
+        return emit(k, &o, errstr, errstr_size);
 }
 
 int cw_kafka_sink_state(cw_kafka_sink_t *k, int32_t partition, const void *key,
                         size_t key_len, const void *value, size_t len,
                         const void *offsets, size_t offsets_len, char *errstr,
                         size_t errstr_size) {
-        uint64_t seq;
-        rd_kafka_resp_err_t err;
+        struct out o = {.kind = OUT_STATE,
+                        .partition = partition,
+                        .key = key,
+                        .key_len = key_len,
+                        .value = value,
+                        .len = len,
+                        .cause_ms = -1,
+                        .n_hdr = 1,
+                        .hdr = {{"churnwatch.offsets", offsets, offsets_len}}};
 
-        if (wait_room(k, errstr, errstr_size))
-                return -1;
-        seq = next_seq(k, 2, -1);
-        PRODUCE_RETRYING(k, err, RD_KAFKA_V_RKT(k->state),
-                         RD_KAFKA_V_PARTITION(partition),
-                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                         RD_KAFKA_V_KEY(key, key_len),
-                         RD_KAFKA_V_VALUE((void *)value, len),
-                         RD_KAFKA_V_HEADER("churnwatch.offsets", offsets,
-                                           (ssize_t)offsets_len),
-                         RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq));
-        return err ? unqueued(k, k->state, err, errstr, errstr_size) : 0;
-}
-
-/* ---- transactions ---------------------------------------------------------
- */
-
-int cw_kafka_sink_begin(cw_kafka_sink_t *k, char *errstr, size_t errstr_size) {
-        rd_kafka_error_t *e;
-
-        if (!k->txn_id || k->in_txn)
-                return 0;
-        if ((e = rd_kafka_begin_transaction(k->rk))) {
-                snprintf(errstr, errstr_size, "cannot begin a transaction: %s",
-                         rd_kafka_error_string(e));
-                rd_kafka_error_destroy(e);
-                return -1;
-        }
-        k->in_txn = 1;
-        return 0;
-}
-
-/* Everything produced so far belongs to an aborted transaction: its
- * reports are ignored and nothing of it is waited for. */
-static void forget_output(cw_kafka_sink_t *k) {
-        k->discard_below = k->produced;
-        k->acked = k->produced;
-        memset(k->done, 0, RING);
-        k->failed = 0;
-        k->fail_err[0] = 0;
-}
-
-/* Sorts a librdkafka error into the three outcomes of a transaction. */
-static int txn_error(cw_kafka_sink_t *k, rd_kafka_error_t *e, const char *what,
-                     char *errstr, size_t errstr_size) {
-        int fatal = rd_kafka_error_is_fatal(e) ||
-                    !rd_kafka_error_txn_requires_abort(e);
-        snprintf(errstr, errstr_size, "%s: %s", what, rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-        if (!fatal && !cw_kafka_sink_abort(k, errstr + strlen(errstr),
-                                           errstr_size - strlen(errstr)))
-                return CW_TXN_ABORTED;
-        return CW_TXN_FATAL;
-}
-
-int cw_kafka_sink_commit(cw_kafka_sink_t *k,
-                         const rd_kafka_topic_partition_list_t *offsets,
-                         const rd_kafka_consumer_group_metadata_t *group,
-                         int timeout_ms, char *errstr, size_t errstr_size) {
-        rd_kafka_error_t *e;
-
-        if (!k->txn_id)
-                return CW_TXN_OK;
-        if (!k->in_txn && k->failed) { /* e.g. a transaction never began */
-                snprintf(errstr, errstr_size, "%s", k->fail_err);
-                forget_output(k);
-                return CW_TXN_FATAL;
-        }
-        if (!k->in_txn) {
-                /* Nothing produced: offsets alone still commit. */
-                if (!offsets || !offsets->cnt)
-                        return CW_TXN_OK;
-                if (cw_kafka_sink_begin(k, errstr, errstr_size))
-                        return CW_TXN_FATAL;
-        }
-        if (k->failed) {
-                char why[600];
-                snprintf(why, sizeof(why), "%s", k->fail_err);
-                if (cw_kafka_sink_abort(k, errstr, errstr_size))
-                        return CW_TXN_FATAL;
-                snprintf(errstr, errstr_size, "%s", why);
-                return CW_TXN_ABORTED;
-        }
-        if (offsets && offsets->cnt) {
-                /* Retriable errors are retried by the call itself until
-                 * the timeout; what is left is abortable or fatal. */
-                while ((e = rd_kafka_send_offsets_to_transaction(
-                                k->rk, offsets, group, timeout_ms)) &&
-                       rd_kafka_error_is_retriable(e))
-                        rd_kafka_error_destroy(e);
-                if (e)
-                        return txn_error(k, e,
-                                         "cannot add the offsets to "
-                                         "the transaction",
-                                         errstr, errstr_size);
-        }
-        while ((e = rd_kafka_commit_transaction(k->rk, timeout_ms)) &&
-               rd_kafka_error_is_retriable(e))
-                rd_kafka_error_destroy(e);
-        if (e)
-                return txn_error(k, e, "cannot commit the transaction", errstr,
-                                 errstr_size);
-        k->in_txn = 0;
-        return CW_TXN_OK;
-}
-
-int cw_kafka_sink_abort(cw_kafka_sink_t *k, char *errstr, size_t errstr_size) {
-        rd_kafka_error_t *e;
-
-        if (!k->in_txn)
-                return 0;
-        while ((e = rd_kafka_abort_transaction(k->rk, 30000)) &&
-               rd_kafka_error_is_retriable(e))
-                rd_kafka_error_destroy(e);
-        if (e) {
-                snprintf(errstr, errstr_size,
-                         "; cannot abort the transaction: %s",
-                         rd_kafka_error_string(e));
-                rd_kafka_error_destroy(e);
-                return -1;
-        }
-        k->in_txn = 0;
-        forget_output(k);
-        return 0;
+        return emit(k, &o, errstr, errstr_size);
 }
 
 int cw_kafka_sink_reset(cw_kafka_sink_t *k, char *errstr, size_t errstr_size) {
+        cw_kafka_sink_free_held(k); /* after the commit in progress */
         close_producer(k, 0);
-        forget_output(k);
+        cw_kafka_sink_forget(k);
         return open_producer(k, errstr, errstr_size);
-}
-
-int cw_kafka_sink_transactional(const cw_kafka_sink_t *k) {
-        return k->txn_id != NULL;
 }
 
 int cw_kafka_sink_dead_letter(cw_kafka_sink_t *k, const rd_kafka_message_t *m,
                               const char *why, char *errstr,
                               size_t errstr_size) {
-        char part[16], off[24], cut[600];
+        char part[16], off[24];
         const char *topic = rd_kafka_topic_name(m->rkt);
-        const void *value = m->payload;
-        size_t len = m->len;
-        uint64_t seq;
-        rd_kafka_resp_err_t err;
+        struct out o = {.kind = OUT_DEAD_LETTER,
+                        .partition = RD_KAFKA_PARTITION_UA,
+                        .key = m->key,
+                        .key_len = m->key_len,
+                        .value = m->payload,
+                        .len = m->len,
+                        .cause_ms = -1,
+                        .n_hdr = 4,
+                        .hdr = {{"churnwatch.error", why, strlen(why)},
+                                {"churnwatch.topic", topic, strlen(topic)},
+                                {"churnwatch.partition", part, 0},
+                                {"churnwatch.offset", off, 0}}};
 
-        if (wait_room(k, errstr, errstr_size))
-                return -1;
-        snprintf(part, sizeof(part), "%" PRId32, m->partition);
-        snprintf(off, sizeof(off), "%" PRId64, m->offset);
-        seq = next_seq(k, 1, -1);
-        for (;;) {
-                PRODUCE_RETRYING(k, err, RD_KAFKA_V_RKT(k->dead_letter),
-                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                 RD_KAFKA_V_KEY(m->key, m->key_len),
-                                 RD_KAFKA_V_VALUE((void *)value, len),
-                                 RD_KAFKA_V_HEADER("churnwatch.error", why,
-                                                   (ssize_t)strlen(why)),
-                                 RD_KAFKA_V_HEADER("churnwatch.topic", topic,
-                                                   (ssize_t)strlen(topic)),
-                                 RD_KAFKA_V_HEADER("churnwatch.partition", part,
-                                                   (ssize_t)strlen(part)),
-                                 RD_KAFKA_V_HEADER("churnwatch.offset", off,
-                                                   (ssize_t)strlen(off)),
-                                 RD_KAFKA_V_OPAQUE((void *)(uintptr_t)seq));
-                /* A record too large to forward with its headers goes
-                 * without its value, rather than stopping processing
-                 * forever. */
-                if (err != RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || !value)
-                        break;
-                snprintf(cut, sizeof(cut),
-                         "%s; its value (%zu bytes) is left out: too large "
-                         "for the dead-letter topic",
-                         why, m->len);
-                why = cut;
-                value = NULL;
-                len = 0;
-        }
-        return err ? unqueued(k, k->dead_letter, err, errstr, errstr_size) : 0;
+        o.hdr[2].len =
+                (size_t)snprintf(part, sizeof(part), "%" PRId32, m->partition);
+        o.hdr[3].len =
+                (size_t)snprintf(off, sizeof(off), "%" PRId64, m->offset);
+        return emit(k, &o, errstr, errstr_size);
 }
 
 void cw_kafka_sink_stop_on(cw_kafka_sink_t *k, volatile sig_atomic_t *stop) {
@@ -516,7 +418,8 @@ void cw_kafka_sink_stop_on(cw_kafka_sink_t *k, volatile sig_atomic_t *stop) {
 }
 
 void cw_kafka_sink_poll(cw_kafka_sink_t *k, int timeout_ms) {
-        rd_kafka_poll(k->rk, timeout_ms);
+        if (!k->committing) /* else the commit thread serves the reports */
+                rd_kafka_poll(k->rk, timeout_ms);
 }
 
 uint64_t cw_kafka_sink_produced(const cw_kafka_sink_t *k) {
@@ -543,37 +446,59 @@ int cw_kafka_sink_flush(cw_kafka_sink_t *k, int timeout_ms) {
 
 int cw_kafka_sink_failed(const cw_kafka_sink_t *k, char *errstr,
                          size_t errstr_size) {
+        if (k->committing) {
+                if (k->held_failed)
+                        snprintf(errstr, errstr_size, "%s", k->held_err);
+                return k->held_failed;
+        }
         if (k->failed)
                 snprintf(errstr, errstr_size, "%s", k->fail_err);
         return k->failed;
 }
 
-static double percentile(const cw_kafka_sink_t *k, double q) {
-        uint64_t rank = (uint64_t)(q * (double)k->lat_n + 0.999999), seen = 0;
-        if (!k->lat_n)
+void cw_lat_add(struct lat *l, double ms) {
+        int64_t b = (int64_t)(ms * 1000.0) / LAT_BUCKET_US;
+
+        l->b[b < 0 ? 0 : b > LAT_BUCKETS ? LAT_BUCKETS : b]++;
+        l->n++;
+        if (ms > l->max_ms)
+                l->max_ms = ms;
+}
+
+double cw_lat_quantile(const struct lat *l, double q) {
+        uint64_t rank = (uint64_t)(q * (double)l->n + 0.999999), seen = 0;
+        if (!l->n)
                 return 0;
         if (rank < 1)
                 rank = 1;
         for (int b = 0; b <= LAT_BUCKETS; b++) {
-                seen += k->lat[b];
+                seen += l->b[b];
                 if (seen >= rank)
                         return b == LAT_BUCKETS
-                                       ? k->lat_max_ms
+                                       ? l->max_ms
                                        : (double)(b + 1) * LAT_BUCKET_US /
                                                  1000.0;
         }
-        return k->lat_max_ms;
+        return l->max_ms;
 }
 
 void cw_kafka_sink_stats(const cw_kafka_sink_t *k,
                          struct cw_kafka_sink_stats *out) {
+        if (k->committing) { /* the commit thread updates the counters */
+                *out = k->snap;
+                return;
+        }
         out->warnings = k->n_warnings;
         out->dead_letters = k->n_dead;
         out->state_records = k->n_state;
-        out->latency_n = k->lat_n;
-        out->latency_p50_ms = percentile(k, 0.50);
-        out->latency_p99_ms = percentile(k, 0.99);
-        out->latency_max_ms = k->lat_max_ms;
+        out->latency_n = k->lat.n;
+        out->latency_p50_ms = cw_lat_quantile(&k->lat, 0.50);
+        out->latency_p99_ms = cw_lat_quantile(&k->lat, 0.99);
+        out->latency_max_ms = k->lat.max_ms;
+        out->visible_n = k->visible.n;
+        out->visible_p50_ms = cw_lat_quantile(&k->visible, 0.50);
+        out->visible_p99_ms = cw_lat_quantile(&k->visible, 0.99);
+        out->visible_max_ms = k->visible.max_ms;
         out->latency = k->lat_hist;
 }
 

@@ -85,33 +85,55 @@ int cw_kafka_sink_state(cw_kafka_sink_t *k, int32_t partition, const void *key,
  * One transaction at a time holds warnings, dead letters, changelog records
  * and the input offsets. Without a txn_id these calls do nothing. */
 
-enum { CW_TXN_OK = 0, CW_TXN_ABORTED = 1, CW_TXN_FATAL = 2 };
+enum {
+        CW_TXN_OK = 0,
+        CW_TXN_ABORTED = 1,
+        CW_TXN_FATAL = 2,
+        CW_TXN_PENDING = 3
+};
 
 /* Opens a transaction unless one is open (producing opens one too).
  * 0, or -1 with a sentence. */
 int cw_kafka_sink_begin(cw_kafka_sink_t *k, char *errstr, size_t errstr_size);
 
 /*
- * Adds `offsets` (may be NULL) for consumer group `group` and commits.
+ * Adds `offsets` (may be NULL) for consumer group `group` (the sink takes
+ * it) and commits, on a thread of the sink's: the processing thread does
+ * not wait for the coordinator. CW_TXN_PENDING, while the commit goes on;
  * CW_TXN_OK; CW_TXN_ABORTED: the transaction failed and was aborted, its
  * output is void (re-process from the committed offsets); CW_TXN_FATAL:
  * the producer is fenced or broken (cw_kafka_sink_reset() makes another).
- * A sentence in errstr unless OK.
+ * A sentence in errstr unless OK or PENDING. Until
+ * cw_kafka_sink_commit_poll() returns an outcome, output is held in memory
+ * (cw_kafka_sink_full() once HELD_MAX messages are); then it opens the
+ * next transaction, or is dropped with an aborted one.
  */
-int cw_kafka_sink_commit(cw_kafka_sink_t *k,
-                         const rd_kafka_topic_partition_list_t *offsets,
-                         const rd_kafka_consumer_group_metadata_t *group,
-                         int timeout_ms, char *errstr, size_t errstr_size);
+int cw_kafka_sink_commit_start(cw_kafka_sink_t *k,
+                               const rd_kafka_topic_partition_list_t *offsets,
+                               rd_kafka_consumer_group_metadata_t *group,
+                               char *errstr, size_t errstr_size);
+/* Waits up to timeout_ms (0: not at all) for the commit in progress:
+ * CW_TXN_PENDING while it goes on, else its outcome (CW_TXN_OK when none
+ * is in progress). */
+int cw_kafka_sink_commit_poll(cw_kafka_sink_t *k, int timeout_ms, char *errstr,
+                              size_t errstr_size);
+/* Whether a commit is in progress; whether it holds so much output that
+ * no more records should be taken until it ends. */
+int cw_kafka_sink_committing(const cw_kafka_sink_t *k);
+int cw_kafka_sink_full(const cw_kafka_sink_t *k);
 
-/* Aborts the open transaction (none: no-op). 0, or -1 with a sentence. */
+/* Aborts the open transaction (none: no-op), after the commit in progress
+ * if any. 0, or -1 with a sentence. */
 int cw_kafka_sink_abort(cw_kafka_sink_t *k, char *errstr, size_t errstr_size);
 
 /* A new producer in place of a fenced or broken one (same transactional
  * id: initialising it fences the old). 0, or -1 with a sentence. */
 int cw_kafka_sink_reset(cw_kafka_sink_t *k, char *errstr, size_t errstr_size);
 
-/* Whether the sink is transactional (exactly once). */
+/* Whether the sink is transactional (exactly once); whether a
+ * transaction is open (something was produced into it). */
 int cw_kafka_sink_transactional(const cw_kafka_sink_t *k);
+int cw_kafka_sink_in_transaction(const cw_kafka_sink_t *k);
 
 /* Once *stop is set, waits for room in the producer's queue give up and
  * fail the sink (the output is incomplete: nothing after it commits). */
@@ -144,6 +166,11 @@ struct cw_kafka_sink_stats {
         double latency_p99_ms;
         double latency_max_ms;
         struct cw_hist latency; /* the same, in seconds */
+        /* Exactly once: the input record's timestamp to the end of the
+         * commit of the transaction that holds the warning, when a
+         * read_committed subscriber of a Kafka cluster can first see it. */
+        uint64_t visible_n;
+        double visible_p50_ms, visible_p99_ms, visible_max_ms;
 };
 
 void cw_kafka_sink_stats(const cw_kafka_sink_t *k,

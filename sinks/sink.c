@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "avro_file.h"
+#include "common/file.h"
 #include "common/numfmt.h"
 #include "schemas/warning_codec.h"
 
@@ -165,7 +167,8 @@ enum cw_sink_format { CW_SINK_JSONL, CW_SINK_AVRO };
 
 struct cw_sink {
         enum cw_sink_format format;
-        char *name; /* the path, or "standard output" */
+        char *name;  /* the path, or "standard output" */
+        int regular; /* a regular file: removed when left incomplete */
         long long count;
         /* JSONL */
         FILE *fp;
@@ -233,6 +236,7 @@ cw_sink_t *cw_sink_open(const char *path, const cw_schemas_t *s, char *errstr,
                     ? open_jsonl(sink, path, errstr, errstr_size)
                     : open_avro(sink, path, s, errstr, errstr_size))
                 goto out_free_sink;
+        sink->regular = !is_stdout && cw_file_is_regular(path);
         return sink;
 
 out_free_sink:
@@ -302,20 +306,43 @@ static int close_jsonl(cw_sink_t *sink, char *errstr, size_t errstr_size) {
         return -1;
 }
 
-int cw_sink_close(cw_sink_t *sink, char *errstr, size_t errstr_size) {
-        int rc;
+/*
+ * Flushes and closes; a regular file that a write failure or the caller
+ * (discard) leaves incomplete is removed. 0; -1 with a sentence when a
+ * write failed; with discard, whether the file was removed.
+ */
+static int finish(cw_sink_t *sink, int discard, char *errstr,
+                  size_t errstr_size) {
+        char ignored[256];
+        int rc, removed;
 
-        if (!sink)
-                return 0;
+        if (discard) {
+                errstr = ignored;
+                errstr_size = sizeof(ignored);
+        }
         if (sink->format == CW_SINK_JSONL)
                 rc = close_jsonl(sink, errstr, errstr_size);
         else
                 rc = cw_avro_file_close(sink->file, errstr, errstr_size);
+        removed = (rc || discard) && sink->regular && unlink(sink->name) == 0;
+        if (rc && removed && !discard) {
+                size_t n = strlen(errstr);
+                snprintf(errstr + n, errstr_size - n,
+                         "; removed it, as it is incomplete");
+        }
         cw_warning_encoder_destroy(sink->enc);
         free(sink->line.p);
         free(sink->name);
         free(sink);
-        return rc;
+        return discard ? removed : rc;
+}
+
+int cw_sink_close(cw_sink_t *sink, char *errstr, size_t errstr_size) {
+        return sink ? finish(sink, 0, errstr, errstr_size) : 0;
+}
+
+int cw_sink_discard(cw_sink_t *sink) {
+        return sink ? finish(sink, 1, NULL, 0) : 0;
 }
 
 long long cw_sink_count(const cw_sink_t *sink) {

@@ -35,10 +35,18 @@ int cw_sink_write(cw_sink_t *sink, const struct cw_warning *w, char *errstr,
 
 /*
  * Flushes and closes (stdout is flushed, not closed). Returns -1 and fills
- * errstr when any write failed, e.g. on a full disk; the sink is freed
- * either way. NULL is a no-op.
+ * errstr when any write failed, e.g. on a full disk: then a regular file
+ * is removed, as it is incomplete (errstr says so; a device such as
+ * /dev/full is left alone). The sink is freed either way. NULL is a no-op.
  */
 int cw_sink_close(cw_sink_t *sink, char *errstr, size_t errstr_size);
+
+/*
+ * Closes the output of a run that failed: a regular file is removed, so
+ * that no incomplete output is taken for a complete one. 1 when it removed
+ * one, else 0. NULL is a no-op.
+ */
+int cw_sink_discard(cw_sink_t *sink);
 
 /* Warnings written so far. */
 long long cw_sink_count(const cw_sink_t *sink);

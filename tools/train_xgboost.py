@@ -3,8 +3,9 @@
 
 usage: train_xgboost.py --features TRAIN.csv --model NAME --output MODEL.json
                         [--inputs f1,f2,...] [--validate-from T]
-                        [--depth 4] [--rounds 200] [--eta 0.1] [--fire 0.5]
-                        [--seed 1]
+                        [--depth 4] [--rounds 200] [--eta 0.1] [--seed 1]
+                        [--tree-method exact|approx|hist]
+                        [--fire 0.5 | --target-precision P]
 
 TRAIN.csv is what `churnwatch replay --features TRAIN.csv --labels ...`
 writes (CONTRACT.md section 10): customer_id, as_of, the features, label.
@@ -14,7 +15,13 @@ binary:logistic, base_score the training rows' share of positives,
 feature_names the inputs) goes to MODEL.json as save_model() writes it;
 stdout gets the `models` entry that reads it (`file` as given to
 --output: relative to the configuration file's folder), stderr the rows,
-positives and the validation AUC.
+positives and the validation AUC. --target-precision P takes the smallest
+fire whose precision on the validation rows (rows scoring >= fire flagged)
+is at least P, as `churnwatch train --target-precision` does; the
+candidates are predict()'s scores, which churnwatch's score equals, so a
+replay flags the same rows. When no fire reaches P it prints no entry and
+exits 1. --tree-method is XGBoost's (default: XGBoost's own, which picks
+exact on small data; hist is much faster on a few hundred thousand rows).
 
 An empty field is missing, and so are inf and -inf (XGBoost refuses
 infinite values), as churnwatch scores them. Needs Debian's
@@ -99,6 +106,31 @@ def auc(y, p):
     return (ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
+def smallest_fire(p, y, target):
+    """The smallest score s with precision(p >= s) >= target, and that
+    precision; or None and the best precision there is, with its s.
+    Lowering fire through the distinct scores flags one tie group more
+    each time (learn/metrics.c does the same)."""
+    order = np.argsort(-p, kind="mergesort")
+    ps, ys = p[order], y[order]
+    fire, prec_at, top, top_fire = None, 0.0, -1.0, 1.0
+    tp = flagged = 0
+    i = 0
+    while i < len(ps):
+        j = i
+        while j < len(ps) and ps[j] == ps[i]:
+            tp += int(ys[j])
+            flagged += 1
+            j += 1
+        prec = tp / flagged
+        if prec >= target:
+            fire, prec_at = float(ps[i]), prec
+        if prec > top:
+            top, top_fire = prec, float(ps[i])
+        i = j
+    return (fire, prec_at) if fire is not None else (None, (top, top_fire))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--features", required=True)
@@ -109,9 +141,14 @@ def main():
     ap.add_argument("--depth", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=200)
     ap.add_argument("--eta", type=float, default=0.1)
-    ap.add_argument("--fire", type=float, default=0.5)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--tree-method", choices=["exact", "approx", "hist"])
+    how = ap.add_mutually_exclusive_group()
+    how.add_argument("--fire", type=float, default=0.5)
+    how.add_argument("--target-precision", type=float)
     a = ap.parse_args()
+    if a.target_precision is not None and not 0 < a.target_precision <= 1:
+        ap.error("--target-precision must be above 0 and at most 1")
 
     inputs, as_of, x, y = read(a.features, a.inputs.split(",")
                                if a.inputs else None)
@@ -121,9 +158,12 @@ def main():
         sys.exit("train_xgboost: the training rows (as_of < %s) need both "
                  "labels" % t)
     base = float(y[train].mean())
-    booster = xgb.train({"objective": "binary:logistic", "booster": "gbtree",
-                         "max_depth": a.depth, "eta": a.eta,
-                         "base_score": base, "seed": a.seed},
+    params = {"objective": "binary:logistic", "booster": "gbtree",
+              "max_depth": a.depth, "eta": a.eta, "base_score": base,
+              "seed": a.seed}
+    if a.tree_method:
+        params["tree_method"] = a.tree_method
+    booster = xgb.train(params,
                         xgb.DMatrix(x[train], label=y[train],
                                     feature_names=inputs), a.rounds)
     booster.save_model(a.output)
@@ -131,8 +171,19 @@ def main():
     valid = ~train
     msg = "train_xgboost: %d rows, %d positives train" % (train.sum(),
                                                           y[train].sum())
+    if a.target_precision is not None and not valid.any():
+        sys.exit("train_xgboost: --target-precision needs validation rows "
+                 "(as_of >= %s): there are none" % t)
     if valid.any():
         p = booster.predict(xgb.DMatrix(x[valid], feature_names=inputs))
+        if a.target_precision is not None:
+            a.fire, got = smallest_fire(p, y[valid], a.target_precision)
+            if a.fire is None:
+                print(msg, file=sys.stderr)
+                sys.exit("train_xgboost: no fire reaches precision %g on the "
+                         "%d validation rows (the best is %.4f, at fire = %r)"
+                         ": lower --target-precision, or give --fire"
+                         % (a.target_precision, valid.sum(), got[0], got[1]))
         warned = p >= a.fire
         tp = int((warned & (y[valid] == 1)).sum())
         msg += ("; %d rows, %d positives validate (as_of >= %s): AUC %.4f, "
@@ -142,8 +193,11 @@ def main():
                    "%.4f" % (tp / y[valid].sum()) if y[valid].any() else "-"))
     print(msg, file=sys.stderr)
     print("// train_xgboost.py on %s: %d rows as_of < %s, depth %d, %d "
-          "rounds, eta %g, seed %d" % (a.features, train.sum(), t, a.depth,
-                                        a.rounds, a.eta, a.seed))
+          "rounds, eta %g, seed %d%s%s"
+          % (a.features, train.sum(), t, a.depth, a.rounds, a.eta, a.seed,
+             ", tree_method %s" % a.tree_method if a.tree_method else "",
+             ", fire: the smallest with validation precision >= %g"
+             % a.target_precision if a.target_precision is not None else ""))
     print('{ name = "%s"; type = "xgboost"; file = "%s";\n  inputs = [%s];\n'
           '  fire = %r; }' % (a.model, a.output,
                               ", ".join('"%s"' % n for n in inputs), a.fire))

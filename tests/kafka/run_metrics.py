@@ -318,8 +318,10 @@ def main():
         open(f"{tmp}/cw.cfg", "w").write(cfg)
         prom, pport = start_prometheus(tmp, port)
         procs.append(prom)
+        # A backlog that takes run several snapshot intervals (250 ms)
+        # to catch up with, even without a commit blocking the loop.
         gen = subprocess.run([BIN, "gen", "-c", f"{tmp}/cw.cfg", "--customers",
-                              "4000", "--days", "90"], env=env,
+                              "6000", "--days", "90"], env=env,
                              capture_output=True, text=True)
         m = re.search(r" (\d+) events in ", gen.stderr)
         if gen.returncode or not m:

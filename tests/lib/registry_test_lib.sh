@@ -13,21 +13,32 @@ start_registry() {
         /usr/bin/python3 "$src/tests/lib/registry_double.py" --state "$tmp/$name.state" "$@" \
                 >"$tmp/$name.out" 2>"$tmp/$name.err" &
         reg_pid=$!
-        for _ in $(seq 50); do
+        # Up to 30 s: Python's start on a loaded machine took over 5.
+        for _ in $(seq 300); do
                 grep -q '^port=' "$tmp/$name.out" 2>/dev/null && break
+                kill -0 $reg_pid 2>/dev/null || break
                 sleep 0.1
         done
         reg_port=$(sed -n 's/^port=//p' "$tmp/$name.out")
         reg_url=http://127.0.0.1:$reg_port
+        if [ -z "$reg_port" ]; then
+                echo "FAIL the registry double did not start: $(cat "$tmp/$name.err")"
+                exit 1
+        fi
 }
 
 # sr ARGS: the npm client.
 sr() { node "$src/tests/lib/sr_client.mjs" "$@"; }
 
-# registry_config FILE URL [MORE]: $tmp/cw.cfg with a schema_registry group.
+# registry_config FILE URL [MORE]: $tmp/cw.cfg with a schema_registry group,
+# and max_idle_ms 10 s (as run_parity.sh): a shard waits for its first
+# writer schemas from the registry (a Python double), and on a loaded
+# machine an input's first fetch can come more than the default second
+# later; a shard that went on without it would take its records as late.
 registry_config() {
         cp "$tmp/cw.cfg" "$1"
-        printf 'schema_registry = { url = "%s"; %s };\n' "$2" "${3:-}" >>"$1"
+        printf 'schema_registry = { url = "%s"; %s };\nmax_idle_ms = 10000;\n' \
+                "$2" "${3:-}" >>"$1"
 }
 
 # framed_input EVDIR HALF: gen's events of EVDIR framed by the npm client

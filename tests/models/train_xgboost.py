@@ -10,11 +10,16 @@ inputs and whose base_score is the training rows' share of positives, and
 print a `models` entry that check-config accepts in a configuration with
 the training set's features. churnwatch must then score every row (empty
 fields missing, infinities included) exactly as predict() scores the
-model the tool saved. A file that is not a training set is refused.
+model the tool saved. With --target-precision P (and --tree-method hist)
+its entry's fire must be the smallest predict() score of the validation
+rows at which their precision reaches P, as the test finds it by trying
+every score; when no score reaches P it must print no entry and exit 1.
+A file that is not a training set is refused.
 """
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -53,6 +58,47 @@ def training_set(path, rng):
         for r in rows:
             f.write(",".join(r) + "\n")
     return rows
+
+
+def target_precision(tmp, csv, rows, x):
+    """--target-precision: the smallest fire reaching it on the validation
+    rows, found by trying every score; and a target none reaches."""
+    p = subprocess.run(["/usr/bin/python3", TOOL, "--features", csv,
+                        "--model", "churn_hist", "--output", "hist.json",
+                        "--depth", "3", "--rounds", "30", "--tree-method",
+                        "hist", "--target-precision", "0.6"], cwd=tmp,
+                       capture_output=True, text=True)
+    check(p.returncode == 0, "--target-precision 0.6 failed: %s" % p.stderr)
+    check("tree_method hist" in p.stdout and
+          "validation precision >= 0.6" in p.stdout,
+          "the comment line does not say how: %s" % p.stdout)
+    booster = xgb.Booster(model_file=os.path.join(tmp, "hist.json"))
+    valid = np.array([r[1] >= "2026-03-09" for r in rows])
+    y = np.array([int(r[5]) for r in rows])[valid]
+    score = booster.predict(xgb.DMatrix(x[valid], feature_names=NAMES))
+    reach = [float(s) for s in sorted(set(score))
+             if y[score >= s].mean() >= 0.6]
+    fire = re.search(r"fire = (\S+); \}", p.stdout)
+    check(reach and fire and float(fire.group(1)) == reach[0],
+          "fire %s, not the smallest score reaching precision 0.6, %r"
+          % (fire and fire.group(1), reach[:1]))
+    check("precision 0.6" in p.stderr, "stderr: %s" % p.stderr)
+
+    # Validation rows without a positive: no fire has any precision.
+    none = os.path.join(tmp, "none.csv")
+    with open(none, "w") as f:
+        f.write("customer_id,as_of,%s,label\n" % ",".join(NAMES))
+        for r in rows:
+            f.write(",".join(r[:5] + [r[5] if r[1] < "2026-03-09" else "0"])
+                    + "\n")
+    n = subprocess.run(["/usr/bin/python3", TOOL, "--features", none,
+                        "--model", "m", "--output", "none.json", "--rounds",
+                        "5", "--target-precision", "0.5"], cwd=tmp,
+                       capture_output=True, text=True)
+    check(n.returncode == 1 and n.stdout == "" and
+          "no fire reaches precision 0.5" in n.stderr,
+          "an unreachable target: exit %d, stdout %r, stderr %s"
+          % (n.returncode, n.stdout, n.stderr))
 
 
 def main():
@@ -112,6 +158,8 @@ def main():
         check(len(got) == len(rows) and differ == 0,
               "%d rows scored of %d, %d differ from predict()"
               % (len(got), len(rows), differ))
+
+        target_precision(tmp, csv, rows, x)
 
         with open(os.path.join(tmp, "bad.csv"), "w") as f:
             f.write("customer_id,visits_30d\nc1,3\n")

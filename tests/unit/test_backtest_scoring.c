@@ -206,6 +206,45 @@ Test(backtest, an_empty_labels_file_is_an_error_naming_it) {
         cr_assert_not_null(strstr(err, path), "'%s' names no file", err);
 }
 
+Test(backtest, a_label_line_too_long_or_not_text_is_an_error_at_its_line) {
+        /* A line is read no further than CW_LABELS_LINE_MAX bytes: one of a
+         * gigabyte costs what this one does (tests/cli/edges.py reads a
+         * sparse 1 GB file). Before, fgets() cut it into "lines". */
+        static char text[8192];
+        const char *path;
+        char err[512], want[512];
+
+        snprintf(text, sizeof(text), "customer_id,churned_at\nA,");
+        memset(text + strlen(text), '9', 5000);
+        start_fails(text, err, sizeof(err), &path);
+        snprintf(want, sizeof(want),
+                 "%s:2: a line longer than 1023 bytes: a label is a "
+                 "customer_id (at most 256 bytes), a comma and a time",
+                 path);
+        cr_assert_str_eq(err, want);
+        path = write_labels("nul.csv", "customer_id,churned_at\nA,1\nB");
+        {
+                FILE *f = fopen(path, "ab");
+                fputc(0, f);
+                fputs(",2\n", f);
+                fclose(f);
+        }
+        cr_assert_null(
+                cw_backtest_new(cfg, path, ALL_FROM, ALL_TO, err, sizeof(err)));
+        snprintf(want, sizeof(want), "%s:3: a NUL byte: a label file is text",
+                 path);
+        cr_assert_str_eq(err, want);
+}
+
+Test(backtest, a_label_file_that_is_a_folder_is_an_error_naming_it) {
+        char err[512], want[512];
+
+        cr_assert_null(
+                cw_backtest_new(cfg, dir, ALL_FROM, ALL_TO, err, sizeof(err)));
+        snprintf(want, sizeof(want), "%s: is a folder, not a file", dir);
+        cr_assert_str_eq(err, want);
+}
+
 /* ---- definitions ------------------------------------------------------- */
 
 Test(backtest, a_customer_warned_after_churning_is_not_a_true_positive) {

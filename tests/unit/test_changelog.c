@@ -1,6 +1,8 @@
-/* pipeline/changelog.c: the shard metadata and offsets header of the state
- * changelog, checked byte by byte against layouts written out by hand. No
- * broker: only the codec. */
+/* pipeline/changelog.c: the shard metadata and the offsets header (input
+ * offsets, then stream time) of the state changelog, checked byte by byte
+ * against layouts written out by hand. No broker: only the codec; the
+ * restore's use of them is tested against the embedded broker
+ * (tests/kafka/run_abort.sh, run_crash.sh). */
 #include <criterion/criterion.h>
 
 #include <stdint.h>
@@ -11,11 +13,12 @@
 
 TestSuite(changelog);
 
-/* A metadata value whose every byte differs, so that a byte moved, swapped
- * or dropped shows. */
+/* A metadata value whose every byte differs (but the stream time's first
+ * two: a stream time is before the year 10000), so that a byte moved,
+ * swapped or dropped shows. */
 static struct cw_shard_meta distinct_meta(void) {
         struct cw_shard_meta m;
-        m.stream_time = INT64_C(0x0102030405060708);
+        m.stream_time = INT64_C(0x0000e1e2e3e4e5e6);
         m.applied = UINT64_C(0x1112131415161718);
         m.pos.next[CW_STREAM_PURCHASE] = INT64_C(0x2122232425262728);
         m.pos.next[CW_STREAM_LOGIN] = INT64_C(0x3132333435363738);
@@ -28,7 +31,7 @@ static struct cw_shard_meta distinct_meta(void) {
  * byte 1, then every number as 8 bytes big-endian. */
 static const uint8_t distinct_meta_bytes[] = {
         0x01,                                           /* version */
-        0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, /* stream time */
+        0x00, 0x00, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, /* stream time */
         0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, /* applied */
         0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, /* purchase */
         0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, /* login */
@@ -90,7 +93,7 @@ Test(changelog, metadata_is_a_version_byte_and_six_big_endian_numbers) {
                      "the encoder wrote past the metadata");
 }
 
-Test(changelog, offsets_header_is_four_big_endian_offsets_in_stream_order) {
+Test(changelog, offsets_are_four_big_endian_offsets_in_stream_order) {
         struct cw_positions p;
         uint8_t buf[CW_CHANGELOG_OFFSETS_LEN + 1];
         static const uint8_t want[] = {
@@ -109,6 +112,22 @@ Test(changelog, offsets_header_is_four_big_endian_offsets_in_stream_order) {
         cw_changelog_encode_offsets(&p, buf);
         assert_bytes(buf, want, sizeof(want));
         cr_assert_eq(buf[CW_CHANGELOG_OFFSETS_LEN], 0xee,
+                     "the encoder wrote past the header");
+}
+
+Test(changelog, header_is_the_offsets_then_the_stream_time) {
+        struct cw_shard_meta m = distinct_meta();
+        uint8_t buf[CW_CHANGELOG_HEADER_LEN + 1];
+
+        cr_assert_eq(CW_CHANGELOG_HEADER_LEN, 40);
+        buf[CW_CHANGELOG_HEADER_LEN] = 0xee;
+        cw_changelog_encode_header(&m.pos, m.stream_time, buf);
+        /* distinct_meta_bytes: the positions from byte 17, the stream
+         * time from byte 1. */
+        assert_bytes(buf, distinct_meta_bytes + 17, CW_CHANGELOG_OFFSETS_LEN);
+        assert_bytes(buf + CW_CHANGELOG_OFFSETS_LEN, distinct_meta_bytes + 1,
+                     8);
+        cr_assert_eq(buf[CW_CHANGELOG_HEADER_LEN], 0xee,
                      "the encoder wrote past the header");
 }
 
@@ -193,6 +212,23 @@ Test(changelog, decode_refuses_another_version_byte) {
                 buf[0] = versions[i];
                 cr_assert_eq(cw_changelog_decode_meta(buf, sizeof(buf), &m), -1,
                              "version 0x%02x accepted", versions[i]);
+        }
+}
+
+Test(changelog, decode_refuses_a_stream_time_no_event_can_have) {
+        /* fuzz/regressions/state/stream-time-before-1970: restored, such a
+         * stream time made the next event sweep ~10^9 days. */
+        static const int64_t bad[] = {-1, INT64_MIN + 1, CW_TS_MAX + 1,
+                                      INT64_MAX};
+        struct cw_shard_meta m = {.stream_time = 0}, back;
+        uint8_t buf[CW_CHANGELOG_META_LEN];
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+                m.stream_time = bad[i];
+                cw_changelog_encode_meta(&m, buf);
+                cr_assert_eq(cw_changelog_decode_meta(buf, sizeof(buf), &back),
+                             -1, "stream time %lld accepted",
+                             (long long)bad[i]);
         }
 }
 

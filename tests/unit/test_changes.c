@@ -344,7 +344,8 @@ static int op_cmp(const void *a, const void *b) {
  */
 static void make_stream(struct stream *s, int customers, int days,
                         uint64_t seed) {
-        struct cw_gen_params p = {seed, customers, days, START_2026};
+        struct cw_gen_params p = {seed, customers, days, START_2026,
+                                  CW_GEN_CLASSIC};
         char err[256] = "";
         cw_gen_t *g = cw_gen_new(&p, err, sizeof(err));
 
@@ -659,7 +660,7 @@ static int feed_event(void *opaque, const struct cw_event *ev) {
 /* The contract's alerts have no `for`: every change of state warns. */
 Test(changes, generated_data_sweeps_mark_exactly_warned_and_evicted) {
         cw_config_t *c = config_with_ttl(CONTRACT, "20d");
-        struct cw_gen_params p = {5, 2000, 100, START_2026};
+        struct cw_gen_params p = {5, 2000, 100, START_2026, CW_GEN_CLASSIC};
         struct warned *w = calloc(1, sizeof(*w));
         struct lines got = {0};
         char err[256];

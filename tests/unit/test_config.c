@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/duration.h"
@@ -552,4 +553,30 @@ Test(config, http_listen_is_host_and_port) {
                 cr_assert(has_diag(":2: http_listen: \""), "%s: %s", bad[i],
                           diags.n ? diags.msgs[0] : "none");
         }
+}
+
+Test(config, a_folder_or_a_fifo_is_no_configuration_file) {
+        /* A FIFO nothing writes would block the open for ever. */
+        char d[64] = "/tmp/cw_test_config_XXXXXX", fifo[96];
+
+        cr_assert_not_null(mkdtemp(d));
+        cr_assert_null(cw_config_load(d, &diags));
+        cr_assert(has_diag(": is a folder, not a file; give the configuration "
+                           "file itself"));
+        snprintf(fifo, sizeof(fifo), "%s/fifo.cfg", d);
+        cr_assert_eq(mkfifo(fifo, 0600), 0);
+        cr_assert_null(cw_config_load(fifo, &diags));
+        cr_assert(has_diag("/fifo.cfg: is a FIFO (named pipe), not a regular "
+                           "file"));
+        unlink(fifo);
+        rmdir(d);
+}
+
+Test(config, an_xgboost_model_file_that_is_a_device_is_refused_at_its_line) {
+        /* /dev/zero would never end: read whole, it took all memory. */
+        cr_assert_null(load_xgboost("/dev/zero"));
+        cr_assert(has_diag(":6: model 'm': cannot read /dev/zero (as "
+                           "/dev/zero): is a character device, not a regular "
+                           "file"),
+                  "%s", diags.n ? diags.msgs[0] : "?");
 }

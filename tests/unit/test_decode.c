@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "schemas/decode.h"
+#include "schemas/fastread.h"
 
 /* Debian's python3 has python3-avro; the python3 first on PATH may not. */
 #define PYTHON "/usr/bin/python3"
@@ -1243,4 +1244,258 @@ Test(avro_input, a_damaged_sync_marker_stops_the_file_at_that_block) {
         cr_assert(events > 0 && events < N, "%d events", events);
         assert_contains(err, path);
         cw_avro_input_close(in);
+}
+
+/* ---- hostile bytes (fuzz/, docs/fuzzing.md) ----------------------------
+ * avro-c trusts every length and count it reads; the walk in front of it
+ * (schemas/walk_int.h) must not. Records are written by hand here. */
+
+static size_t put_long(char *p, int64_t v) {
+        uint64_t u = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+        size_t n = 0;
+        do {
+                p[n++] = (char)((u & 0x7f) | (u > 0x7f ? 0x80 : 0));
+                u >>= 7;
+        } while (u);
+        return n;
+}
+
+static size_t put_str(char *p, const char *s) {
+        size_t n = put_long(p, (int64_t)strlen(s));
+        memcpy(p + n, s, strlen(s));
+        return n + strlen(s);
+}
+
+/* A record of our `stream` schema: every string "x", every number 1 but
+ * slot `slot`, which is `value` (a long), every union its string branch. */
+static size_t hand_record(cw_stream_t stream, int slot, int64_t value,
+                          char *buf) {
+        const struct cw_stream_def *d = &cw_streams[stream];
+        size_t n = 0;
+
+        for (int i = 0; i < d->n_fields; i++) {
+                const struct cw_field_def *f = &d->fields[i];
+                if (f->type == CW_FIELD_STR && f->nullable)
+                        n += put_long(buf + n, 1);
+                if (i == slot)
+                        n += put_long(buf + n, value);
+                else if (f->type == CW_FIELD_STR)
+                        n += put_str(buf + n, "x");
+                else if (f->type == CW_FIELD_ENUM)
+                        n += put_long(buf + n, 0);
+                else if (f->type == CW_FIELD_BOOL)
+                        buf[n++] = 1;
+                else
+                        n += put_long(buf + n, 1);
+        }
+        return n;
+}
+
+Test(decoder, a_negative_string_length_is_refused_before_avro_c_reads_it) {
+        /* fuzz/regressions/decode/ticket-negative-string-length: the first
+         * bug libFuzzer found, a length avro-c took for a size near 2^64. */
+        char buf[64], err[512] = "";
+        size_t n = hand_record(CW_STREAM_TICKET, 3, -2, buf);
+        cw_decoder_t *d = new_decoder(CW_STREAM_TICKET, ours(CW_STREAM_TICKET));
+        struct cw_event ev;
+
+        cr_assert_eq(cw_fast_decode(CW_STREAM_TICKET, buf, n, &ev), -1);
+        cr_assert_eq(cw_decoder_decode(d, buf, n, &ev, err, sizeof(err)), -1);
+        assert_contains(err, "ticket_id: string length -2 is negative");
+        cw_decoder_destroy(d);
+}
+
+Test(decoder, an_int_field_is_read_as_an_int_by_both_readers) {
+        /* Every number field of every stream: 2^31 is a long, no int. */
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                cw_decoder_t *d = new_decoder((cw_stream_t)s, ours(s));
+                for (int i = 0; i < cw_streams[s].n_fields; i++) {
+                        avro_schema_t t = avro_schema_record_field_get_by_index(
+                                ours(s), i);
+                        char buf[128], err[512] = "";
+                        struct cw_event ev;
+                        size_t n;
+                        int want;
+                        if (cw_streams[s].fields[i].type != CW_FIELD_NUM ||
+                            i == CW_FIELD_TS)
+                                continue;
+                        n = hand_record((cw_stream_t)s, i, INT64_C(1) << 31,
+                                        buf);
+                        want = is_avro_int32(t) ? -1 : 0;
+                        cr_assert_eq(cw_fast_decode(s, buf, n, &ev), want, "%s",
+                                     cw_streams[s].fields[i].name);
+                        cr_assert_eq(cw_decoder_decode(d, buf, n, &ev, err,
+                                                       sizeof(err)),
+                                     want, "%s: %s",
+                                     cw_streams[s].fields[i].name, err);
+                        if (want)
+                                assert_contains(err, "is out of range");
+                }
+                cw_decoder_destroy(d);
+        }
+}
+
+Test(decoder, an_int_in_more_than_five_bytes_is_refused_by_both_readers) {
+        /* fuzz/regressions/decode/login-int-in-six-bytes: the fast reader
+         * took an int written in 6 bytes, which avro-c and the walk refuse
+         * (an Avro int has at most 5). The same for an enum's index; 1 in
+         * 5 bytes (continuation bits and zeros) is still an int. */
+        static const struct {
+                cw_stream_t stream;
+                const char *bytes;
+                size_t len;
+                int want;
+        } cases[] = {
+                {CW_STREAM_LOGIN, "\x82\x80\x80\x80\x00", 5, 0},
+                {CW_STREAM_LOGIN, "\x82\x80\x80\x80\x80\x00", 6, -1},
+                {CW_STREAM_SURVEY, "\x82\x80\x80\x80\x00", 5, 0},
+                {CW_STREAM_SURVEY, "\x82\x80\x80\x80\x80\x00", 6, -1},
+        };
+
+        for (size_t k = 0; k < sizeof(cases) / sizeof(*cases); k++) {
+                cw_stream_t s = cases[k].stream;
+                cw_decoder_t *d = new_decoder(s, ours(s));
+                char one[128], buf[128], err[512] = "";
+                /* Slot 3, session_seconds or kind, is byte 5 of hand_record:
+                 * event_id "x", customer_id "x", ts 1 come first. */
+                size_t n = hand_record(s, 3, 1, one);
+                struct cw_event ev;
+
+                cr_assert_eq(one[5], 2);
+                memcpy(buf, one, 5);
+                memcpy(buf + 5, cases[k].bytes, cases[k].len);
+                memcpy(buf + 5 + cases[k].len, one + 6, n - 6);
+                n += cases[k].len - 1;
+                cr_assert_eq(cw_fast_decode(s, buf, n, &ev), cases[k].want,
+                             "case %zu", k);
+                cr_assert_eq(
+                        cw_decoder_decode(d, buf, n, &ev, err, sizeof(err)),
+                        cases[k].want, "case %zu: %s", k, err);
+                if (!cases[k].want)
+                        cr_assert_eq(ev.num[3], 1);
+                else
+                        assert_contains(err, "a number longer than 5 bytes");
+                cw_decoder_destroy(d);
+        }
+}
+
+/* Our Purchase without channel (whose union and "x" take the last 3 bytes
+ * of hand_record()), then a field of the writer's that we skip. */
+static avro_schema_t purchase_and(const char *field_type) {
+        char text[1024];
+        snprintf(text, sizeof(text),
+                 "{'type':'record','name':'Purchase','fields':["
+                 "{'name':'event_id','type':'string'},"
+                 "{'name':'customer_id','type':'string'},"
+                 "{'name':'ts','type':'long'},"
+                 "{'name':'amount_cents','type':'long'},"
+                 "{'name':'currency','type':'string'},"
+                 "{'name':'extra','type':%s}]}",
+                 field_type);
+        return parse_schema(text);
+}
+
+Test(decoder, more_items_than_bytes_are_refused) {
+        /* An array of nulls takes no bytes per item: avro-c would loop. */
+        avro_schema_t w = purchase_and("{'type':'array','items':'null'}");
+        cw_decoder_t *d = new_decoder(CW_STREAM_PURCHASE, w);
+        char buf[64], err[512] = "";
+        struct cw_event ev;
+        size_t n = hand_record(CW_STREAM_PURCHASE, -1, 0, buf) - 3;
+
+        n += put_long(buf + n, INT64_C(1) << 40);
+        n += put_long(buf + n, 0);
+        cr_assert_eq(cw_decoder_decode(d, buf, n, &ev, err, sizeof(err)), -1);
+        assert_contains(err, "extra: 1099511627776 more items than a");
+        n = hand_record(CW_STREAM_PURCHASE, -1, 0, buf) - 3;
+        n += put_long(buf + n, 3);
+        n += put_long(buf + n, 0);
+        cr_assert_eq(cw_decoder_decode(d, buf, n, &ev, err, sizeof(err)), 0,
+                     "%s", err);
+        cw_decoder_destroy(d);
+        avro_schema_decref(w);
+}
+
+Test(decoder, values_nested_too_deep_are_refused) {
+        avro_schema_t w =
+                purchase_and("{'type':'record','name':'Node','fields':["
+                             "{'name':'next','type':['null','Node']}]}");
+        cw_decoder_t *d = new_decoder(CW_STREAM_PURCHASE, w);
+        char buf[256], err[512] = "";
+        struct cw_event ev;
+        size_t n = hand_record(CW_STREAM_PURCHASE, -1, 0, buf) - 3;
+
+        for (int i = 0; i < 100; i++)
+                n += put_long(buf + n, 1);
+        n += put_long(buf + n, 0);
+        cr_assert_eq(cw_decoder_decode(d, buf, n, &ev, err, sizeof(err)), -1);
+        assert_contains(err, "nested more than 64 deep");
+        cw_decoder_destroy(d);
+        avro_schema_decref(w);
+}
+
+Test(avro_input, a_bad_length_in_a_file_of_another_writer_fails_it_for_good) {
+        /* Records of another writer schema are cut out by the walk: a
+         * negative length stops the file there, avro-c never sees it. */
+        avro_schema_t w = purchase_and("'string'");
+        const char *recs[] = {
+                "event_id=e1 customer_id=c1 ts=1 amount_cents=5 currency=EUR "
+                "extra=fine",
+                "event_id=e2 customer_id=c1 ts=2 amount_cents=5 currency=EUR "
+                "extra=ZZZZ"};
+        const char *path = in_dir("negative.avro");
+        struct cw_event ev;
+        char err[512], text[4096];
+        size_t n;
+        FILE *f;
+        char *z;
+
+        write_avro_c(path, "null", w, recs, 2);
+        f = fopen(path, "r+b");
+        n = fread(text, 1, sizeof(text), f);
+        z = memmem(text, n, "ZZZZ", 4);
+        cr_assert_not_null(z);
+        fseek(f, z - text - 1, SEEK_SET);
+        fputc(0x03, f); /* the length 4 becomes -2 */
+        fclose(f);
+
+        cw_avro_input_t *in = open_input(path);
+        next_event(in, &ev);
+        cr_assert_eq(cw_avro_input_next(in, &ev, err, sizeof(err)), -1);
+        assert_contains(err, "record 1: the record's bytes do not decode");
+        assert_contains(err, "extra: string length -2 is negative");
+        cr_assert_eq(cw_avro_input_next(in, &ev, err, sizeof(err)), -1);
+        cw_avro_input_close(in);
+        avro_schema_decref(w);
+}
+
+Test(avro_input, a_codec_we_do_not_read_is_named) {
+        const char *recs[] = {"event_id=e1 customer_id=c1 ts=1 "
+                              "session_seconds=5 success=true device=null"};
+        const char *path = in_dir("snappy.avro");
+        char err[512];
+
+        write_avro_c(path, "snappy", ours(CW_STREAM_LOGIN), recs, 1);
+        open_fails(path, err, sizeof(err));
+        assert_contains(err, "codec snappy is not supported (churnwatch "
+                             "reads the null and deflate codecs)");
+}
+
+Test(avro_input, a_header_length_past_the_end_of_the_file_is_refused) {
+        /* One metadata entry, avro.schema, of 2^40 bytes. */
+        char text[64] = "Obj\x01";
+        size_t n = 4;
+        const char *path = in_dir("header.avro");
+        char err[512];
+        FILE *f;
+
+        n += put_long(text + n, 1);
+        n += put_str(text + n, "avro.schema");
+        n += put_long(text + n, INT64_C(1) << 40);
+        memcpy(text + n, "{\"type\":", 8);
+        f = fopen(path, "wb");
+        fwrite(text, 1, n + 8, f);
+        fclose(f);
+        open_fails(path, err, sizeof(err));
+        assert_contains(err, "not a valid Avro container header");
 }

@@ -194,6 +194,23 @@ Test(aggregations, every_aggregation_with_a_filter) {
                            "hi=900 l=900 lo=70 n=3 s=1070");
 }
 
+Test(aggregations, sums_of_hostile_longs_wrap_and_come_back_as_they_leave) {
+        /* A long near 2^63 arrives as the double 2^63, which no int64 holds:
+         * it saturates; two of them add up beyond int64, which C leaves
+         * undefined (UBSan fails this suite): the sum wraps, and is exact
+         * again once they have left the window. */
+        start(ALL_AGGS(""));
+        buy("A", 1 * DAY, 9223372036854775808.0, "web");
+        buy("A", 1 * DAY + 1, 9223372036854775808.0, "web");
+        buy("A", 3 * DAY, 100, "web");
+        cw_engine_advance(eng, 8 * DAY);
+        assert_lines(&rec,
+                     "EVENT A r FIRING t=259200000 a=32.6667 dd=2 ds=0 "
+                     "hi=9.22337e+18 l=100 lo=100 n=3 s=98",
+                     "TIMER A r RESOLVED t=691200000 a=100 dd=1 ds=5 hi=100 "
+                     "l=100 lo=100 n=1 s=100");
+}
+
 Test(aggregations, empty_windows_are_zero_counts_and_missing_values) {
         start("features = (\n"
               " { name = \"n\"; stream = \"purchase\"; agg = \"count\"; window "

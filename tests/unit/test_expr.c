@@ -576,6 +576,30 @@ Test(expr, thousands_of_parentheses_are_too_deep_not_a_crash) {
         cr_assert(strstr(err, "nested too deeply"), "%s", err);
 }
 
+Test(expr, a_hundred_thousand_levels_of_any_nesting_are_refused_at_257) {
+        /* Parentheses, unary minus, not, and function calls: the parser
+         * stops at CW_EXPR_MAX_NEST (256) before its recursion can grow
+         * the C stack (issue 16). */
+        static const char *const open[] = {"(", "-", "!", "abs("};
+        static char src[500016];
+        char err[128];
+
+        for (size_t k = 0; k < sizeof(open) / sizeof(*open); k++) {
+                size_t n = strlen(open[k]), at = 0;
+                for (int i = 0; i < 100000; i++, at += n)
+                        memcpy(src + at, open[k], n);
+                src[at++] = 'a';
+                for (int i = 0; i < 100000 && open[k][n - 1] == '('; i++)
+                        src[at++] = ')';
+                src[at] = '\0';
+                cr_assert_null(cw_expr_compile(src, &scope, err, sizeof(err)),
+                               "%s", open[k]);
+                cr_assert(strstr(err, "expression is nested too deeply at "
+                                      "column"),
+                          "%s: %s", open[k], err);
+        }
+}
+
 Test(expr, deep_parentheses_without_stack_use_are_fine) {
         char src[512];
         memset(src, '(', 200);

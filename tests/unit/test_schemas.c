@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "schemas/parse.h"
 #include "schemas/schemas.h"
+#include "schemas/warning_codec.h"
 
 static cw_schemas_t *schemas;
 
@@ -169,4 +171,111 @@ Test(schemas, a_purchase_round_trips_through_avro_binary) {
         avro_value_decref(&in);
         avro_value_decref(&out);
         avro_value_iface_decref(iface);
+}
+
+Test(schemas, a_warning_whose_lengths_the_bytes_cannot_back_is_refused) {
+        /* fuzz/regressions/warning/negative-warning-id-length: avro-c
+         * would have taken a length of -2 for a size near 2^64. */
+        struct cw_warning w = {.warning_id = "0123456789abcdef0123456789abcdef",
+                               .customer_id = {"c1", 2},
+                               .alert = "purchase_drop",
+                               .severity = "high",
+                               .eval_ts = 1767225600000,
+                               .emitted_at = 1767225600000};
+        char err[512] = "";
+        cw_warning_encoder_t *enc =
+                cw_warning_encoder_new(schemas, err, sizeof(err));
+        cw_warning_decoder_t *dec =
+                cw_warning_decoder_new(schemas, err, sizeof(err));
+        struct cw_warning back;
+        const void *buf;
+        uint8_t copy[512];
+        size_t len;
+
+        cr_assert_eq(cw_warning_encode(enc, &w, &buf, &len, err, sizeof(err)),
+                     0, "%s", err);
+        cr_assert(len <= sizeof(copy));
+        memcpy(copy, buf, len);
+        cr_assert_eq(copy[0], 64, "warning_id's length, 32");
+        copy[0] = 3; /* -2 */
+        cr_assert_eq(cw_warning_decode(dec, copy, len, &back, err, sizeof(err)),
+                     -1);
+        cr_assert(strstr(err, "warning_id: string length -2 is negative"), "%s",
+                  err);
+        copy[0] = 64;
+        cr_assert_eq(
+                cw_warning_decode(dec, copy, len - 1, &back, err, sizeof(err)),
+                -1);
+        cr_assert_eq(cw_warning_decode(dec, copy, len, &back, err, sizeof(err)),
+                     0, "%s", err);
+        cr_assert_str_eq(back.alert, "purchase_drop");
+        cw_warning_decoder_destroy(dec);
+        cw_warning_encoder_destroy(enc);
+}
+
+/* ---- writer schemas from outside (schemas/parse.h) -------------------- */
+
+static int parse(const char *json, char *why, size_t size) {
+        avro_schema_t s;
+
+        why[0] = 0;
+        if (cw_schema_parse(json, strlen(json), &s, why, size))
+                return -1;
+        avro_schema_decref(s);
+        return 0;
+}
+
+Test(schemas, a_writer_schema_defining_a_type_twice_is_refused_by_name) {
+        /* fuzz/regressions/registry/enum-defined-twice-leaks-in-avro-c:
+         * avro-c refuses these too, but leaks the second definition, which
+         * this suite's LeakSanitizer would report. */
+        static const char *const twice[][2] = {
+                {"{'type':'record','name':'Survey','fields':["
+                 "{'name':'a','type':{'type':'enum','name':'K','symbols':['X']}"
+                 "},"
+                 "{'name':'b','type':{'type':'enum','name':'K','symbols':['X']}"
+                 "}]}",
+                 "type K is defined twice"},
+                {"{'type':'record','name':'R','namespace':'n','fields':["
+                 "{'name':'a','type':{'type':'fixed','name':'F','size':1}},"
+                 "{'name':'b','type':['null',{'type':'fixed','name':'n.F',"
+                 "'size':1}]}]}",
+                 "type n.F is defined twice"},
+                {"{'type':'record','name':'R','fields':[{'name':'a','type':"
+                 "{'type':'array','items':{'type':'record','name':'R',"
+                 "'fields':[{'name':'x','type':'int'}]}}}]}",
+                 "type R is defined twice"},
+                {"{'type':'record','name':'R','fields':[{'name':'a','type':"
+                 "{'type':'map','values':{'type':'enum','name':'E','namespace'"
+                 ":'m','symbols':['X']}}},{'name':'b','type':{'type':'enum',"
+                 "'name':'m.E','symbols':['Y']}}]}",
+                 "type m.E is defined twice"},
+        };
+        char json[1024], why[256];
+
+        for (size_t i = 0; i < sizeof(twice) / sizeof(*twice); i++) {
+                snprintf(json, sizeof(json), "%s", twice[i][0]);
+                for (char *q = json; (q = strchr(q, '\''));)
+                        *q = '"';
+                cr_assert_eq(parse(json, why, sizeof(why)), -1, "%s", json);
+                cr_assert_str_eq(why, twice[i][1]);
+        }
+}
+
+Test(schemas,
+     names_in_other_namespaces_and_references_are_no_second_definition) {
+        char why[256];
+
+        cr_assert_eq(parse("{\"type\":\"record\",\"name\":\"R\",\"namespace\":"
+                           "\"a\",\"fields\":[{\"name\":\"x\",\"type\":{"
+                           "\"type\":\"enum\",\"name\":\"K\",\"symbols\":["
+                           "\"X\"]}},{\"name\":\"y\",\"type\":{\"type\":"
+                           "\"enum\",\"name\":\"b.K\",\"symbols\":[\"X\"]}},"
+                           "{\"name\":\"z\",\"type\":\"K\"}]}",
+                           why, sizeof(why)),
+                     0, "%s", why);
+        cr_assert_eq(parse("{\"type\":\"nope\"}", why, sizeof(why)), -1);
+        cr_assert_str_eq(why, "Unknown Avro \"type\": nope");
+        cr_assert_eq(parse("{\"type\":", why, sizeof(why)), -1);
+        cr_assert(!strncmp(why, "not JSON: ", 10), "%s", why);
 }

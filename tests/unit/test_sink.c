@@ -725,3 +725,27 @@ Test(sink, reusing_the_encoder_leaks_nothing_from_the_previous_warning) {
         free(first);
         cw_warning_encoder_destroy(enc);
 }
+
+Test(sink, the_output_of_a_failed_run_is_removed_but_a_device_is_kept) {
+        static const char *const names[] = {"failed.jsonl", "failed.avro"};
+        char path[512], err[512] = "";
+        cw_sink_t *sink;
+
+        for (int i = 0; i < 2; i++) {
+                path_in_dir(path, sizeof(path), names[i]);
+                sink = cw_sink_open(path, schemas, err, sizeof(err));
+                cr_assert_not_null(sink, "%s", err);
+                cr_assert_eq(
+                        cw_sink_write(sink, &rule_warning, err, sizeof(err)), 0,
+                        "%s", err);
+                cr_assert_eq(cw_sink_discard(sink), 1, "%s", names[i]);
+                cr_assert_neq(access(path, F_OK), 0, "%s is still there", path);
+        }
+        path_in_dir(path, sizeof(path), "null.jsonl");
+        cr_assert_eq(symlink("/dev/null", path), 0);
+        sink = cw_sink_open(path, schemas, err, sizeof(err));
+        cr_assert_not_null(sink, "%s", err);
+        cr_assert_eq(cw_sink_discard(sink), 0);
+        cr_assert_eq(access("/dev/null", F_OK), 0);
+        cr_assert_eq(cw_sink_discard(NULL), 0);
+}

@@ -141,6 +141,104 @@ Test(state, malformed_or_foreign_bytes_are_rejected) {
         cw_config_destroy(c);
 }
 
+/* Skips one varint at p. */
+static size_t skip_varint(const uint8_t *p) {
+        size_t n = 0;
+        while (p[n++] & 0x80)
+                ;
+        return n;
+}
+
+/* -2^63 as a zig-zag varint: none, as a time. */
+static const uint8_t int64_min[] = {0xff, 0xff, 0xff, 0xff, 0xff,
+                                    0xff, 0xff, 0xff, 0xff, 0x01};
+
+/*
+ * Encodes alice (one purchase) and decodes that encoding with the varint
+ * `after` varints after her id replaced by int64_min: after 0 is last_ts;
+ * then last_eval, cur_day, flags, the purchase buckets' count and the
+ * first bucket's day delta (after 5). The decode must refuse it as
+ * malformed, and take the unchanged encoding.
+ */
+static void refused_with_int64_min(int after) {
+        cw_config_t *c = load_contract();
+        char err[256];
+        cw_engine_t *a =
+                cw_engine_new(&c->engine, NULL, NULL, err, sizeof(err));
+        uint8_t buf[256], bad[512];
+        size_t n, p = 0, old;
+
+        purchase(a, "alice", DAY, 100);
+        n = cw_engine_encode_customer(a, 0, buf, sizeof(buf));
+        for (int k = 0; k < 3; k++) /* version, layout, id length */
+                p += skip_varint(buf + p);
+        p += 5; /* "alice" */
+        for (int k = 0; k < after; k++)
+                p += skip_varint(buf + p);
+        old = skip_varint(buf + p);
+        memcpy(bad, buf, p);
+        memcpy(bad + p, int64_min, sizeof(int64_min));
+        memcpy(bad + p + sizeof(int64_min), buf + p + old, n - p - old);
+        cr_assert_eq(cw_engine_decode_customer(a, bad,
+                                               n - old + sizeof(int64_min), err,
+                                               sizeof(err)),
+                     -1);
+        cr_assert(strstr(err, "malformed customer state"), "%s", err);
+        cr_assert_eq(cw_engine_decode_customer(a, buf, n, err, sizeof(err)), 0,
+                     "%s", err);
+        cw_engine_destroy(a);
+        cw_config_destroy(c);
+}
+
+Test(state, a_bucket_day_out_of_range_is_malformed) {
+        /* fuzz/regressions/state/bucket-day-delta-overflow: a bucket's day
+         * delta of -2^63 overflowed the day arithmetic. */
+        refused_with_int64_min(5);
+}
+
+Test(state, a_customer_without_a_last_event_is_malformed) {
+        /* fuzz/regressions/state/customer-without-a-last-event: a last_ts
+         * of none (-2^63) overflowed the eviction test of the next sweep:
+         * a customer in state has had an event. */
+        refused_with_int64_min(0);
+}
+
+Test(state, a_time_no_event_or_sweep_can_give_is_malformed) {
+        /* fuzz/regressions/state/alert-since-before-1970: an alert PENDING
+         * since -2^63 overflowed `t - since` at the next sweep. The last
+         * field of the encoding is the last alert's cooldown_until (-2^63
+         * there is none, and allowed). */
+        static const uint8_t minus_2_to_62[] = {0xff, 0xff, 0xff, 0xff, 0xff,
+                                                0xff, 0xff, 0xff, 0x7f};
+        cw_config_t *c = load_contract();
+        char err[256];
+        cw_engine_t *a =
+                cw_engine_new(&c->engine, NULL, NULL, err, sizeof(err));
+        uint8_t buf[256], bad[512];
+        size_t n, last;
+
+        purchase(a, "alice", DAY, 100);
+        n = cw_engine_encode_customer(a, 0, buf, sizeof(buf));
+        for (last = n - 1; last > 0 && buf[last - 1] & 0x80; last--)
+                ;
+        memcpy(bad, buf, last);
+        memcpy(bad + last, minus_2_to_62, sizeof(minus_2_to_62));
+        cr_assert_eq(cw_engine_decode_customer(a, bad,
+                                               last + sizeof(minus_2_to_62),
+                                               err, sizeof(err)),
+                     -1);
+        cr_assert(strstr(err, "malformed customer state"), "%s", err);
+        bad[last] = 0x01; /* -1 */
+        cr_assert_eq(
+                cw_engine_decode_customer(a, bad, last + 1, err, sizeof(err)),
+                -1);
+        memcpy(bad, buf, n);
+        cr_assert_eq(cw_engine_decode_customer(a, bad, n, err, sizeof(err)), 0,
+                     "%s", err);
+        cw_engine_destroy(a);
+        cw_config_destroy(c);
+}
+
 Test(state, a_typical_customer_encodes_compactly) {
         cw_config_t *c = load_contract();
         char err[256];
