@@ -657,6 +657,8 @@ int32_t cw_engine_wake(cw_engine_t *e, struct cw_customer *c, int32_t quiet) {
         moved = q.moved = cw_winsim_move(q.pr->sim, x, groups);
         if (limit > q.D && holds_all(&q, limit, groups))
                 x = limit + 1;
+        else if (limit == x)
+                limit = q.D; /* that one day was looked at exactly */
         else if (q.spans) {
                 /* Then segment by segment, from D + 1 again. */
                 q.exit = cw_winsim_start(q.pr->sim, c, groups);

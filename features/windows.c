@@ -95,6 +95,11 @@ static void advance_area(const struct cw_plan *p,
                                 runs[g->runs[r]] = 0;
                         continue;
                 }
+                /* Nothing leaves a window whose days are all older than
+                 * it, or all newer than its new start. */
+                if (cw_area_day(&a, a.n - 1) < c->cur_day - g->days + 1 ||
+                    cw_area_day(&a, 0) >= new_lo)
+                        continue;
                 i = cw_area_find(&a, c->cur_day - g->days + 1);
                 for (; i < a.n && cw_area_day(&a, i) < new_lo; i++)
                         dirty |= take_bucket(p, &a, i, g, runs);
@@ -326,12 +331,24 @@ static void set_exit(struct cw_winsim *s, int gid) {
 const int32_t *cw_winsim_start(struct cw_winsim *s, struct cw_customer *c,
                                uint64_t groups) {
         const struct cw_plan *p = s->p;
+        unsigned char *b = c->data + p->fixed_size + c->id_len;
 
         memcpy(s->runs, cw_cust_runs(p, c),
                (size_t)p->n_runs * sizeof(int64_t));
         s->day = c->cur_day;
-        for (int j = 0; j < p->n_bucket_streams; j++)
-                s->area[j] = cw_cust_area(p, c, j);
+        for (int j = 0; j < p->n_bucket_streams; j++) {
+                uint8_t wid = *cw_cust_bwid(p, c, j);
+                struct cw_area *a = &s->area[j];
+                a->sp = cw_slot_plan(p, j);
+                a->b = b;
+                a->n = cw_cust_bmeta(p, c, j)[0];
+                a->cap = cw_cust_bmeta(p, c, j)[1];
+                a->cw = 1 << (wid & 3);
+                a->vw = 1 << (wid >> 2);
+                a->size = cw_bucket_size(a->sp, wid);
+                a->ref = c->cur_day;
+                b += (size_t)a->cap * (size_t)a->size;
+        }
         for (int gid = 0; gid < p->n_gids; gid++) {
                 const struct cw_area *a = &s->area[s->slot[gid]];
                 if (!(cw_gid_bit(gid) & groups)) {
