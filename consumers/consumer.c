@@ -270,14 +270,10 @@ static cw_consumer_t *open_consumer(const cw_config_t *c, const cw_schemas_t *s,
                 }
         if (check_topics(k, errstr, errstr_size))
                 goto out_free;
-        if (!(k->shards = calloc((size_t)k->partitions, sizeof(*k->shards))) ||
-            !(k->origin = malloc((size_t)k->partitions * sizeof(*k->origin)))) {
+        if (!(k->shards = calloc((size_t)k->partitions, sizeof(*k->shards)))) {
                 snprintf(errstr, errstr_size, "out of memory");
                 goto out_free;
         }
-        for (int p = 0; p < k->partitions; p++)
-                for (int st = 0; st < CW_STREAM_COUNT; st++)
-                        k->origin[p][st] = -1;
         rd_kafka_poll_set_consumer(k->rk);
         k->q = rd_kafka_queue_get_consumer(k->rk);
         return k;
@@ -334,9 +330,8 @@ cw_consumer_t *cw_consumer_new_reader(const cw_config_t *c,
                 cw_consumer_destroy(k);
                 return NULL;
         }
-        static const struct cw_shard_start none = {
-                {-1, -1, -1, -1}, 0, INT64_MAX};
-        if (cw_consumer_add_shard(k, partition, cw_mono_ms(), &none)) {
+        static const int64_t none[CW_STREAM_COUNT] = {-1, -1, -1, -1};
+        if (cw_consumer_add_shard(k, partition, cw_mono_ms(), none)) {
                 snprintf(errstr, errstr_size, "%s", k->fatal_err);
                 cw_consumer_destroy(k);
                 return NULL;
@@ -411,7 +406,6 @@ void cw_consumer_destroy(cw_consumer_t *k) {
                 cw_decoder_destroy(k->decoder[s]);
         cw_framed_destroy(k->framed);
         free(k->shards);
-        free(k->origin);
         free(k);
 }
 
@@ -588,7 +582,7 @@ int cw_consumer_shard_lag(const cw_consumer_t *k, int shard,
                 /* Done up to next_offset or, before any record, up to
                  * the committed offset it started from. */
                 done = in->next_offset >= 0 ? in->next_offset
-                                            : k->shards[shard]->start.offset[s];
+                                            : k->shards[shard]->start[s];
                 if (done > lo)
                         lo = done;
                 lag[s] = hi > lo ? hi - lo : 0;

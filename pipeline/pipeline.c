@@ -1,9 +1,6 @@
 #include "pipeline_int.h"
 
 #include <inttypes.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +15,6 @@
 #define LOG_MAX 20
 /* Of the 10 s a stop may take, what flushing may use. */
 #define STOP_FLUSH_MS 7000
-/* How often free memory goes back to the OS (trim_memory). */
-#define TRIM_MS 10000
 
 /* The buckets of the commit duration (seconds). */
 static const double commit_bounds_s[] = {0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -192,7 +187,7 @@ static void on_restored(void *opaque, int shard,
  * the committed offsets its inputs are read from next, with the other
  * shards being restored; the consumer holds it meanwhile (1). */
 static int on_assigned(void *opaque, int shard,
-                       const struct cw_shard_start *start) {
+                       const int64_t committed[CW_STREAM_COUNT]) {
         cw_pipeline_t *p = opaque;
         struct shard *sh = &p->shards[shard];
         char err[512];
@@ -205,12 +200,13 @@ static int on_assigned(void *opaque, int shard,
                 return -1;
         }
         cw_engine_track_changes(p->engines[shard]);
-        sh->had_offsets = start->committed;
-        for (int s = 0; s < CW_STREAM_COUNT; s++)
-                sh->pos.next[s] = start->offset[s];
-        if (cw_changelog_start(p->changelog, shard, &sh->pos,
-                               start->stream_time, p->eos, p->engines[shard],
-                               err, sizeof(err))) {
+        sh->had_offsets = 0;
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                sh->pos.next[s] = committed[s];
+                sh->had_offsets |= committed[s] >= 0;
+        }
+        if (cw_changelog_start(p->changelog, shard, &sh->pos, p->eos,
+                               p->engines[shard], err, sizeof(err))) {
                 cw_pipeline_fail(p, "restore", err);
                 return -1;
         }
@@ -227,7 +223,6 @@ static int on_revoking(void *opaque, int lost) {
 
         if (p->failed) /* never commit past a failure */
                 return -1;
-        cw_pipeline_forget_committed(p); /* the shards change */
         if (lost) { /* no longer ours: drop the uncommitted output */
                 p->txn_rewind = 0; /* (the commit in progress ends first) */
                 while (p->eos && cw_kafka_sink_committing(p->out))
@@ -349,30 +344,6 @@ static void idle_advance(cw_pipeline_t *p, int64_t now) {
         }
 }
 
-/*
- * A restore or a catch-up after a rebalance frees tens of MB at once
- * (librdkafka's fetched messages, the consumer's queues), which glibc's
- * malloc keeps for reuse: resident memory then stays at the peak, not at
- * what the process holds. Every TRIM_MS the free pages go back to the
- * OS. bench/soak.sh saw 80 MB resident with 7 MB in use before, 22 MB
- * after one malloc_trim(); it takes about a millisecond.
- */
-static void trim_memory(cw_pipeline_t *p, int64_t now) {
-#ifdef __GLIBC__
-        double t0;
-
-        if (now - p->last_trim < TRIM_MS)
-                return;
-        p->last_trim = now;
-        t0 = cw_mono_s();
-        malloc_trim(0);
-        cw_debug("run: malloc_trim: %.2f ms", (cw_mono_s() - t0) * 1000);
-#else
-        (void)p;
-        (void)now;
-#endif
-}
-
 static void housekeeping(cw_pipeline_t *p, int64_t now) {
         char err[512];
 
@@ -398,7 +369,6 @@ static void housekeeping(cw_pipeline_t *p, int64_t now) {
         if (p->c->stats_interval_ms &&
             now - p->last_stats >= p->c->stats_interval_ms)
                 cw_pipeline_stats_line(p, now);
-        trim_memory(p, now);
         cw_pipeline_publish(p, now, 0);
 }
 
@@ -525,12 +495,8 @@ int cw_pipeline_run(cw_pipeline_t *p, volatile sig_atomic_t *stop) {
         int wait = -1;
         int64_t start = cw_mono_ms(), stop_at;
 
-        p->last_commit = p->last_stats = p->last_idle_check = p->last_trim =
-                start;
+        p->last_commit = p->last_stats = p->last_idle_check = start;
         cw_kafka_sink_stop_on(p->out, stop);
-        pthread_mutex_lock(&p->pub->lock);
-        p->pub->stop = stop;
-        pthread_mutex_unlock(&p->pub->lock);
         /* Before anything is consumed: a registry that refuses our
          * schema stops `run`; one that cannot be reached is waited for. */
         if (cw_kafka_sink_register(p->out, stop, err, sizeof(err)))
@@ -612,7 +578,6 @@ void cw_pipeline_destroy(cw_pipeline_t *p) {
         cw_pipeline_drop_checkpoints(p);
         if (p->txn_offsets)
                 rd_kafka_topic_partition_list_destroy(p->txn_offsets);
-        cw_pipeline_forget_committed(p);
         cw_kafka_sink_destroy(p->out, 0);
         if (p->file)
                 cw_sink_close(p->file, err, sizeof(err));

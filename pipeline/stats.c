@@ -230,8 +230,7 @@ enum cw_pipeline_phase cw_pipeline_phase(cw_pipeline_t *p) {
 void cw_pipeline_health(const cw_pipeline_t *p,
                         struct cw_pipeline_health *out) {
         pthread_mutex_lock(&p->pub->lock);
-        out->phase = p->pub->stop && *p->pub->stop ? CW_PHASE_STOPPING
-                                                   : p->pub->phase;
+        out->phase = p->pub->phase;
         out->restoring = p->pub->restoring;
         out->assigned = p->pub->assigned;
         pthread_mutex_unlock(&p->pub->lock);

@@ -26,13 +26,6 @@ usage: run_lib.py shards BOOTSTRAP OUTDIR [--group G]
        run_lib.py wait-committed BOOTSTRAP GROUP SECONDS [--some]
            waits until the group has committed the end offset of every
            input partition (with --some: any offset above 0).
-       run_lib.py purchases BOOTSTRAP CUSTOMER PARTITION DAY...
-           one purchase of CUSTOMER at 10:00 UTC of each DAY (days since
-           1970-01-01) to purchases [PARTITION], each acknowledged before
-           the next is sent.
-       run_lib.py offsets BOOTSTRAP TOPIC...
-           one line per partition of each topic: TOPIC PARTITION BEGIN END
-           (the broker's log start and end offsets).
 """
 import collections
 import datetime
@@ -313,29 +306,6 @@ def cmd_wait_committed(bootstrap, group, seconds, some=False):
     c.close()
 
 
-def cmd_purchases(bootstrap, customer, partition, days):
-    from kafka import KafkaProducer
-    p = KafkaProducer(bootstrap_servers=bootstrap, api_version=API)
-    for d in days:
-        ev = {"event_id": f"{customer}-{d}", "customer_id": customer,
-              "ts": d * 86400000 + 36000000, "amount_cents": 1000,
-              "currency": "EUR", "channel": None}
-        p.send("purchases", key=customer.encode(),
-               value=encode("purchase", ev),
-               partition=partition).get(timeout=10)
-    p.close()
-
-
-def cmd_offsets(bootstrap, topics):
-    c = consumer(bootstrap)
-    for topic in topics:
-        tps = [TopicPartition(topic, p) for p in partitions_of(c, topic)]
-        begin, end = c.beginning_offsets(tps), c.end_offsets(tps)
-        for tp in tps:
-            print(topic, tp.partition, begin[tp], end[tp])
-    c.close()
-
-
 def main(argv):
     # kafka-python can block for good when the broker goes away.
     signal.signal(signal.SIGALRM, lambda *_: sys.exit(f"{argv[0]}: no answer in 90 s"))
@@ -354,11 +324,6 @@ def main(argv):
     elif len(argv) >= 4 and argv[0] == "wait-committed":
         cmd_wait_committed(argv[1], argv[2], float(argv[3]),
                            "--some" in argv[4:])
-    elif len(argv) >= 5 and argv[0] == "purchases":
-        cmd_purchases(argv[1], argv[2], int(argv[3]),
-                      [int(d) for d in argv[4:]])
-    elif len(argv) >= 3 and argv[0] == "offsets":
-        cmd_offsets(argv[1], argv[2:])
     else:
         sys.exit(__doc__)
 
