@@ -251,9 +251,10 @@ int main(int argc, char **argv) {
                        alone[runs / 2], (double)n_events / alone[runs / 2]);
         }
         printf("evaluations: %llu in a run, %.2f per event; day sweeps "
-               "skipped %llu customers\n",
+               "skipped %llu customers after %llu proofs\n",
                evals, n_events ? (double)evals / (double)n_events : 0,
-               (unsigned long long)cw_engine_stats(e)->skipped);
+               (unsigned long long)cw_engine_stats(e)->skipped,
+               (unsigned long long)cw_engine_stats(e)->proofs);
         printf("sweep: median %.1f ms over %zu customers = %.1f ms per million "
                "customers\n",
                sw[runs / 2] * 1e3, customers,

@@ -232,9 +232,10 @@ static int visit(cw_engine_t *e, size_t k, int32_t B) {
         /* A full evaluation left every feature at B in e->values. */
         if (e->sample.active)
                 cw_engine_sample_add(e, c, t);
-        e->due[k] = e->sweep_everyone
-                            ? B + 1
-                            : cw_engine_wake(e, c, cw_engine_quiet(e->plan, c));
+        e->due[k] =
+                e->sweep_everyone
+                        ? B + 1
+                        : cw_engine_wake(e, c, cw_engine_quiet(e->plan, c), 1);
         return 1;
 }
 
@@ -367,10 +368,11 @@ static void apply(cw_engine_t *e, size_t ci, const struct cw_event *ev) {
                 return;
         if (unchanged)
                 quiet = cw_engine_quiet(p, c);
+        cw_engine_unproved(e, c, e->due[ci]);
         /* One the sweeps have not been through yet is theirs first. */
         e->due[ci] = e->sweep_everyone || (c->flags & CW_CUST_UNSWEPT)
                              ? CW_DAY_NONE
-                             : cw_engine_wake(e, c, quiet);
+                             : cw_engine_wake(e, c, quiet, 0);
 }
 
 cw_process_result_t cw_engine_process(cw_engine_t *e,

@@ -32,6 +32,7 @@ struct cw_engine_stats {
         uint64_t sweeps;      /* day boundaries swept */
         uint64_t skipped;     /* customers a sweep left alone: none of
                                  their alerts could change (wake.c) */
+        uint64_t proofs;      /* proofs made of the days to come (wake.c) */
         double sweep_seconds; /* wall time spent in sweeps */
         uint64_t evaluations; /* customer evaluations, events and sweeps */
         uint64_t customers;   /* held now */

@@ -46,6 +46,10 @@ struct cw_customer {
  * bits 8-15, as many days after it (a proof of wake.c). Never serialised;
  * cw_engine_advance_customer() counts the span down. */
 #define CW_CUST_CACHED 4
+/* Bits 3-7: which proof made the customer's due day (wake.c: where it
+ * was made and at what quiet, + 1), 0 if none. Never serialised. */
+#define CW_CUST_PROOF_SHIFT 3
+#define CW_CUST_PROOF_MASK 0xf8
 #define CW_CUST_SPAN_SHIFT 8
 #define CW_CUST_SPAN_MAX 255
 #define CW_CUST_SPAN_MASK 0xff00
@@ -299,10 +303,14 @@ void cw_engine_deliver_pending(cw_engine_t *e);
  * alerts may change, or its eviction day if sooner. `quiet`: for how many
  * days before D its features saw no event; the proof reaches about twice
  * as far (an event voids it anyway). In wake.c. */
-int32_t cw_engine_wake(cw_engine_t *e, struct cw_customer *c, int32_t quiet);
+int32_t cw_engine_wake(cw_engine_t *e, struct cw_customer *c, int32_t quiet,
+                       int at_visit);
 /* For how many days before its cur_day c's features saw no event (its
  * newest bucket, its latest-event trackers), at most 255. */
 int32_t cw_engine_quiet(const struct cw_plan *p, struct cw_customer *c);
+/* An event on c's cur_day ends what a proof had made its due day: the
+ * days it covered after cur_day were not saved (wake.c learns from it). */
+void cw_engine_unproved(cw_engine_t *e, struct cw_customer *c, int32_t due);
 struct cw_probe *cw_probe_new(const cw_engine_conf_t *c,
                               const struct cw_plan *p);
 void cw_probe_destroy(struct cw_probe *pr);

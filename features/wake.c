@@ -58,6 +58,24 @@
 #define WAKE_MAX_DAYS CW_CUST_SPAN_MAX
 #define WAKE_MAX_SEGMENTS 16
 
+/*
+ * Whether a proof pays: it costs one to three evaluations (the more
+ * alerts read windows that lose days, the more) and saves a sweep
+ * evaluation for each day it covers. So a proof is made only where it
+ * may reach PAY_DAYS days, and where the proofs made lately at the same
+ * quiet (a bucket: 0-7 days each, then 8-15, 16-31, ...) and in the same
+ * place (at events or at visits) covered PAY_DAYS days on average; where
+ * they did not, one in PAY_PROBE is made anyway, so that the average
+ * follows the stream. A customer not proved is due at the next boundary,
+ * as every customer was before proofs: output never depends on this.
+ * Measured with bench_engine under callgrind (docs/performance.md).
+ */
+#define PAY_DAYS 3
+#define PAY_LEARN 16
+#define PAY_HALVE 1024
+#define PAY_PROBE 32
+#define PAY_BUCKETS 13
+
 /* What cond() may find an alert's condition to be on the days looked at. */
 #define MAY_TRUE 1
 #define MAY_FALSE 2
@@ -107,6 +125,11 @@ struct cw_probe {
         unsigned char *score_kind;
         uint32_t *score_at;
         double *zfire, *zclear, *contrib;
+        /* What the proofs covered lately, by place (0 at events, 1 at
+         * visits) and quiet bucket: proofs, days covered, proofs left
+         * out. */
+        uint32_t pay_n[2][PAY_BUCKETS], pay_days[2][PAY_BUCKETS],
+                pay_out[2][PAY_BUCKETS];
 };
 
 /* One proof: the engine, the customer and its day D; the days looked at
@@ -638,18 +661,87 @@ static int holds_all(struct proof *q, int32_t limit, uint64_t groups) {
         return 1;
 }
 
-int32_t cw_engine_wake(cw_engine_t *e, struct cw_customer *c, int32_t quiet) {
-        struct proof q = {e->probe, e, c, c->cur_day, 0,   0,
-                          0,        0, 0, NULL,       NULL};
+static int pay_bucket(int32_t quiet) {
+        int b = 8;
+
+        if (quiet < 8)
+                return quiet < 0 ? 0 : quiet;
+        for (; quiet >= 16 && b < PAY_BUCKETS - 1; quiet >>= 1)
+                b++;
+        return b;
+}
+
+/* Whether a proof reaching `reach` days pays in bucket b (see
+ * PAY_DAYS). */
+static int pays(struct cw_probe *pr, int at, int b, int32_t reach) {
+        if (reach < PAY_DAYS)
+                return 0;
+        if (pr->pay_n[at][b] < PAY_LEARN ||
+            pr->pay_days[at][b] >= (uint32_t)PAY_DAYS * pr->pay_n[at][b])
+                return 1;
+        return ++pr->pay_out[at][b] % PAY_PROBE == 0;
+}
+
+static void paid(struct cw_probe *pr, int at, int b, int32_t days) {
+        if (pr->pay_n[at][b] == PAY_HALVE) {
+                pr->pay_n[at][b] /= 2;
+                pr->pay_days[at][b] /= 2;
+        }
+        pr->pay_n[at][b]++;
+        pr->pay_days[at][b] += (uint32_t)days;
+}
+
+static void set_proof(struct cw_customer *c, unsigned which) {
+        c->flags = (uint16_t)((c->flags & ~CW_CUST_PROOF_MASK) |
+                              which << CW_CUST_PROOF_SHIFT);
+}
+
+void cw_engine_unproved(cw_engine_t *e, struct cw_customer *c, int32_t due) {
+        unsigned which = (c->flags & CW_CUST_PROOF_MASK) >> CW_CUST_PROOF_SHIFT;
+        int at = which > PAY_BUCKETS, b = (int)(which - 1) % PAY_BUCKETS;
+        uint32_t *days = &e->probe->pay_days[at][b];
+        int64_t lost = (int64_t)due - 1 - c->cur_day;
+
+        if (!which)
+                return;
+        set_proof(c, 0);
+        if (lost > 0)
+                *days = *days > lost ? *days - (uint32_t)lost : 0;
+}
+
+static int32_t prove(cw_engine_t *e, struct cw_customer *c, int32_t limit);
+
+int32_t cw_engine_wake(cw_engine_t *e, struct cw_customer *c, int32_t quiet,
+                       int at_visit) {
         int64_t evict = boundary_from(c->last_ts + e->config->state_ttl_ms) - 1;
-        int32_t x = q.D + 1;
-        int32_t limit = q.D + (quiet < 1                   ? 1
-                               : quiet < WAKE_MAX_DAYS / 2 ? 2 * quiet
-                                                           : WAKE_MAX_DAYS);
-        uint64_t groups, moved;
+        int32_t limit =
+                c->cur_day + (quiet < 1                   ? 1
+                              : quiet < WAKE_MAX_DAYS / 2 ? 2 * quiet
+                                                          : WAKE_MAX_DAYS);
+        int b = pay_bucket(quiet);
 
         if (evict < limit)
                 limit = (int32_t)evict;
+        /* Not proved: the evaluation's results hold for its day only. */
+        if (!pays(e->probe, at_visit, b, limit - c->cur_day)) {
+                set_proof(c, 0);
+                return c->cur_day + 1;
+        }
+        e->stats.proofs++;
+        limit = prove(e, c, limit);
+        paid(e->probe, at_visit, b, limit - c->cur_day);
+        set_proof(c, (unsigned)(at_visit * PAY_BUCKETS + b + 1));
+        return limit + 1;
+}
+
+/* The proof itself: the last day up to `limit` on which no alert of c
+ * may move (D when it may move on D + 1). */
+static int32_t prove(cw_engine_t *e, struct cw_customer *c, int32_t limit) {
+        struct proof q = {e->probe, e, c, c->cur_day, 0,   0,
+                          0,        0, 0, NULL,       NULL};
+        int32_t x = q.D + 1;
+        uint64_t groups, moved;
+
         groups = alert_days(&q, &limit);
         q.cap = limit + 1;
         q.exit = cw_winsim_start(q.pr->sim, c, groups);
@@ -690,5 +782,5 @@ int32_t cw_engine_wake(cw_engine_t *e, struct cw_customer *c, int32_t quiet) {
                 limit = q.D;
         c->flags = (uint16_t)((c->flags & ~CW_CUST_SPAN_MASK) |
                               (unsigned)(limit - q.D) << CW_CUST_SPAN_SHIFT);
-        return limit + 1;
+        return limit;
 }
