@@ -698,13 +698,14 @@ static void set_proof(struct cw_customer *c, unsigned which) {
 
 void cw_engine_unproved(cw_engine_t *e, struct cw_customer *c, int32_t due) {
         unsigned which = (c->flags & CW_CUST_PROOF_MASK) >> CW_CUST_PROOF_SHIFT;
-        int at = which > PAY_BUCKETS, b = (int)(which - 1) % PAY_BUCKETS;
-        uint32_t *days = &e->probe->pay_days[at][b];
         int64_t lost = (int64_t)due - 1 - c->cur_day;
+        uint32_t *days;
 
         if (!which)
                 return;
         set_proof(c, 0);
+        days = &e->probe->pay_days[which > PAY_BUCKETS]
+                                  [(which - 1) % PAY_BUCKETS];
         if (lost > 0)
                 *days = *days > lost ? *days - (uint32_t)lost : 0;
 }
