@@ -59,18 +59,20 @@
 #define WAKE_MAX_SEGMENTS 16
 
 /*
- * Whether a proof pays: it costs one to three evaluations (the more
- * alerts read windows that lose days, the more) and saves a sweep
- * evaluation for each day it covers. So a proof is made only where it
- * may reach PAY_DAYS days, and where the proofs made lately at the same
- * quiet (a bucket: 0-7 days each, then 8-15, 16-31, ...) and in the same
- * place (at events or at visits) covered PAY_DAYS days on average; where
- * they did not, one in PAY_PROBE is made anyway, so that the average
- * follows the stream. A customer not proved is due at the next boundary,
- * as every customer was before proofs: output never depends on this.
- * Measured with bench_engine under callgrind (docs/performance.md).
+ * Whether a proof pays: it costs about one evaluation (contract
+ * configuration) to two or more (alerts that read windows losing days,
+ * models over days_since_last), and saves a sweep's visit for each day it
+ * covers until an event voids it. So a proof is made only where it may
+ * reach PAY_DAYS days, and where the proofs made lately at the same quiet
+ * (a bucket: 0-7 days each, then 8-15, 16-31, ...) and in the same place
+ * (at events or at visits) covered PAY_DAYS days on average, the days an
+ * event cut short taken back; where they did not, one in PAY_PROBE is
+ * made anyway, so that the average follows the stream. A customer not
+ * proved is due at the next boundary, as every customer was before
+ * proofs: output never depends on this. Measured with bench_engine under
+ * callgrind (docs/performance.md): 1 and 3 days cost more in all.
  */
-#define PAY_DAYS 3
+#define PAY_DAYS 2
 #define PAY_LEARN 16
 #define PAY_HALVE 1024
 #define PAY_PROBE 32
