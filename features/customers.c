@@ -61,16 +61,20 @@ void cw_engine_prefetch(const cw_engine_t *e, uint32_t h, int stage) {
                 __builtin_prefetch(c + l);
 }
 
+/* The slots move to a table of `cap` slots; the records are not read
+ * (the slots hold the hashes). */
 static int rehash(cw_engine_t *e, size_t cap) {
         struct cw_slot *t = calloc(cap, sizeof(*t));
         if (!t)
                 return -1;
-        for (size_t k = 0; k < e->n_cust; k++) {
-                size_t i = e->cust[k]->hash & (cap - 1);
+        for (size_t k = 0; k <= e->tab_mask; k++) {
+                size_t i;
+                if (!e->tab[k].idx)
+                        continue;
+                i = e->tab[k].hash & (cap - 1);
                 while (t[i].idx)
                         i = (i + 1) & (cap - 1);
-                t[i].hash = e->cust[k]->hash;
-                t[i].idx = (uint32_t)k + 1;
+                t[i] = e->tab[k];
         }
         free(e->tab);
         e->tab = t;
@@ -83,24 +87,28 @@ static void init_record(const struct cw_plan *p, struct cw_customer *c) {
         c->last_ts = CW_TIME_NONE;
         c->last_eval = CW_TIME_NONE;
         c->cur_day = CW_DAY_NONE;
-        c->cache_day = CW_DAY_NONE;
         for (int i = 0; i < p->n_trackers; i++)
                 cw_cust_tr_ts(p, c)[i] = CW_TIME_NONE;
         for (int i = 0; i < p->config->n_alerts; i++)
-                cw_cust_alerts(p, c)[i].cooldown_until = CW_TIME_NONE;
+                cw_cust_timers(p, c)[i] = CW_TIME_NONE;
 }
 
 struct cw_customer *cw_engine_renew(cw_engine_t *e, size_t k) {
         const struct cw_plan *p = e->plan;
         struct cw_customer *c = e->cust[k];
-        uint16_t *m = cw_cust_bmeta(p, c);
-        uint16_t cap[2 * CW_STREAM_COUNT];
+        uint16_t cap[CW_STREAM_COUNT];
+        uint8_t wid[CW_STREAM_COUNT];
 
-        for (int j = 0; j < p->n_bucket_streams; j++)
-                cap[j] = m[2 * j + 1];
+        /* The areas keep their room, and their widths with it. */
+        for (int j = 0; j < p->n_bucket_streams; j++) {
+                cap[j] = cw_cust_bmeta(p, c, j)[1];
+                wid[j] = *cw_cust_bwid(p, c, j);
+        }
         memset(c->data, 0, (size_t)p->fixed_size);
-        for (int j = 0; j < p->n_bucket_streams; j++)
-                m[2 * j + 1] = cap[j];
+        for (int j = 0; j < p->n_bucket_streams; j++) {
+                cw_cust_bmeta(p, c, j)[1] = cap[j];
+                *cw_cust_bwid(p, c, j) = wid[j];
+        }
         c->flags &= CW_CUST_CHANGED;
         init_record(p, c);
         return c;
@@ -118,16 +126,18 @@ struct cw_customer *cw_engine_add(cw_engine_t *e, const char *id, size_t len,
         if (e->n_cust == e->cap_cust) {
                 size_t cap = e->cap_cust ? e->cap_cust * 2 : 1024;
                 struct cw_customer **a = realloc(e->cust, cap * sizeof(*a));
+                int32_t *d;
                 if (!a)
                         return NULL;
                 e->cust = a;
+                if (!(d = realloc(e->due, cap * sizeof(*d))))
+                        return NULL;
+                e->due = d;
                 e->cap_cust = cap;
         }
-        c = calloc(1, sizeof(*c) +
-                              (((size_t)p->fixed_size + len + 7) & ~(size_t)7));
+        c = calloc(1, sizeof(*c) + (size_t)p->fixed_size + len);
         if (!c)
                 return NULL;
-        c->hash = h;
         c->id_len = (uint16_t)len;
         init_record(p, c);
         memcpy(cw_cust_id(p, c), id, len);
@@ -135,13 +145,16 @@ struct cw_customer *cw_engine_add(cw_engine_t *e, const char *id, size_t len,
         cw_engine_find(e, id, len, h, &slot);
         e->tab[slot].hash = h;
         e->tab[slot].idx = (uint32_t)e->n_cust + 1;
+        e->due[e->n_cust] = CW_DAY_NONE; /* the next sweep visits it */
         e->cust[e->n_cust++] = c;
         e->stats.customers = e->n_cust;
         return c;
 }
 
 static size_t slot_of_index(const cw_engine_t *e, size_t k) {
-        size_t i = e->cust[k]->hash & e->tab_mask;
+        struct cw_customer *c = e->cust[k];
+        size_t i =
+                cw_engine_hash(cw_cust_id(e->plan, c), c->id_len) & e->tab_mask;
         while (e->tab[i].idx != k + 1)
                 i = (i + 1) & e->tab_mask;
         return i;
@@ -174,6 +187,7 @@ void cw_engine_remove(cw_engine_t *e, size_t k) {
         if (k != last) {
                 e->tab[slot_of_index(e, last)].idx = (uint32_t)k + 1;
                 e->cust[k] = e->cust[last];
+                e->due[k] = e->due[last];
                 /* Its list entry now points past the end (skipped). */
                 if (e->cust[k]->flags & CW_CUST_CHANGED)
                         cw_engine_list_changed(e, k);
@@ -188,28 +202,46 @@ void cw_engine_forget_customer(cw_engine_t *e, const char *id, size_t len) {
                 cw_engine_remove(e, (size_t)k);
 }
 
-struct cw_customer *cw_engine_reserve(cw_engine_t *e, size_t k, int j,
-                                      int cap) {
+/* Bucket i of area `from` rewritten in area `to` (other widths). */
+static void rewrite_bucket(const struct cw_area *from, int i,
+                           const struct cw_area *to) {
+        int64_t v[CW_PLAN_MAX_COLS];
+        for (int col = 0; col < from->sp->n_cols; col++)
+                v[col] = cw_area_get(from, i, col);
+        memmove(cw_area_at(to, i), cw_area_at(from, i), 2); /* the day */
+        for (int col = 0; col < to->sp->n_cols; col++)
+                cw_area_put(to, i, col, v[col]);
+}
+
+struct cw_customer *cw_engine_reserve(cw_engine_t *e, size_t k, int j, int cap,
+                                      uint8_t wid) {
         const struct cw_plan *p = e->plan;
         struct cw_customer *c = e->cust[k];
-        uint16_t *m = cw_cust_bmeta(p, c);
-        size_t grow =
-                (size_t)(cap - m[2 * j + 1]) * (size_t)p->slot_bucket_size[j];
-        size_t size = cw_cust_size(p, c), tail;
+        struct cw_area from = cw_cust_area(p, c, j), to;
+        uint8_t old = *cw_cust_bwid(p, c, j);
+        uint8_t nw = CW_WID((old & 3) > (wid & 3) ? old & 3 : wid & 3,
+                            (old >> 2) > (wid >> 2) ? old >> 2 : wid >> 2);
+        size_t size = cw_cust_size(p, c), before, after, tail;
 
-        if (cap <= m[2 * j + 1])
+        cap = cap > from.cap ? cap : from.cap;
+        if (cap == from.cap && nw == old)
                 return c;
+        before = (size_t)from.cap * (size_t)from.size;
+        after = (size_t)cap * (size_t)cw_bucket_size(from.sp, nw);
         tail = size - sizeof(*c) - cw_cust_area_off(p, c, j + 1);
-        if (!(c = realloc(c, size + grow)))
+        if (!(c = realloc(c, size + after - before)))
                 return NULL;
         e->cust[k] = c;
-        m = cw_cust_bmeta(p, c);
         /* The areas after slot j move up by the growth. */
-        if (tail) {
-                unsigned char *from = c->data + cw_cust_area_off(p, c, j + 1);
-                memmove(from + grow, from, tail);
-        }
-        m[2 * j + 1] = (uint16_t)cap;
+        from.b = c->data + cw_cust_area_off(p, c, j);
+        memmove(from.b + after, from.b + before, tail);
+        cw_cust_bmeta(p, c, j)[1] = (uint16_t)cap;
+        *cw_cust_bwid(p, c, j) = nw;
+        /* Wider buckets: the last one first, each to its place. */
+        to = cw_cust_area(p, c, j);
+        if (nw != old)
+                for (int i = from.n - 1; i >= 0; i--)
+                        rewrite_bucket(&from, i, &to);
         return c;
 }
 

@@ -13,249 +13,6 @@
 /* How many customers ahead a sweep prefetches (bench/run.sh measures). */
 #define SWEEP_PREFETCH 8
 
-/* ---- windows --------------------------------------------------------------
- */
-
-/* Min or max of column `col` over the buckets of days [lo, hi] in which
- * its filter matched; called only when a cached extreme left the window.
- * Costs one pass over the window's buckets. */
-static int64_t rescan_extreme(const struct cw_stream_plan *sp,
-                              struct cw_bview bl, const struct cw_col *col,
-                              int32_t lo, int is_min) {
-        const struct cw_col *cc = &sp->cols[col->count_col];
-        int64_t best = is_min ? INT64_MAX : INT64_MIN;
-        for (int i = *bl.n - 1; i >= 0; i--) {
-                unsigned char *b = cw_bucket(sp, bl, i);
-                int64_t v;
-                if (cw_bucket_day(b) < lo)
-                        break;
-                if (!*cw_bucket_count(cc, b))
-                        continue;
-                v = *cw_bucket_value(col, b);
-                if (is_min ? v < best : v > best)
-                        best = v;
-        }
-        return best;
-}
-
-/* Takes the buckets of days [old_lo, new_lo) out of group g's totals. */
-static void evict_days(const struct cw_plan *p, const struct cw_stream_plan *sp,
-                       const struct cw_group *g, struct cw_bview bl,
-                       int64_t *runs, int32_t old_lo, int32_t new_lo) {
-        uint64_t dirty = 0;
-
-        for (int i = 0; i < *bl.n; i++) {
-                unsigned char *b = cw_bucket(sp, bl, i);
-                int32_t day = cw_bucket_day(b);
-                if (day < old_lo)
-                        continue;
-                if (day >= new_lo)
-                        break;
-                for (int r = 0; r < g->n_runs; r++) {
-                        const struct cw_run *run = &p->runs[g->runs[r]];
-                        const struct cw_col *col = &sp->cols[run->col];
-                        switch (run->kind) {
-                        case CW_RUN_SUM:
-                                runs[g->runs[r]] = cw_wrap_sub(
-                                        runs[g->runs[r]],
-                                        col->kind == CW_COL_COUNT
-                                                ? (int64_t)*cw_bucket_count(col,
-                                                                            b)
-                                                : *cw_bucket_value(col, b));
-                                break;
-                        case CW_RUN_DAYS:
-                                runs[g->runs[r]] = cw_wrap_sub(
-                                        runs[g->runs[r]],
-                                        *cw_bucket_count(col, b) > 0);
-                                break;
-                        case CW_RUN_MIN:
-                        case CW_RUN_MAX:
-                                if (*cw_bucket_count(&sp->cols[col->count_col],
-                                                     b) &&
-                                    *cw_bucket_value(col, b) ==
-                                            runs[g->runs[r]])
-                                        dirty |= UINT64_C(1) << r;
-                                break;
-                        }
-                }
-        }
-        /* An extreme that left is found again; when the window has no
-         * value left (which always evicts the extreme) it is 0, as when
-         * the whole window leaves at once in advance_customer(). Then a
-         * customer's state depends only on its buckets and its day, not on
-         * how many days each move spanned: cw_engine_restored() moves a
-         * restored customer in one step where the sweeps took one a day. */
-        for (int r = 0; dirty && r < g->n_runs; r++) {
-                const struct cw_run *run = &p->runs[g->runs[r]];
-                if (!(dirty & (UINT64_C(1) << r)))
-                        continue;
-                runs[g->runs[r]] =
-                        runs[run->count_run]
-                                ? rescan_extreme(sp, bl, &sp->cols[run->col],
-                                                 new_lo,
-                                                 run->kind == CW_RUN_MIN)
-                                : 0;
-        }
-}
-
-/*
- * Moves a customer's windows to `day`: each group drops the days that left
- * it (subtract-on-evict), then buckets older than the longest window go.
- * Costs O(buckets leaving) per group, amortised O(1) per event.
- */
-static void advance_customer(cw_engine_t *e, struct cw_customer *c,
-                             int32_t day) {
-        const struct cw_plan *p = e->plan;
-        int64_t *runs = cw_cust_runs(p, c);
-
-        if (c->cur_day == CW_DAY_NONE || day <= c->cur_day) {
-                if (c->cur_day == CW_DAY_NONE)
-                        c->cur_day = day;
-                return;
-        }
-        for (int s = 0; s < CW_STREAM_COUNT; s++) {
-                const struct cw_stream_plan *sp = &p->streams[s];
-                struct cw_bview bl;
-                int keep = 0;
-                int32_t lo_keep;
-
-                if (sp->bucket_slot < 0)
-                        continue;
-                bl = cw_cust_buckets(p, c, sp->bucket_slot);
-                if (!*bl.n)
-                        continue;
-                for (int gi = 0; gi < sp->n_groups; gi++) {
-                        const struct cw_group *g = &sp->groups[gi];
-                        int32_t old_lo = c->cur_day - g->days + 1;
-                        int32_t new_lo = day - g->days + 1;
-                        if (new_lo > c->cur_day) {
-                                /* Everything left: start from zero. */
-                                for (int r = 0; r < g->n_runs; r++)
-                                        runs[g->runs[r]] = 0;
-                                continue;
-                        }
-                        evict_days(p, sp, g, bl, runs, old_lo, new_lo);
-                }
-                lo_keep = day - sp->max_days + 1;
-                while (keep < *bl.n &&
-                       cw_bucket_day(cw_bucket(sp, bl, keep)) < lo_keep)
-                        keep++;
-                if (keep) {
-                        memmove(bl.b, cw_bucket(sp, bl, keep),
-                                (size_t)(*bl.n - keep) *
-                                        (size_t)sp->bucket_size);
-                        *bl.n = (uint16_t)(*bl.n - keep);
-                }
-        }
-        c->cur_day = day;
-}
-
-/* The bucket of `day` in customer k's list, created in order when
- * missing; the customer may move. NULL: out of memory. */
-static unsigned char *bucket_for(cw_engine_t *e, size_t k,
-                                 const struct cw_stream_plan *sp, int32_t day) {
-        struct cw_bview bl =
-                cw_cust_buckets(e->plan, e->cust[k], sp->bucket_slot);
-        int i;
-
-        /* Events mostly land on the newest day: search from the end. */
-        for (i = *bl.n; i > 0 && cw_bucket_day(cw_bucket(sp, bl, i - 1)) >= day;
-             i--)
-                if (cw_bucket_day(cw_bucket(sp, bl, i - 1)) == day)
-                        return cw_bucket(sp, bl, i - 1);
-        if (*bl.n == *bl.cap) {
-                int cap = *bl.cap < 8 ? *bl.cap + 2 : *bl.cap + *bl.cap / 2;
-                if (cap > sp->max_days)
-                        cap = sp->max_days;
-                if (!cw_engine_reserve(e, k, sp->bucket_slot, cap))
-                        return NULL;
-                bl = cw_cust_buckets(e->plan, e->cust[k], sp->bucket_slot);
-                if (*bl.n == *bl.cap)
-                        return NULL; /* more days than the longest window */
-        }
-        memmove(cw_bucket(sp, bl, i + 1), cw_bucket(sp, bl, i),
-                (size_t)(*bl.n - i) * (size_t)sp->bucket_size);
-        (*bl.n)++;
-        memset(cw_bucket(sp, bl, i), 0, (size_t)sp->bucket_size);
-        *(int32_t *)(void *)cw_bucket(sp, bl, i) = day;
-        return cw_bucket(sp, bl, i);
-}
-
-/* Adds an event (whose filters matched `mask`) to its stream's buckets and
- * to the totals of every window that covers its day. */
-static void add_to_windows(cw_engine_t *e, size_t k,
-                           const struct cw_stream_plan *sp,
-                           const struct cw_event *ev, uint32_t mask) {
-        const struct cw_plan *p = e->plan;
-        int32_t day = cw_day_of(ev->ts);
-        unsigned char *b;
-        int64_t *runs;
-        struct cw_customer *c;
-
-        if (day < e->cust[k]->cur_day - sp->max_days + 1)
-                return; /* older than every window */
-        b = bucket_for(e, k, sp, day);
-        if (!b)
-                return;
-        c = e->cust[k];
-        runs = cw_cust_runs(p, c);
-        /* Counts first: a value column knows from its count whether this
-         * is the first matching event of the day. */
-        for (int i = 0; i < sp->n_cols; i++)
-                if (sp->cols[i].kind == CW_COL_COUNT &&
-                    mask >> sp->cols[i].filter & 1)
-                        (*cw_bucket_count(&sp->cols[i], b))++;
-        for (int i = 0; i < sp->n_cols; i++) {
-                const struct cw_col *col = &sp->cols[i];
-                int64_t v, *bv;
-                if (col->kind == CW_COL_COUNT || !(mask >> col->filter & 1))
-                        continue;
-                v = cw_field_i64(ev->num[col->field]);
-                bv = cw_bucket_value(col, b);
-                if (col->kind == CW_COL_SUM)
-                        *bv = cw_wrap_add(*bv, v);
-                else if (*cw_bucket_count(&sp->cols[col->count_col], b) == 1 ||
-                         (col->kind == CW_COL_MIN ? v < *bv : v > *bv))
-                        *bv = v;
-        }
-        for (int gi = 0; gi < sp->n_groups; gi++) {
-                const struct cw_group *g = &sp->groups[gi];
-                if (day < c->cur_day - g->days + 1)
-                        continue;
-                for (int pass = 0; pass < 2; pass++)
-                        for (int r = 0; r < g->n_runs; r++) {
-                                const struct cw_run *run = &p->runs[g->runs[r]];
-                                const struct cw_col *col = &sp->cols[run->col];
-                                int64_t *rv = &runs[g->runs[r]];
-                                if (!(mask >> col->filter & 1))
-                                        continue;
-                                if (pass == 0 && run->kind == CW_RUN_SUM)
-                                        *rv = cw_wrap_add(
-                                                *rv,
-                                                col->kind == CW_COL_COUNT
-                                                        ? 1
-                                                        : cw_field_i64(
-                                                                  ev->num[col->field]));
-                                else if (pass == 0 && run->kind == CW_RUN_DAYS)
-                                        *rv = cw_wrap_add(
-                                                *rv,
-                                                *cw_bucket_count(col, b) == 1);
-                                else if (pass == 1 &&
-                                         (run->kind == CW_RUN_MIN ||
-                                          run->kind == CW_RUN_MAX)) {
-                                        /* After pass 0 the window count is
-                                         * 1 when this is its only event. */
-                                        int64_t v = cw_field_i64(
-                                                ev->num[col->field]);
-                                        if (runs[run->count_run] == 1 ||
-                                            (run->kind == CW_RUN_MIN ? v < *rv
-                                                                     : v > *rv))
-                                                *rv = v;
-                                }
-                        }
-        }
-}
-
 /* ---- evaluation -----------------------------------------------------------
  */
 
@@ -271,20 +28,7 @@ static void compute_features(cw_engine_t *e, struct cw_customer *c, int64_t t) {
         for (int k = 0; k < p->n_eval; k++) {
                 int i = p->eval_order[k];
                 const struct cw_feature_plan *fp = &p->features[i];
-                int64_t n = fp->count_run >= 0 ? runs[fp->count_run] : 0;
                 switch (fp->agg) {
-                case CW_AGG_COUNT:
-                case CW_AGG_DISTINCT_DAYS:
-                        v[i] = (double)runs[fp->run];
-                        break;
-                case CW_AGG_SUM:
-                case CW_AGG_MIN:
-                case CW_AGG_MAX:
-                        v[i] = n ? (double)runs[fp->run] : NAN;
-                        break;
-                case CW_AGG_AVG:
-                        v[i] = n ? (double)runs[fp->run] / (double)n : NAN;
-                        break;
                 case CW_AGG_LAST:
                         v[i] = tr_ts[fp->tracker] == CW_TIME_NONE
                                        ? NAN
@@ -301,7 +45,7 @@ static void compute_features(cw_engine_t *e, struct cw_customer *c, int64_t t) {
                         v[i] = cw_expr_eval(cfg->features[i].expr, v, NULL);
                         break;
                 default:
-                        v[i] = NAN;
+                        v[i] = cw_window_value(fp, runs);
                 }
         }
 }
@@ -314,7 +58,7 @@ static void compute_features(cw_engine_t *e, struct cw_customer *c, int64_t t) {
  */
 static int alerts_stay(const cw_engine_t *e, struct cw_customer *c, int64_t t) {
         const cw_engine_conf_t *cfg = e->config;
-        const struct cw_alert_time *at = cw_cust_alerts(e->plan, c);
+        const int64_t *at = cw_cust_timers(e->plan, c);
         const uint8_t *st = cw_cust_states(e->plan, c);
 
         for (int ai = 0; ai < cfg->n_alerts; ai++) {
@@ -322,12 +66,11 @@ static int alerts_stay(const cw_engine_t *e, struct cw_customer *c, int64_t t) {
                     clear = st[ai] & CW_ALERT_CLEAR;
                 switch (st[ai] & CW_ALERT_STATE) {
                 case CW_ALERT_OK:
-                        if (when && (at[ai].cooldown_until == CW_TIME_NONE ||
-                                     t >= at[ai].cooldown_until))
+                        if (when && (at[ai] == CW_TIME_NONE || t >= at[ai]))
                                 return 0;
                         break;
                 case CW_ALERT_PENDING:
-                        if (!when || t - at[ai].since >= cfg->alerts[ai].for_ms)
+                        if (!when || t - at[ai] >= cfg->alerts[ai].for_ms)
                                 return 0;
                         break;
                 default:
@@ -338,30 +81,86 @@ static int alerts_stay(const cw_engine_t *e, struct cw_customer *c, int64_t t) {
         return 1;
 }
 
+/* Sets alert ai's state, and its timer: PENDING since, OK cooldown. */
+static void set_state(struct cw_customer *c, const struct cw_plan *p, int ai,
+                      int state, int64_t timer) {
+        uint8_t *st = &cw_cust_states(p, c)[ai];
+        *st = (uint8_t)((*st & ~CW_ALERT_STATE) | state);
+        cw_cust_timers(p, c)[ai] = timer;
+}
+
+/*
+ * Alert ai's machine at time t, given its `when` and `clear` results
+ * (CONTRACT.md section 3); emits what it enters. Returns whether it moved.
+ */
+static int step(cw_engine_t *e, struct cw_customer *c, int ai, int64_t t,
+                cw_trigger_t trigger, int when, int clear, double score,
+                const double *own) {
+        const struct cw_alert *a = &e->config->alerts[ai];
+        const struct cw_plan *p = e->plan;
+        int64_t at = cw_cust_timers(p, c)[ai];
+
+        switch (cw_cust_states(p, c)[ai] & CW_ALERT_STATE) {
+        case CW_ALERT_OK:
+                if (!when || (at != CW_TIME_NONE && t < at))
+                        return 0;
+                if (a->for_ms) {
+                        set_state(c, p, ai, CW_ALERT_PENDING, t);
+                        return 1;
+                }
+                set_state(c, p, ai, CW_ALERT_FIRING, CW_TIME_NONE);
+                cw_engine_emit(e, c, ai, CW_STATE_FIRING, t, trigger, score,
+                               own);
+                return 1;
+        case CW_ALERT_PENDING:
+                if (!when) {
+                        /* Past any cooldown, and time only goes on. */
+                        set_state(c, p, ai, CW_ALERT_OK, CW_TIME_NONE);
+                        return 1;
+                }
+                if (t - at < a->for_ms)
+                        return 0;
+                set_state(c, p, ai, CW_ALERT_FIRING, CW_TIME_NONE);
+                cw_engine_emit(e, c, ai, CW_STATE_FIRING, t, trigger, score,
+                               own);
+                return 1;
+        default:
+                if (!clear)
+                        return 0;
+                set_state(c, p, ai, CW_ALERT_OK, t + a->cooldown_ms);
+                cw_engine_emit(e, c, ai, CW_STATE_RESOLVED, t, trigger, score,
+                               own);
+                return 1;
+        }
+}
+
+/* What evaluate() did: an alert changed state (the changelog records
+ * it); the features were computed (they are in e->values). */
+#define EVAL_CHANGED 1
+#define EVAL_FULL 2
+
 /*
  * One evaluation of every alert at time t (CONTRACT.md section 3).
- * `unchanged`: the customer's features cannot differ from its previous
- * evaluation if that was on the same day (an event that touched no bucket
- * and no tracker), so the cached results decide when they change nothing.
- * Returns whether an alert changed state (the changelog records it).
+ * `unchanged`: the customer's features cannot differ from its last full
+ * evaluation (an event that touched no bucket and no tracker), so the
+ * cached results decide when they still hold and change nothing.
+ * Returns EVAL_* bits.
  */
 static int evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
                     cw_trigger_t trigger, int unchanged) {
         const cw_engine_conf_t *cfg = e->config;
-        struct cw_alert_time *at = cw_cust_alerts(e->plan, c);
         uint8_t *st = cw_cust_states(e->plan, c);
         double contrib[64];
         const double *own = NULL; /* contrib of the alert being evaluated */
         int changed = 0;
 
-        if (unchanged && c->cache_day == cw_day_of(t) && alerts_stay(e, c, t)) {
-                e->stats.evaluations++;
+        e->stats.evaluations++;
+        if (unchanged && cw_cust_cached(c) && alerts_stay(e, c, t)) {
                 c->last_eval = t;
                 return 0;
         }
-        advance_customer(e, c, cw_day_of(t));
+        cw_engine_advance_customer(e->plan, c, cw_day_of(t));
         compute_features(e, c, t);
-        e->stats.evaluations++;
         for (int ai = 0; ai < cfg->n_alerts; ai++) {
                 const struct cw_alert *a = &cfg->alerts[ai];
                 double score = NAN;
@@ -390,61 +189,22 @@ static int evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
                 st[ai] = (uint8_t)((st[ai] & CW_ALERT_STATE) |
                                    (when ? CW_ALERT_WHEN : 0) |
                                    (clear ? CW_ALERT_CLEAR : 0));
-                switch (st[ai] & CW_ALERT_STATE) {
-                case CW_ALERT_OK:
-                        if (!when || (at[ai].cooldown_until != CW_TIME_NONE &&
-                                      t < at[ai].cooldown_until))
-                                break;
-                        changed = 1;
-                        if (a->for_ms == 0) {
-                                st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
-                                                   CW_ALERT_FIRING);
-                                cw_engine_emit(e, c, ai, CW_STATE_FIRING, t,
-                                               trigger, score, own);
-                        } else {
-                                st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
-                                                   CW_ALERT_PENDING);
-                                at[ai].since = t;
-                        }
-                        break;
-                case CW_ALERT_PENDING:
-                        if (!when) {
-                                changed = 1;
-                                st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
-                                                   CW_ALERT_OK);
-                        } else if (t - at[ai].since >= a->for_ms) {
-                                changed = 1;
-                                st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
-                                                   CW_ALERT_FIRING);
-                                cw_engine_emit(e, c, ai, CW_STATE_FIRING, t,
-                                               trigger, score, own);
-                        }
-                        break;
-                case CW_ALERT_FIRING:
-                        if (clear) {
-                                changed = 1;
-                                st[ai] = (uint8_t)((st[ai] & ~CW_ALERT_STATE) |
-                                                   CW_ALERT_OK);
-                                at[ai].cooldown_until = t + a->cooldown_ms;
-                                cw_engine_emit(e, c, ai, CW_STATE_RESOLVED, t,
-                                               trigger, score, own);
-                        }
-                        break;
-                }
+                changed |= step(e, c, ai, t, trigger, when, clear, score, own);
         }
         c->last_eval = t;
-        c->cache_day = cw_day_of(t);
-        return changed;
+        /* The results hold for this day; a proof may extend them. */
+        c->flags = (uint16_t)((c->flags & ~CW_CUST_SPAN_MASK) | CW_CUST_CACHED);
+        return EVAL_FULL | (changed ? EVAL_CHANGED : 0);
 }
 
 /* ---- sweeps ---------------------------------------------------------------
  */
 
 /*
- * The day boundary B: evicts customers idle for state_ttl, evaluates every
- * other one at B (trigger TIMER), then delivers the sweep's warnings sorted
- * by customer id and alert, so their order does not depend on how the hash
- * table happens to be laid out.
+ * Customer k at the day boundary B: evicted when idle for state_ttl, else
+ * evaluated at B (trigger TIMER), and told when the next sweep must come
+ * back (wake.c). Returns 1, or 0 when it was evicted (the last customer
+ * then took index k).
  *
  * For the changelog a sweep marks changed only the customers whose alert
  * states change, and those it first brings in (CW_CUST_UNSWEPT); evicted
@@ -452,43 +212,88 @@ static int evaluate(cw_engine_t *e, struct cw_customer *c, int64_t t,
  * to B, last_eval = B's time) cw_engine_restored() re-derives from the
  * stream time, so a day without alerts costs the changelog nothing.
  */
-static void sweep(cw_engine_t *e, int32_t B) {
+static int visit(cw_engine_t *e, size_t k, int32_t B) {
+        struct cw_customer *c = e->cust[k];
         int64_t t = (int64_t)B * CW_MS_PER_DAY;
         int changed;
 
+        if (t - c->last_ts >= e->config->state_ttl_ms) {
+                if (e->tracking)
+                        cw_engine_tombstone(e, k);
+                cw_engine_remove(e, k);
+                e->stats.evicted++;
+                return 0;
+        }
+        changed = c->flags & CW_CUST_UNSWEPT;
+        c->flags &= (uint16_t)~CW_CUST_UNSWEPT;
+        if ((evaluate(e, c, t, CW_TRIGGER_TIMER, 0) & EVAL_CHANGED) || changed)
+                if (e->tracking)
+                        cw_engine_mark_changed(e, k);
+        /* A full evaluation left every feature at B in e->values. */
+        if (e->sample.active)
+                cw_engine_sample_add(e, c, t);
+        e->due[k] =
+                e->sweep_everyone
+                        ? B + 1
+                        : cw_engine_wake(e, c, cw_engine_quiet(e->plan, c), 1);
+        return 1;
+}
+
+/*
+ * The day boundary B: visits the customers due at B (every one with
+ * cw_engine_sweep_everyone, and at a sample time, whose rows need every
+ * customer's features), then delivers the sweep's warnings sorted by
+ * customer id and alert, so their order does not depend on how the hash
+ * table happens to be laid out. The customers skipped are as the sweep
+ * would have left them, once cw_engine_catch_up() has moved their day.
+ *
+ * Memory latency bounds a sweep: records are visited in array order but
+ * lie anywhere, so the next SWEEP_PREFETCH due ones are fetched while
+ * this one is evaluated; a skipped customer costs a read of due[].
+ */
+static void sweep(cw_engine_t *e, int32_t B) {
+        int all = e->sweep_everyone || e->sample.active, ahead = 0;
+        size_t pf = 0;
+
         e->collecting = 1;
         for (size_t k = 0; k < e->n_cust;) {
-                struct cw_customer *c = e->cust[k];
-                /* Memory latency bounds a sweep: records are visited in
-                 * array order but lie anywhere, so the next ones are
-                 * fetched while this one is evaluated. */
-                if (k + SWEEP_PREFETCH < e->n_cust) {
-                        const char *next =
-                                (const char *)e->cust[k + SWEEP_PREFETCH];
+                for (; ahead < SWEEP_PREFETCH && pf < e->n_cust; pf++) {
+                        const char *next = (const char *)e->cust[pf];
+                        if (!all && e->due[pf] > B)
+                                continue;
                         for (int l = 0; l < 512; l += 64)
                                 __builtin_prefetch(next + l);
+                        ahead++;
                 }
-                if (t - c->last_ts >= e->config->state_ttl_ms) {
-                        if (e->tracking)
-                                cw_engine_tombstone(e, k);
-                        cw_engine_remove(e, k);
-                        e->stats.evicted++;
-                        continue;
+                if (!all && e->due[k] > B) {
+                        e->stats.skipped++;
+                        k++;
+                } else if (visit(e, k, B)) {
+                        ahead--;
+                        k++;
+                } else {
+                        pf = k; /* evicted: another customer is at k */
+                        ahead = 0;
                 }
-                changed = c->flags & CW_CUST_UNSWEPT;
-                c->flags &= (uint16_t)~CW_CUST_UNSWEPT;
-                if (evaluate(e, c, t, CW_TRIGGER_TIMER, 0) || changed)
-                        if (e->tracking)
-                                cw_engine_mark_changed(e, k);
-                /* A full evaluation left every feature at B in e->values
-                 * (skipping customers here would need them computed). */
-                if (e->sample.active)
-                        cw_engine_sample_add(e, c, t);
-                k++;
         }
+        e->swept_day = B;
         e->collecting = 0;
         e->stats.sweeps++;
         cw_engine_deliver_pending(e);
+}
+
+void cw_engine_catch_up(const cw_engine_t *e, struct cw_customer *c) {
+        int64_t T = (int64_t)e->swept_day * CW_MS_PER_DAY;
+
+        if (e->swept_day == CW_DAY_NONE || (c->flags & CW_CUST_UNSWEPT) ||
+            c->last_eval == CW_TIME_NONE || c->last_eval >= T)
+                return;
+        cw_engine_advance_customer(e->plan, c, e->swept_day);
+        c->last_eval = T;
+}
+
+void cw_engine_sweep_everyone(cw_engine_t *e, int on) {
+        e->sweep_everyone = on;
 }
 
 static void sweep_to(cw_engine_t *e, int64_t ts) {
@@ -522,16 +327,27 @@ static uint32_t match_filters(const struct cw_stream_plan *sp,
         return mask;
 }
 
+/* Applies an event to customer ci and evaluates it. After a full
+ * evaluation (new features, or an alert moved) what wake.c proved of the
+ * days to come no longer holds: it proves them anew while the record is
+ * in cache, so that the sweeps of the days after an event need not visit
+ * the customer. */
 static void apply(cw_engine_t *e, size_t ci, const struct cw_event *ev) {
         const struct cw_plan *p = e->plan;
         const struct cw_stream_plan *sp = &p->streams[ev->stream];
         struct cw_customer *c = e->cust[ci];
-        int64_t t = c->last_eval > ev->ts ? c->last_eval : ev->ts;
         uint32_t mask = match_filters(sp, ev);
+        int unchanged = !mask || (sp->bucket_slot < 0 && !sp->n_trackers);
+        int32_t quiet;
+        int64_t t;
 
-        advance_customer(e, c, cw_day_of(t));
+        cw_engine_catch_up(e, c);
+        t = c->last_eval > ev->ts ? c->last_eval : ev->ts;
+        cw_engine_advance_customer(e->plan, c, cw_day_of(t));
+        /* How long its features were quiet before this event. */
+        quiet = unchanged ? 0 : cw_engine_quiet(p, c);
         if (sp->bucket_slot >= 0 && mask) {
-                add_to_windows(e, ci, sp, ev, mask);
+                cw_engine_add_to_windows(e, ci, sp, ev, mask);
                 c = e->cust[ci]; /* it may have grown */
         }
         for (int k = 0; k < sp->n_trackers; k++) {
@@ -548,8 +364,15 @@ static void apply(cw_engine_t *e, size_t ci, const struct cw_event *ev) {
         }
         if (c->last_ts == CW_TIME_NONE || ev->ts > c->last_ts)
                 c->last_ts = ev->ts;
-        evaluate(e, c, t, CW_TRIGGER_EVENT,
-                 !mask || (sp->bucket_slot < 0 && !sp->n_trackers));
+        if (!(evaluate(e, c, t, CW_TRIGGER_EVENT, unchanged) & EVAL_FULL))
+                return;
+        if (unchanged)
+                quiet = cw_engine_quiet(p, c);
+        cw_engine_unproved(e, c, e->due[ci]);
+        /* One the sweeps have not been through yet is theirs first. */
+        e->due[ci] = e->sweep_everyone || (c->flags & CW_CUST_UNSWEPT)
+                             ? CW_DAY_NONE
+                             : cw_engine_wake(e, c, quiet, 0);
 }
 
 cw_process_result_t cw_engine_process(cw_engine_t *e,
@@ -595,8 +418,10 @@ cw_process_result_t cw_engine_process_hashed(cw_engine_t *e,
         e->stats.applied++;
         apply(e, (size_t)k, ev);
         /* Created by a late event after its day's sweep: see sweep(). */
-        if (created && e->cust[k]->cur_day < cw_day_of(e->stream_time))
+        if (created && e->cust[k]->cur_day < cw_day_of(e->stream_time)) {
                 e->cust[k]->flags |= CW_CUST_UNSWEPT;
+                e->due[k] = CW_DAY_NONE;
+        }
         if (e->tracking)
                 cw_engine_mark_changed(e, (size_t)k);
         return CW_PROCESS_APPLIED;
@@ -633,27 +458,23 @@ void cw_engine_set_stream_time(cw_engine_t *e, int64_t t) {
  * the day) and last_eval = T. Every other customer is as recorded: swept
  * at T (last_eval >= T), or CW_CUST_UNSWEPT, created after T's sweep by a
  * late event, whose last_eval is before T but which no sweep touched.
- * cache_day and the WHEN/CLEAR bits are caches: reset, the next
+ * CW_CUST_CACHED and the WHEN/CLEAR bits are caches: reset, the next
  * evaluation is a full one.
  */
 void cw_engine_restored(cw_engine_t *e, int64_t stream_time) {
         const struct cw_plan *p = e->plan;
-        int32_t day = stream_time == CW_TIME_NONE ? CW_DAY_NONE
-                                                  : cw_day_of(stream_time);
-        int64_t T = (int64_t)day * CW_MS_PER_DAY;
 
         e->stream_time = stream_time;
+        e->swept_day = stream_time == CW_TIME_NONE ? CW_DAY_NONE
+                                                   : cw_day_of(stream_time);
         for (size_t k = 0; k < e->n_cust; k++) {
                 struct cw_customer *c = e->cust[k];
                 uint8_t *st = cw_cust_states(p, c);
-                c->cache_day = CW_DAY_NONE;
+                c->flags &= (uint16_t) ~(CW_CUST_CACHED | CW_CUST_SPAN_MASK);
                 for (int ai = 0; ai < p->config->n_alerts; ai++)
                         st[ai] &= CW_ALERT_STATE;
-                if (day == CW_DAY_NONE || (c->flags & CW_CUST_UNSWEPT) ||
-                    (c->last_eval != CW_TIME_NONE && c->last_eval >= T))
-                        continue;
-                advance_customer(e, c, day);
-                c->last_eval = T;
+                cw_engine_catch_up(e, c);
+                e->due[k] = CW_DAY_NONE; /* nothing proved yet */
         }
 }
 
@@ -670,7 +491,7 @@ size_t cw_engine_memory(const cw_engine_t *e) {
         for (size_t k = 0; k < e->n_cust; k++)
                 rec += cw_cust_size(e->plan, e->cust[k]);
         return rec + (e->tab_mask + 1) * sizeof(*e->tab) +
-               e->cap_cust * sizeof(*e->cust);
+               e->cap_cust * (sizeof(*e->cust) + sizeof(*e->due));
 }
 
 /* ---- life cycle -----------------------------------------------------------
@@ -700,6 +521,7 @@ cw_engine_t *cw_engine_new_sampling(const cw_engine_conf_t *c,
         e->cb = cb;
         e->opaque = opaque;
         e->stream_time = CW_TIME_NONE;
+        e->swept_day = CW_DAY_NONE;
         if (s) {
                 e->sampling_on = 1;
                 e->sampling = *s;
@@ -724,8 +546,9 @@ cw_engine_t *cw_engine_new_sampling(const cw_engine_conf_t *c,
                 calloc((size_t)c->n_alerts * 2 + 1, sizeof(uint64_t));
         e->tab = calloc(1024, sizeof(*e->tab));
         e->tab_mask = 1023;
+        e->probe = cw_probe_new(c, e->plan);
         if (!e->values || !e->scores || !e->wfeat || !e->alert_refs ||
-            !e->stats.warnings || !e->tab)
+            !e->stats.warnings || !e->tab || !e->probe)
                 goto out_nomem;
         /* The warning's features map, by name: the same order every time. */
         for (int i = 0; i < c->n_alerts; i++) {
@@ -754,6 +577,8 @@ void cw_engine_destroy(cw_engine_t *e) {
         for (size_t k = 0; k < e->n_cust; k++)
                 free(e->cust[k]);
         free(e->cust);
+        free(e->due);
+        cw_probe_destroy(e->probe);
         free(e->tab);
         if (e->alert_refs)
                 for (int i = 0; i < e->config->n_alerts; i++)

@@ -30,6 +30,9 @@ struct cw_engine_stats {
         uint64_t invalid;     /* unusable customer_id */
         uint64_t evicted;     /* customers dropped by state_ttl */
         uint64_t sweeps;      /* day boundaries swept */
+        uint64_t skipped;     /* customers a sweep left alone: none of
+                                 their alerts could change (wake.c) */
+        uint64_t proofs;      /* proofs made of the days to come (wake.c) */
         double sweep_seconds; /* wall time spent in sweeps */
         uint64_t evaluations; /* customer evaluations, events and sweeps */
         uint64_t customers;   /* held now */
@@ -109,6 +112,15 @@ void cw_engine_prefetch(const cw_engine_t *e, uint32_t h, int stage);
 /* cw_engine_process() for a caller that has the id's hash already. */
 cw_process_result_t
 cw_engine_process_hashed(cw_engine_t *e, const struct cw_event *ev, uint32_t h);
+
+/*
+ * A day sweep evaluates only the customers whose alerts may change at its
+ * boundary (or that it evicts); the others it proved could not are left
+ * alone, and the output is the same as evaluating everyone. With on != 0
+ * every sweep evaluates every customer, as CONTRACT.md section 2 reads:
+ * for tests that compare the two, and for benchmarks.
+ */
+void cw_engine_sweep_everyone(cw_engine_t *e, int on);
 
 /* Moves stream time forward to t, running the day sweeps on the way (the
  * replay horizon, --to). Earlier t: no effect. */

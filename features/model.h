@@ -27,6 +27,24 @@ static inline void cw_model_row(const struct cw_alert *a, const double *values,
         }
 }
 
+/* A logistic model's input: its feature's value x through `missing`,
+ * `clip` and `transform`, times its weight. Every step is non-decreasing
+ * in x, the weight's sign aside, which the sweeps rely on (wake.c). */
+static inline double cw_model_input_contrib(const struct cw_model_input *in,
+                                            double x) {
+        if (isnan(x))
+                x = in->missing;
+        if (in->has_clip)
+                x = x < in->clip_lo   ? in->clip_lo
+                    : x > in->clip_hi ? in->clip_hi
+                                      : x;
+        if (in->transform == CW_TRANSFORM_LOG1P)
+                x = log1p(x);
+        else if (in->transform == CW_TRANSFORM_STANDARDIZE)
+                x = (x - in->mean) / in->std;
+        return in->weight * x;
+}
+
 /*
  * The score of model a over the feature values. A logistic model also
  * fills contrib[n_inputs] with each input's weight * x, which costs it
@@ -44,19 +62,8 @@ static inline double cw_model_score(const struct cw_alert *a,
                 return cw_trees_score(a->trees, x);
         }
         for (int i = 0; i < a->n_inputs; i++) {
-                const struct cw_model_input *in = &a->inputs[i];
-                double x = values[in->feature];
-                if (isnan(x))
-                        x = in->missing;
-                if (in->has_clip)
-                        x = x < in->clip_lo   ? in->clip_lo
-                            : x > in->clip_hi ? in->clip_hi
-                                              : x;
-                if (in->transform == CW_TRANSFORM_LOG1P)
-                        x = log1p(x);
-                else if (in->transform == CW_TRANSFORM_STANDARDIZE)
-                        x = (x - in->mean) / in->std;
-                contrib[i] = in->weight * x;
+                contrib[i] = cw_model_input_contrib(
+                        &a->inputs[i], values[a->inputs[i].feature]);
                 z += contrib[i];
         }
         return 1.0 / (1.0 + exp(-z));

@@ -37,9 +37,12 @@ static int col_of(struct cw_stream_plan *sp, cw_col_kind_t kind, int filter,
                 if (sp->cols[i].kind == kind && sp->cols[i].filter == filter &&
                     sp->cols[i].field == field)
                         return i;
-        if (grow((void **)&sp->cols, sp->n_cols, sizeof(*sp->cols)))
+        if (sp->n_cols == CW_PLAN_MAX_COLS ||
+            grow((void **)&sp->cols, sp->n_cols, sizeof(*sp->cols)))
                 return -1;
-        sp->cols[sp->n_cols] = (struct cw_col){kind, filter, field, -1, 0};
+        sp->cols[sp->n_cols] = (struct cw_col){
+                kind, filter, field, -1,
+                kind == CW_COL_COUNT ? sp->n_counts++ : sp->n_values++};
         return sp->n_cols++;
 }
 
@@ -47,9 +50,10 @@ static int group_of(struct cw_stream_plan *sp, int days) {
         for (int i = 0; i < sp->n_groups; i++)
                 if (sp->groups[i].days == days)
                         return i;
-        if (grow((void **)&sp->groups, sp->n_groups, sizeof(*sp->groups)))
+        if (sp->n_groups == CW_PLAN_MAX_GROUPS ||
+            grow((void **)&sp->groups, sp->n_groups, sizeof(*sp->groups)))
                 return -1;
-        sp->groups[sp->n_groups] = (struct cw_group){days, NULL, 0};
+        sp->groups[sp->n_groups] = (struct cw_group){days, NULL, 0, NULL, 0};
         if (days > sp->max_days)
                 sp->max_days = days;
         return sp->n_groups++;
@@ -107,8 +111,12 @@ static int plan_window(struct cw_plan *p, const struct cw_feature *f,
         if (gi < 0 || count_col < 0)
                 return -1;
         fp->count_run = run_of(p, &sp->groups[gi], CW_RUN_SUM, count_col, -1);
-        if (fp->count_run < 0)
+        if (fp->count_run < 0 || grow((void **)&sp->groups[gi].feats,
+                                      sp->groups[gi].n_feats, sizeof(int)))
                 return -1;
+        sp->groups[gi].feats[sp->groups[gi].n_feats++] =
+                (int)(f - p->config->features);
+        fp->group = gi;
         switch (f->agg) {
         case CW_AGG_COUNT:
                 fp->run = fp->count_run;
@@ -125,28 +133,6 @@ static int plan_window(struct cw_plan *p, const struct cw_feature *f,
                 fp->run = run_of(p, &sp->groups[gi], rk, col, fp->count_run);
                 return fp->run < 0 ? -1 : 0;
         }
-}
-
-/* Bucket layout: int32 day, uint32 counts, then 8-aligned int64 values. */
-static void layout_buckets(struct cw_stream_plan *sp) {
-        int off = 4, n_values = 0;
-        for (int i = 0; i < sp->n_cols; i++)
-                if (sp->cols[i].kind == CW_COL_COUNT) {
-                        sp->cols[i].offset = off;
-                        off += 4;
-                } else {
-                        n_values++;
-                }
-        /* Buckets, and the areas of several streams laid end to end in a
-         * customer record, keep the int64 values 8-byte aligned. */
-        off = (off + 7) & ~7;
-        for (int i = 0; i < sp->n_cols; i++)
-                if (sp->cols[i].kind != CW_COL_COUNT) {
-                        sp->cols[i].offset = off;
-                        off += 8;
-                }
-        (void)n_values;
-        sp->bucket_size = off;
 }
 
 /* Marks the features alerts read, and the features those read, in turn;
@@ -199,6 +185,7 @@ struct cw_plan *cw_plan_new(const cw_engine_conf_t *c, int all_features,
 
                 fp->agg = f->agg;
                 fp->run = fp->count_run = fp->tracker = fp->value = -1;
+                fp->group = -1;
                 /* A feature no alert reads can never show in a warning:
                  * it gets no buckets, totals or trackers at all (unless
                  * the plan is for point-in-time rows). */
@@ -218,8 +205,10 @@ struct cw_plan *cw_plan_new(const cw_engine_conf_t *c, int all_features,
                                 snprintf(errstr, errstr_size,
                                          "feature '%s': out of memory, or "
                                          "more than %d aggregations of one "
-                                         "window length on stream '%s'",
+                                         "window length, %d window lengths "
+                                         "or %d columns on stream '%s'",
                                          f->name, CW_PLAN_MAX_GROUP_RUNS,
+                                         CW_PLAN_MAX_GROUPS, CW_PLAN_MAX_COLS,
                                          cw_streams[f->stream].name);
                                 goto out_destroy;
                         }
@@ -238,18 +227,22 @@ struct cw_plan *cw_plan_new(const cw_engine_conf_t *c, int all_features,
         }
         for (int s = 0; s < CW_STREAM_COUNT; s++) {
                 struct cw_stream_plan *sp = &p->streams[s];
-                layout_buckets(sp);
                 sp->bucket_slot = sp->max_days ? p->n_bucket_streams++ : -1;
                 if (sp->bucket_slot >= 0)
-                        p->slot_bucket_size[sp->bucket_slot] = sp->bucket_size;
+                        p->slot_stream[sp->bucket_slot] = s;
+                sp->gid0 = p->n_gids;
+                p->n_gids += sp->n_groups;
         }
-        /* Offsets are from cw_customer.data: 8-byte fields first. */
+        /* Offsets are from cw_customer.data, widest fields first; the
+         * id and the bucket areas, bytes, follow unaligned. */
         p->off_runs = 0;
         p->off_tr_ts = p->off_runs + 8 * p->n_runs;
         p->off_tr_val = p->off_tr_ts + 8 * p->n_trackers;
         p->off_alerts = p->off_tr_val + 8 * p->n_tracker_values;
-        p->off_bmeta = (p->off_alerts + 17 * c->n_alerts + 1) & ~1;
-        p->fixed_size = p->off_bmeta + 4 * p->n_bucket_streams;
+        p->off_bmeta = p->off_alerts + 8 * c->n_alerts;
+        p->off_bwid = p->off_bmeta + 4 * p->n_bucket_streams;
+        p->off_states = p->off_bwid + p->n_bucket_streams;
+        p->fixed_size = p->off_states + c->n_alerts;
         return p;
 
 out_nomem:
@@ -259,35 +252,64 @@ out_destroy:
         return NULL;
 }
 
+/*
+ * The numbers of the record layout of the engine that first wrote state
+ * version 2, which its fingerprint was made of: bucket columns at fixed
+ * offsets (int32 day, uint32 counts, 8-aligned int64 values) and the size
+ * of the fixed part. The encoded format has not changed since, so they
+ * still go into the fingerprint: changelogs written before stay readable.
+ */
+static int v2_bucket_size(const struct cw_stream_plan *sp, int *offset) {
+        int off = 4;
+        for (int i = 0; i < sp->n_cols; i++)
+                if (sp->cols[i].kind == CW_COL_COUNT) {
+                        offset[i] = off;
+                        off += 4;
+                }
+        off = (off + 7) & ~7;
+        for (int i = 0; i < sp->n_cols; i++)
+                if (sp->cols[i].kind != CW_COL_COUNT) {
+                        offset[i] = off;
+                        off += 8;
+                }
+        return off;
+}
+
+static void fingerprint_stream(FILE *f, int s,
+                               const struct cw_stream_plan *sp) {
+        int offset[CW_PLAN_MAX_COLS];
+        int size = v2_bucket_size(sp, offset);
+
+        fprintf(f, "S%d %d %d %d %d|", s, size, sp->max_days, sp->bucket_slot,
+                sp->n_filters);
+        for (int i = 0; i < sp->n_filters; i++)
+                fprintf(f, "F%s|",
+                        sp->filters[i] ? cw_expr_source(sp->filters[i]) : "");
+        for (int i = 0; i < sp->n_cols; i++)
+                fprintf(f, "C%d %d %d %d|", sp->cols[i].kind,
+                        sp->cols[i].filter, sp->cols[i].field, offset[i]);
+        for (int g = 0; g < sp->n_groups; g++) {
+                fprintf(f, "G%d", sp->groups[g].days);
+                for (int r = 0; r < sp->groups[g].n_runs; r++)
+                        fprintf(f, " %d", sp->groups[g].runs[r]);
+                fputc('|', f);
+        }
+}
+
 uint64_t cw_plan_fingerprint(const struct cw_plan *p) {
         const cw_engine_conf_t *c = p->config;
         char *text = NULL;
         size_t len = 0;
         uint64_t h[2] = {0, 0};
         FILE *f = open_memstream(&text, &len);
+        int v2_alerts = 8 * (p->n_runs + p->n_trackers + p->n_tracker_values);
+        int v2_bmeta = (v2_alerts + 17 * c->n_alerts + 1) & ~1;
 
         if (!f)
                 return 0;
         /* Everything that decides what a customer's bytes mean. */
-        for (int s = 0; s < CW_STREAM_COUNT; s++) {
-                const struct cw_stream_plan *sp = &p->streams[s];
-                fprintf(f, "S%d %d %d %d %d|", s, sp->bucket_size, sp->max_days,
-                        sp->bucket_slot, sp->n_filters);
-                for (int i = 0; i < sp->n_filters; i++)
-                        fprintf(f, "F%s|",
-                                sp->filters[i] ? cw_expr_source(sp->filters[i])
-                                               : "");
-                for (int i = 0; i < sp->n_cols; i++)
-                        fprintf(f, "C%d %d %d %d|", sp->cols[i].kind,
-                                sp->cols[i].filter, sp->cols[i].field,
-                                sp->cols[i].offset);
-                for (int g = 0; g < sp->n_groups; g++) {
-                        fprintf(f, "G%d", sp->groups[g].days);
-                        for (int r = 0; r < sp->groups[g].n_runs; r++)
-                                fprintf(f, " %d", sp->groups[g].runs[r]);
-                        fputc('|', f);
-                }
-        }
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                fingerprint_stream(f, s, &p->streams[s]);
         for (int i = 0; i < p->n_runs; i++)
                 fprintf(f, "R%d %d %d|", p->runs[i].kind, p->runs[i].col,
                         p->runs[i].count_run);
@@ -300,8 +322,8 @@ uint64_t cw_plan_fingerprint(const struct cw_plan *p) {
         }
         for (int i = 0; i < c->n_alerts; i++)
                 fprintf(f, "A%s|", c->alerts[i].name);
-        fprintf(f, "L%d %d %d", p->n_tracker_values, p->fixed_size,
-                p->off_bmeta);
+        fprintf(f, "L%d %d %d", p->n_tracker_values,
+                v2_bmeta + 4 * p->n_bucket_streams, v2_bmeta);
         if (fclose(f) == 0)
                 cw_hash128(text, len, h);
         free(text);
@@ -313,8 +335,10 @@ void cw_plan_destroy(struct cw_plan *p) {
                 return;
         for (int s = 0; s < CW_STREAM_COUNT; s++) {
                 struct cw_stream_plan *sp = &p->streams[s];
-                for (int g = 0; g < sp->n_groups; g++)
+                for (int g = 0; g < sp->n_groups; g++) {
                         free(sp->groups[g].runs);
+                        free(sp->groups[g].feats);
+                }
                 free(sp->groups);
                 free(sp->cols);
                 free(sp->trackers);

@@ -22,6 +22,11 @@
 #define CW_PLAN_MAX_FILTERS 32
 /* Most running totals one window length of one stream may have. */
 #define CW_PLAN_MAX_GROUP_RUNS 64
+/* Most bucket columns, and window lengths, one stream may have: a bucket
+ * is decoded into an array of its columns, and a day's move tracks each
+ * window length's extremes in an array. */
+#define CW_PLAN_MAX_COLS 256
+#define CW_PLAN_MAX_GROUPS 64
 
 typedef enum cw_col_kind {
         CW_COL_COUNT = 0, /* per filter: matching events that day */
@@ -30,14 +35,14 @@ typedef enum cw_col_kind {
         CW_COL_MAX,
 } cw_col_kind_t;
 
-/* A bucket column. Count columns are uint32, value columns int64: every
- * numeric input field is an int, long or boolean, so sums stay exact. */
+/* A bucket column. Counts are uint32, values int64: every numeric input
+ * field is an int, long or boolean, so sums stay exact. */
 struct cw_col {
         cw_col_kind_t kind;
         int filter;
         int field;     /* value columns */
         int count_col; /* value columns: the COUNT column of their filter */
-        int offset;    /* byte offset inside a bucket */
+        int index;     /* among the stream's counts, or its values */
 };
 
 typedef enum cw_run_kind {
@@ -54,23 +59,26 @@ struct cw_run {
         int count_run; /* MIN/MAX/SUM of values: the run counting the filter */
 };
 
-/* The running totals of one window length on one stream. */
+/* The running totals of one window length on one stream, and the
+ * planned features that read them. */
 struct cw_group {
         int days;
         int *runs;
         int n_runs;
+        int *feats;
+        int n_feats;
 };
 
 struct cw_stream_plan {
         cw_expr_t *filters[CW_PLAN_MAX_FILTERS]; /* NULL: matches all */
         int n_filters;
         struct cw_col *cols;
-        int n_cols;
-        int bucket_size; /* bytes: int32 day, uint32 counts, int64 values */
+        int n_cols, n_counts, n_values;
         int max_days;    /* longest window; 0: no buckets for this stream */
-        int bucket_slot; /* index of this stream's bucket list pointer */
+        int bucket_slot; /* index of this stream's bucket area */
         struct cw_group *groups;
         int n_groups;
+        int gid0;      /* its groups' numbers among every stream's (wake.c) */
         int *trackers; /* indexes into cw_plan.trackers */
         int n_trackers;
 };
@@ -89,6 +97,7 @@ struct cw_feature_plan {
         int used;      /* read by some alert, directly or through expressions */
         int run;       /* count/sum/min/max/distinct_days: main run */
         int count_run; /* sum/avg/min/max: run holding the count */
+        int group;     /* windows: index in its stream's groups */
         int tracker;   /* last/days_since_last */
         int value;     /* last: index among tracker values */
 };
@@ -105,13 +114,16 @@ struct cw_plan {
         int *eval_order; /* the config's eval_order, used features only */
         int n_eval;
         int n_bucket_streams;
-        int slot_bucket_size[CW_STREAM_COUNT]; /* by bucket slot */
+        int slot_stream[CW_STREAM_COUNT]; /* by bucket slot */
+        int n_gids;                       /* window groups of every stream */
         /* Per-customer layout, bytes from the start of its record. */
         int off_runs;   /* int64[n_runs] */
         int off_tr_ts;  /* int64[n_trackers] */
         int off_tr_val; /* int64[n_tracker_values] */
-        int off_alerts; /* struct cw_alert_time[n_alerts], uint8 states */
+        int off_alerts; /* int64[n_alerts]: each alert's timer */
         int off_bmeta;  /* uint16 {n, cap}[n_bucket_streams] */
+        int off_bwid;   /* uint8[n_bucket_streams]: bucket widths */
+        int off_states; /* uint8[n_alerts] */
         int fixed_size; /* the customer id, then the bucket areas, follow */
 };
 

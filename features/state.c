@@ -32,11 +32,35 @@ static void put_s(struct out *o, int64_t v) {
         put_u(o, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
 }
 
+/* One stream's buckets, oldest first, days as deltas back from cur_day
+ * (signed: the first is positive, the others negative). */
+static void encode_buckets(const struct cw_plan *p,
+                           const struct cw_stream_plan *sp,
+                           struct cw_customer *c, struct out *o) {
+        struct cw_area a = cw_cust_area(p, c, sp->bucket_slot);
+        int32_t prev = c->cur_day;
+
+        put_u(o, (uint64_t)a.n);
+        for (int i = 0; i < a.n; i++) {
+                int32_t day = cw_area_day(&a, i);
+                put_s(o, (int64_t)prev - day);
+                prev = day;
+                for (int k = 0; k < sp->n_cols; k++)
+                        if (sp->cols[k].kind == CW_COL_COUNT)
+                                put_u(o, (uint64_t)cw_area_get(&a, i, k));
+                        else
+                                put_s(o, cw_area_get(&a, i, k));
+        }
+}
+
 static size_t encode(const cw_engine_t *e, struct cw_customer *c, uint8_t *buf,
                      size_t cap) {
         const struct cw_plan *p = e->plan;
         struct out o = {buf, cap, 0};
 
+        /* A customer the sweeps skipped is written as they would have
+         * left it (which changes nothing it would compute). */
+        cw_engine_catch_up(e, c);
         put_u(&o, STATE_VERSION);
         put_u(&o, e->layout_id);
         put_u(&o, c->id_len);
@@ -48,38 +72,22 @@ static size_t encode(const cw_engine_t *e, struct cw_customer *c, uint8_t *buf,
         put_s(&o, c->cur_day);
         /* Of the flags only UNSWEPT is state; CHANGED is the engine's. */
         put_u(&o, c->flags & CW_CUST_UNSWEPT ? 1 : 0);
-        for (int s = 0; s < CW_STREAM_COUNT; s++) {
-                const struct cw_stream_plan *sp = &p->streams[s];
-                struct cw_bview bl;
-                int32_t prev = c->cur_day;
-                if (sp->bucket_slot < 0)
-                        continue;
-                bl = cw_cust_buckets(p, c, sp->bucket_slot);
-                put_u(&o, *bl.n);
-                for (int i = 0; i < *bl.n; i++) {
-                        unsigned char *b = cw_bucket(sp, bl, i);
-                        /* Days ascend and end at or before cur_day. */
-                        put_s(&o, (int64_t)prev - cw_bucket_day(b));
-                        prev = cw_bucket_day(b);
-                        for (int k = 0; k < sp->n_cols; k++)
-                                if (sp->cols[k].kind == CW_COL_COUNT)
-                                        put_u(&o, *cw_bucket_count(&sp->cols[k],
-                                                                   b));
-                                else
-                                        put_s(&o, *cw_bucket_value(&sp->cols[k],
-                                                                   b));
-                }
-        }
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                if (p->streams[s].bucket_slot >= 0)
+                        encode_buckets(p, &p->streams[s], c, &o);
         for (int i = 0; i < p->n_runs; i++)
                 put_s(&o, cw_cust_runs(p, c)[i]);
         for (int i = 0; i < p->n_trackers; i++)
                 put_s(&o, cw_cust_tr_ts(p, c)[i]);
         for (int i = 0; i < p->n_tracker_values; i++)
                 put_s(&o, cw_cust_tr_val(p, c)[i]);
+        /* An alert's timer is its PENDING since or its OK cooldown. */
         for (int i = 0; i < p->config->n_alerts; i++) {
-                put_u(&o, cw_cust_states(p, c)[i] & CW_ALERT_STATE);
-                put_s(&o, cw_cust_alerts(p, c)[i].since);
-                put_s(&o, cw_cust_alerts(p, c)[i].cooldown_until);
+                int st = cw_cust_states(p, c)[i] & CW_ALERT_STATE;
+                int64_t at = cw_cust_timers(p, c)[i];
+                put_u(&o, (uint64_t)st);
+                put_s(&o, st == CW_ALERT_PENDING ? at : 0);
+                put_s(&o, st == CW_ALERT_OK ? at : CW_TIME_NONE);
         }
         return o.n;
 }
@@ -133,32 +141,29 @@ static int64_t get_time(struct in *in) {
 }
 
 /*
- * The day buckets of one stream of customer c (the last one added), days
- * as deltas back from cur_day: they must ascend inside the longest window,
- * as the engine's bucket code relies on. Returns the customer (it may have
- * moved), or NULL when the count is out of range or memory runs out;
- * in->bad is set on malformed bytes.
+ * The day buckets of one stream of customer k, days as deltas back from
+ * cur_day: they must ascend inside the longest window, as the engine's
+ * bucket code relies on. Returns the customer (it may have moved), or
+ * NULL when the count is out of range or memory runs out; in->bad is set
+ * on malformed bytes.
  */
 static struct cw_customer *decode_buckets(cw_engine_t *e, size_t k,
                                           const struct cw_stream_plan *sp,
                                           struct in *in) {
         const struct cw_plan *p = e->plan;
         struct cw_customer *c = e->cust[k];
-        struct cw_bview bl;
+        int j = sp->bucket_slot;
         uint64_t n = get_u(in);
         int32_t day = c->cur_day;
+        int64_t v[CW_PLAN_MAX_COLS];
 
-        if (n == 0)
-                return c;
         if (n > (uint64_t)sp->max_days ||
-            !(c = cw_engine_reserve(e, k, sp->bucket_slot, (int)n)))
+            !(c = cw_engine_reserve(e, k, j, (int)n, 0)))
                 return NULL;
-        bl = cw_cust_buckets(p, c, sp->bucket_slot);
-        *bl.n = (uint16_t)n;
-        for (int i = 0; i < (int)n; i++) {
-                unsigned char *b = cw_bucket(sp, bl, i);
+        for (uint64_t i = 0; i < n && !in->bad; i++) {
                 int64_t d = get_s(in);
-                memset(b, 0, (size_t)sp->bucket_size);
+                struct cw_area a;
+                uint8_t wid;
                 if (d < -INT32_MAX || d > INT32_MAX) { /* not a day delta */
                         in->bad = 1;
                         d = 0;
@@ -168,13 +173,19 @@ static struct cw_customer *decode_buckets(cw_engine_t *e, size_t k,
                     d < (int64_t)c->cur_day - sp->max_days + 1)
                         in->bad = 1;
                 day = (int32_t)d;
-                *(int32_t *)(void *)b = day;
                 for (int q = 0; q < sp->n_cols; q++)
-                        if (sp->cols[q].kind == CW_COL_COUNT)
-                                *cw_bucket_count(&sp->cols[q], b) =
-                                        (uint32_t)get_u(in);
-                        else
-                                *cw_bucket_value(&sp->cols[q], b) = get_s(in);
+                        v[q] = sp->cols[q].kind == CW_COL_COUNT
+                                       ? (int64_t)(uint32_t)get_u(in)
+                                       : get_s(in);
+                /* As wide as the widest number needs. */
+                wid = cw_area_widths(sp, v, *cw_cust_bwid(p, c, j));
+                if (!(c = cw_engine_reserve(e, k, j, (int)n, wid)))
+                        return NULL;
+                a = cw_cust_area(p, c, j);
+                cw_area_set_day(&a, (int)i, day);
+                for (int q = 0; q < sp->n_cols; q++)
+                        cw_area_put(&a, (int)i, q, v[q]);
+                cw_cust_bmeta(p, c, j)[0] = (uint16_t)(i + 1);
         }
         return c;
 }
@@ -244,11 +255,13 @@ int cw_engine_decode_customer(cw_engine_t *e, const uint8_t *buf, size_t len,
                 cw_cust_tr_val(p, c)[i] = get_s(&in);
         for (int i = 0; i < p->config->n_alerts; i++) {
                 uint64_t st = get_u(&in);
+                int64_t since = get_time(&in), cooldown_until = get_time(&in);
                 if (st > CW_ALERT_FIRING)
                         in.bad = 1;
                 cw_cust_states(p, c)[i] = (uint8_t)st;
-                cw_cust_alerts(p, c)[i].since = get_time(&in);
-                cw_cust_alerts(p, c)[i].cooldown_until = get_time(&in);
+                cw_cust_timers(p, c)[i] = st == CW_ALERT_PENDING ? since
+                                          : st == CW_ALERT_OK ? cooldown_until
+                                                              : CW_TIME_NONE;
         }
         if (in.bad || in.p != in.end)
                 goto out_remove;

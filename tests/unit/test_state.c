@@ -325,3 +325,123 @@ Test(state, a_feature_no_alert_reads_holds_no_state) {
         free(ra);
         free(rb);
 }
+
+/* ---- state written by earlier engines ------------------------------------
+ * What feed(0, 70) left encoded by the engine before the record layout
+ * changed (fixed-width buckets, two times per alert): the encoded format
+ * did not change with it, so changelogs written then must restore into
+ * the state the engine of today reaches on the same events. */
+
+static const char *const contract_v2[] = {
+        "02bde8e9aa9f9eda8f5705616c69636584c083e32b80b0b6b52c8a01"
+        "001e8a01010301030103010301030103010301030103010301030103"
+        "01030103010301030103010301030103010301030103010301030103"
+        "01030103010301143c80e086ab2584c083e32b040000ffffffffffff"
+        "ffffff010000ffffffffffffffffff01",
+        "02bde8e9aa9f9eda8f570365766580a8e1f02b80b0b6b52c8a01000c"
+        "8601010b010b010b010b010b010b010b010b010b010b010b010a1880"
+        "a8e1f02b84e8fe93240a0000ffffffffffffffffff010000ffffffff"
+        "ffffffffff01",
+        "02bde8e9aa9f9eda8f5703626f6282eaedb82c82eaedb82c8a010017"
+        "86010105010501050105010501050105010501050105010501050105"
+        "01050105010501050105010501050105010501142e80fabae62b84aa"
+        "a2ef29000000ffffffffffffffffff010000ffffffffffffffffff01",
+        "02bde8e9aa9f9eda8f57056361726f6c80d48cc52a80b0b6b52c8a01"
+        "00118601010701070107010701070107010701070107010701070107"
+        "0107010701070107010e2280d48cc52a8494c1fb27120000ffffffff"
+        "ffffffffff010000ffffffffffffffffff01",
+        "02bde8e9aa9f9eda8f57046461766580fef69a2b80b0b6b52c8a0100"
+        "0e860101090109010901090109010901090109010901090109010901"
+        "09010c1c80fef69a2b84fedf87260e0000ffffffffffffffffff0100"
+        "00ffffffffffffffffff01",
+};
+static const char *const example_v2[] = {
+        "02bd9de28c8adfdefb2705616c69636584c083e32b80b0b6b52c8a01"
+        "001e8a0101c8010301cc010301d0010301d4010301d8010301dc0103"
+        "01e0010301e4010301e8010301ec010301f0010301f4010301f80103"
+        "01fc0103018002030184020301880203018c02030190020301940203"
+        "01980203019c020301a0020301a4020301a8020301ac020301b00203"
+        "01b4020301b8020301bc0200023200010615000106058a0100002100"
+        "00210000210000210000143ca417bc3c0000000000000406000080e0"
+        "86ab25ffffffffffffffffff0184c083e32b040000ffffffffffffff"
+        "ffff010000ffffffffffffffffff01020084e086ab250000ffffffff"
+        "ffffffffff010000ffffffffffffffffff010000ffffffffffffffff"
+        "ff01",
+        "02bd9de28c8adfdefb270365766580a8e1f02b80b0b6b52c8a01000c"
+        "860101ec070b01f8070b0184080b0190080b019c080b01a8080b01b4"
+        "080b01c0080b01cc080b01d8080b01e4080b01f00800033000010615"
+        "0001061500010604800100002100002100002100000a18b82ba86400"
+        "00000000000606000080a8e1f02bffffffffffffffffff0184e8fe93"
+        "240a0000ffffffffffffffffff010000ffffffffffffffffff010200"
+        "848882dc1d0000ffffffffffffffffff010000ffffffffffffffffff"
+        "010000ffffffffffffffffff01",
+        "02bd9de28c8adfdefb2703626f6282eaedb82c82eaedb82c8a010017"
+        "860101940305019a030501a0030501a6030501ac030501b2030501b8"
+        "030501be030501c4030501ca030501d0030501d6030501dc030501e2"
+        "030501e8030501ee030501f4030501fa03050180040501860405018c"
+        "04050192040501980400022c01010615010106046e00002100002100"
+        "00210000142ee227ba540000000000040406000080fabae62bffffff"
+        "ffffffffffff0184aaa2ef29000000ffffffffffffffffff010000ff"
+        "ffffffffffffffff01020080d0a2ea200000ffffffffffffffffff01"
+        "0000ffffffffffffffffff010280c083e32bffffffffffffffffff01",
+        "02bd9de28c8adfdefb27056361726f6c80d48cc52a80b0b6b52c8a01"
+        "0011860101dc040701e4040701ec040701f4040701fc040701840507"
+        "018c050701940507019c050701a4050701ac050701b4050701bc0507"
+        "01c4050701cc050701d4050701dc0500022600010615000106047400"
+        "002100002100002100000e22dc26dc580000000000000406000080d4"
+        "8cc52affffffffffffffffff018494c1fb27120000ffffffffffffff"
+        "ffff010000ffffffffffffffffff01000084a4a5bc2c0000ffffffff"
+        "ffffffffff010000ffffffffffffffffff010000ffffffffffffffff"
+        "ff01",
+        "02bd9de28c8adfdefb27046461766580fef69a2b80b0b6b52c8a0100"
+        "0e860101a4060901ae060901b8060901c2060901cc060901d6060901"
+        "e0060901ea060901f4060901fe06090188070901920709019c070901"
+        "a6070003360001061501010615010106047a00002100002100002100"
+        "000c1cce2a865f0000000000040606000080fef69a2bffffffffffff"
+        "ffffff0184fedf87260e0000ffffffffffffffffff010000ffffffff"
+        "ffffffffff010200ffffffffffffffffff010000ffffffffffffffff"
+        "ff010000ffffffffffffffffff010000ffffffffffffffffff01",
+};
+
+static void restores_earlier_state(const char *path, const char *const *blobs,
+                                   int n) {
+        struct cw_diags d;
+        cw_config_t *c;
+        char err[256];
+        cw_engine_t *a, *b;
+        uint8_t x[4096], y[4096];
+
+        cw_diags_init(&d);
+        c = cw_config_load(path, &d);
+        cr_assert_not_null(c);
+        a = cw_engine_new(&c->engine, NULL, NULL, err, sizeof(err));
+        b = cw_engine_new(&c->engine, NULL, NULL, err, sizeof(err));
+        feed(a, 0, 70);
+        for (int i = 0; i < n; i++) {
+                size_t len = strlen(blobs[i]) / 2;
+                for (size_t j = 0; j < len; j++)
+                        sscanf(blobs[i] + 2 * j, "%2hhx", &x[j]);
+                cr_assert_eq(
+                        cw_engine_decode_customer(b, x, len, err, sizeof(err)),
+                        0, "%s: %s", path, err);
+        }
+        cr_assert_eq(cw_engine_customers(b), cw_engine_customers(a));
+        for (size_t i = 0; i < cw_engine_customers(a); i++) {
+                size_t nx = cw_engine_encode_customer(a, i, x, sizeof(x)), ny;
+                const char *id = (const char *)x + 11; /* version, layout */
+                ny = cw_engine_encode_customer_id(b, id, (size_t)x[10], y,
+                                                  sizeof(y));
+                cr_assert(nx == ny && !memcmp(x, y, nx),
+                          "%s: customer %zu restores differently", path, i);
+        }
+        cw_engine_destroy(a);
+        cw_engine_destroy(b);
+        cw_config_destroy(c);
+        cw_diags_free(&d);
+}
+
+Test(state, state_written_before_the_layout_changed_restores_the_same) {
+        restores_earlier_state(STATE_CFG, contract_v2, 5);
+        restores_earlier_state(CW_SOURCE_DIR "/examples/churnwatch.cfg",
+                               example_v2, 5);
+}
