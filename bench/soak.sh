@@ -156,13 +156,13 @@ for cyc in $(seq "$cycles"); do
         start_b
         sleep $((cycle / 3))
         log "cycle $cyc: B killed -9 and restarted"
-        kill -9 "$bpid2"
+        kill -9 "$bpid2" 2>/dev/null || fail "B had stopped before its kill ($tmp/b-$((joins - 1)).err)"
         wait "$bpid2" 2>/dev/null || true
         kills=$((kills + 1))
         start_b
         sleep $((cycle / 3))
         log "cycle $cyc: B leaves"
-        kill -TERM "$bpid2"
+        kill -TERM "$bpid2" 2>/dev/null || fail "B had stopped before it was to leave ($tmp/b-$((joins - 1)).err)"
         wait "$bpid2" || fail "B exited with $? on SIGTERM ($tmp/b-$((joins - 1)).err)"
         bpid2=
         leaves=$((leaves + 1))
@@ -179,7 +179,7 @@ log "input done: $rounds rounds in $t_gen s; A finishes"
 for _ in 1 2 3 4 5; do
         lib wait-committed "$bs" churnwatch 60 >"$tmp/wait.out" && break
 done || fail "A did not commit every input offset: $(cat "$tmp/wait.out")"
-kill -TERM "$apid"
+kill -TERM "$apid" 2>/dev/null || fail "A had stopped before the end ($tmp/a.err)"
 wait "$apid" || fail "A exited with $? on SIGTERM"
 apid=
 wait "$spid" 2>/dev/null || true
