@@ -13,12 +13,18 @@ start_registry() {
         /usr/bin/python3 "$src/tests/lib/registry_double.py" --state "$tmp/$name.state" "$@" \
                 >"$tmp/$name.out" 2>"$tmp/$name.err" &
         reg_pid=$!
-        for _ in $(seq 50); do
+        # Up to 30 s: Python's start on a loaded machine took over 5.
+        for _ in $(seq 300); do
                 grep -q '^port=' "$tmp/$name.out" 2>/dev/null && break
+                kill -0 $reg_pid 2>/dev/null || break
                 sleep 0.1
         done
         reg_port=$(sed -n 's/^port=//p' "$tmp/$name.out")
         reg_url=http://127.0.0.1:$reg_port
+        if [ -z "$reg_port" ]; then
+                echo "FAIL the registry double did not start: $(cat "$tmp/$name.err")"
+                exit 1
+        fi
 }
 
 # sr ARGS: the npm client.
