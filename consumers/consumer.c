@@ -651,6 +651,29 @@ void cw_consumer_pause_shard(cw_consumer_t *k, int p, int pause) {
         rd_kafka_topic_partition_list_destroy(l);
 }
 
+/*
+ * A held shard's inputs were paused before they were assigned (nothing of
+ * theirs was fetched): librdkafka 2.0.2 starts fetching a resumed
+ * partition only when its broker thread next looks, up to a second later,
+ * unless something else wakes it. A seek to where each input starts
+ * (offsets assigned at its start: committed or looked up) does.
+ */
+static void wake_fetch(cw_consumer_t *k, const struct shard *sh) {
+        rd_kafka_topic_partition_list_t *l =
+                rd_kafka_topic_partition_list_new(CW_STREAM_COUNT);
+        rd_kafka_error_t *e;
+
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                if (sh->start.offset[s] >= 0 &&
+                    !cw_merge_buffered(sh->merge, (cw_stream_t)s))
+                        rd_kafka_topic_partition_list_add(l, k->c->topics[s],
+                                                          sh->partition)
+                                ->offset = sh->start.offset[s];
+        if (l->cnt && (e = rd_kafka_seek_partitions(k->rk, l, 0)))
+                rd_kafka_error_destroy(e);
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
 int cw_consumer_release(cw_consumer_t *k, int shard) {
         struct shard *sh = k->shards && shard >= 0 && shard < k->partitions
                                    ? k->shards[shard]
@@ -662,6 +685,7 @@ int cw_consumer_release(cw_consumer_t *k, int shard) {
         for (int s = 0; s < CW_STREAM_COUNT; s++)
                 sh->in[s].paused = 0;
         cw_consumer_pause_shard(k, shard, 0);
+        wake_fetch(k, sh);
         return 0;
 }
 

@@ -313,17 +313,22 @@ static int assign_shards(cw_consumer_t *k, rd_kafka_topic_partition_list_t *l) {
         free(start);
         if (k->fatal)
                 return -1;
+        /* librdkafka keeps an application pause through unassign and
+         * assign: each partition gets its own before the assignment, the
+         * shard that paused it being gone. A held shard's inputs are
+         * paused before they start, or a start offset (no lookup first)
+         * would fetch at once what the pause then throws away, and with
+         * a small queued.max.messages.kbytes librdkafka would look at
+         * them again only a second later. */
+        rd_kafka_resume_partitions(k->rk, l);
+        for (int p = 0; p < k->partitions; p++)
+                if (k->shards[p] && k->shards[p]->held)
+                        cw_consumer_pause_shard(k, p, 1);
         if ((e = rd_kafka_assign(k->rk, l))) {
                 cw_consumer_fail(k, "cannot assign the partitions: %s",
                                  rd_kafka_err2str(e));
                 return -1;
         }
-        /* librdkafka keeps an application pause through unassign and
-         * assign, and the shard that paused is gone. */
-        rd_kafka_resume_partitions(k->rk, l);
-        for (int p = 0; p < k->partitions; p++)
-                if (k->shards[p] && k->shards[p]->held)
-                        cw_consumer_pause_shard(k, p, 1);
         return 0;
 }
 

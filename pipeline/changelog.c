@@ -275,19 +275,21 @@ static int committed_record(const rd_kafka_message_t *m,
 
 /* Applies one record; 0, or -1 with a sentence. */
 static int apply(cw_changelog_t *cl, const rd_kafka_message_t *m,
-                 cw_engine_t *e, struct cw_shard_meta *meta, char *errstr,
-                 size_t errstr_size) {
+                 struct restore *r, char *errstr, size_t errstr_size) {
         char err[256];
 
         if (m->key_len == CW_CHANGELOG_META_KEY_LEN &&
             !memcmp(m->key, cw_changelog_meta_key, m->key_len)) {
-                if (cw_changelog_decode_meta(m->payload, m->len, meta) == 0)
+                if (cw_changelog_decode_meta(m->payload, m->len, &r->meta) ==
+                    0) {
+                        r->st.metas++;
                         return 0;
+                }
                 snprintf(err, sizeof(err), "malformed shard metadata");
         } else if (!m->payload) {
-                cw_engine_forget_customer(e, m->key, m->key_len);
+                cw_engine_forget_customer(r->e, m->key, m->key_len);
                 return 0;
-        } else if (!cw_engine_decode_customer(e, m->payload, m->len, err,
+        } else if (!cw_engine_decode_customer(r->e, m->payload, m->len, err,
                                               sizeof(err))) {
                 return 0;
         }
@@ -414,7 +416,7 @@ static int take(cw_changelog_t *cl, struct restore *r,
                 r->st.skipped++;
                 return 0;
         }
-        return apply(cl, m, r->e, &r->meta, errstr, errstr_size);
+        return apply(cl, m, r, errstr, errstr_size);
 }
 
 /* One message of the reader; 0, or -1 with a sentence. */

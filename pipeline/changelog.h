@@ -81,6 +81,7 @@ void cw_changelog_close(cw_changelog_t *cl);
 struct cw_restore_stats {
         uint64_t records;   /* read */
         uint64_t skipped;   /* past the committed offsets */
+        uint64_t metas;     /* metadata records applied */
         uint64_t customers; /* held after the restore */
         double seconds;
 };

@@ -65,7 +65,8 @@ int cw_pipeline_write_changes(cw_pipeline_t *p) {
                 m.applied = sh->applied_base +
                             cw_engine_stats(p->engines[i])->applied;
                 m.pos = sh->pos;
-                if (!x.n && !memcmp(&m, &sh->written, sizeof(m)))
+                if (!x.n && !sh->meta_unwritten &&
+                    !memcmp(&m, &sh->written, sizeof(m)))
                         continue;
                 cw_changelog_encode_meta(&m, buf);
                 if (cw_kafka_sink_state(p->out, i, cw_changelog_meta_key,
@@ -73,8 +74,10 @@ int cw_pipeline_write_changes(cw_pipeline_t *p) {
                                         sizeof(buf), x.offsets,
                                         sizeof(x.offsets), err, sizeof(err)))
                         cw_pipeline_output_failed(p, "changelog", err);
-                else
+                else {
                         sh->written = m;
+                        sh->meta_unwritten = 0;
+                }
         }
         return p->failed ? -1 : 0;
 }

@@ -163,6 +163,10 @@ static void on_restored(void *opaque, int shard,
         sh->written = *meta;
         sh->applied_base = sh->written.applied;
         sh->restoring = 0;
+        /* Written with the next commit, which commits the offsets (at
+         * least the starts looked up): a restore then finds state for
+         * them. */
+        sh->meta_unwritten = !st->metas;
         restored(p, st);
         cw_info("restore: shard %d: %" PRIu64 " customers from %" PRIu64
                 " records (%" PRIu64 " past the committed offsets skipped) in "
@@ -172,7 +176,7 @@ static void on_restored(void *opaque, int shard,
                 st->seconds > 0 ? (double)st->customers / st->seconds : 0,
                 sh->written.applied, sh->pos.next[0], sh->pos.next[1],
                 sh->pos.next[2], sh->pos.next[3]);
-        if (sh->had_offsets && sh->written.stream_time == CW_TIME_NONE)
+        if (sh->had_offsets && !st->metas)
                 cw_warn("restore: shard %d has committed offsets but no state "
                         "in the changelog: it starts empty from them",
                         shard);

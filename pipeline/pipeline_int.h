@@ -30,6 +30,7 @@ struct shard {
         int restoring;           /* its engine is being restored (held by the
                                     consumer: nothing written, nothing processed) */
         int had_offsets;         /* the group had committed offsets for it */
+        int meta_unwritten;      /* the changelog holds no metadata of it */
         struct cw_positions pos; /* next offset of each input: done below */
         uint64_t applied_base;   /* events applied before this engine */
         struct cw_shard_meta written; /* the last metadata written */
