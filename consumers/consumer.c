@@ -335,7 +335,7 @@ cw_consumer_t *cw_consumer_new_reader(const cw_config_t *c,
                 return NULL;
         }
         static const struct cw_shard_start none = {
-                {-1, -1, -1, -1}, 0, INT64_MAX};
+                {-1, -1, -1, -1}, 0, INT64_MAX, {-1, -1, -1, -1}};
         if (cw_consumer_add_shard(k, partition, cw_mono_ms(), &none)) {
                 snprintf(errstr, errstr_size, "%s", k->fatal_err);
                 cw_consumer_destroy(k);

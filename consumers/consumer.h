@@ -46,6 +46,9 @@ struct cw_shard_start {
          * metadata (CW_COMMIT_META_PREFIX); INT64_MAX when they carry
          * none. */
         int64_t stream_time;
+        /* Each input's end offset when it was assigned (records known to
+         * be on the broker); -1: not known. */
+        int64_t on_broker[CW_STREAM_COUNT];
 };
 
 /* Committed offsets' metadata: this, then the shard's stream time in

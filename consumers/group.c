@@ -124,6 +124,8 @@ int cw_consumer_add_shard(cw_consumer_t *k, int p, int64_t now,
          * (at least once), as if a record before it had been done. */
         for (int s = 0; s < CW_STREAM_COUNT; s++) {
                 int64_t o = start->offset[s];
+                cw_merge_set_known(sh->merge, (cw_stream_t)s, o,
+                                   start->on_broker[s]);
                 sh->in[s].next_offset = o;
                 sh->in[s].snapshot =
                         k->origin && o >= 0 && o == k->origin[p][s] ? -1 : o;
@@ -185,7 +187,7 @@ static int read_committed(cw_consumer_t *k,
 
         for (int p = 0; p < k->partitions; p++) {
                 for (int s = 0; s < CW_STREAM_COUNT; s++)
-                        start[p].offset[s] = -1;
+                        start[p].offset[s] = start[p].on_broker[s] = -1;
                 start[p].committed = 0;
                 start[p].stream_time = INT64_MAX;
         }
@@ -286,6 +288,43 @@ static int look_up_starts(cw_consumer_t *k,
 }
 
 /*
+ * The end offset of every input of `l` now (ListOffsets, latest): the
+ * records up to there are on the broker, and their shard waits for them
+ * however long their fetch takes (merge.c, has_records). Without it a
+ * shard would know of them only from a fetch response, and would give up
+ * on an input whose first fetch is slow (a loaded machine, a broker
+ * down) after max_idle_ms, taking its records as late. A failed lookup
+ * leaves them unknown, said in a warning.
+ */
+static void look_up_ends(cw_consumer_t *k,
+                         const rd_kafka_topic_partition_list_t *l,
+                         struct cw_shard_start *start) {
+        rd_kafka_topic_partition_list_t *q =
+                rd_kafka_topic_partition_list_new(l->cnt);
+        rd_kafka_resp_err_t e;
+
+        for (int i = 0; i < l->cnt; i++)
+                if (cw_consumer_stream_of(k, l->elems[i].topic) >= 0)
+                        rd_kafka_topic_partition_list_add(q, l->elems[i].topic,
+                                                          l->elems[i].partition)
+                                ->offset = RD_KAFKA_OFFSET_END;
+        e = q->cnt ? rd_kafka_offsets_for_times(k->rk, q, 15000)
+                   : RD_KAFKA_RESP_ERR_NO_ERROR;
+        for (int i = 0; !e && i < q->cnt; i++) {
+                int p = q->elems[i].partition,
+                    s = cw_consumer_stream_of(k, q->elems[i].topic);
+                if (!q->elems[i].err && q->elems[i].offset >= 0)
+                        start[p].on_broker[s] = q->elems[i].offset;
+        }
+        if (e)
+                cw_warn("consumer: cannot look up the end offsets of the "
+                        "assigned inputs (%s): a shard waits for an input "
+                        "only max_idle_ms until its first fetch answers",
+                        rd_kafka_err2str(e));
+        rd_kafka_topic_partition_list_destroy(q);
+}
+
+/*
  * Makes the shards of assignment `l` ours and assigns it, every input at
  * exactly the committed offset its shard's state is restored for (read
  * once for the whole assignment, so a commit landing meanwhile cannot
@@ -301,9 +340,11 @@ static int assign_shards(cw_consumer_t *k, rd_kafka_topic_partition_list_t *l) {
                 cw_consumer_fail(k, "%s", "out of memory");
                 return -1;
         }
-        if (!read_committed(k, l, start) && !look_up_starts(k, l, start) &&
-            k->hooks.assigning)
-                k->hooks.assigning(k->hooks.opaque, new_shards(k, l));
+        if (!read_committed(k, l, start) && !look_up_starts(k, l, start)) {
+                look_up_ends(k, l, start);
+                if (k->hooks.assigning)
+                        k->hooks.assigning(k->hooks.opaque, new_shards(k, l));
+        }
         for (int i = 0; !k->fatal && i < l->cnt; i++) {
                 int p = l->elems[i].partition,
                     st = cw_consumer_stream_of(k, l->elems[i].topic);

@@ -19,10 +19,12 @@ usage: run_lib.py shards BOOTSTRAP OUTDIR [--group G]
        run_lib.py exactly-once GOT.jsonl WANT.jsonl
            every warning_id of GOT that appears more than once is an exact
            copy (emitted_at aside), and GOT's distinct warnings equal WANT.
-       run_lib.py restore-counts BOOTSTRAP LOG...
+       run_lib.py restore-counts BOOTSTRAP [--at-end] LOG...
            every "restore: shard S: ... applied events A, offsets O..." line
            of the logs: A equals the input records of shard S below O
-           (all of them applied: no bad or late records in the input).
+           (all of them applied: no bad or late records in the input);
+           with --at-end, O are also the end offsets of shard S's inputs
+           (a restore after the whole input was processed: none skipped).
        run_lib.py wait-committed BOOTSTRAP GROUP SECONDS [--some]
            waits until the group has committed the end offset of every
            input partition (with --some: any offset above 0).
@@ -263,7 +265,7 @@ def cmd_exactly_once(got_path, want_path):
         sys.exit(1)
 
 
-def cmd_restore_counts(bootstrap, logs):
+def cmd_restore_counts(bootstrap, logs, at_end=False):
     import re
     pat = re.compile(r"restore: shard (\d+): .* applied events (\d+), "
                      r"offsets (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
@@ -284,12 +286,17 @@ def cmd_restore_counts(bootstrap, logs):
                     sys.exit(f"{log}: shard {shard} restored with {applied} "
                              f"events applied, but offsets {offsets} hold "
                              f"{want} records")
+                end = c.end_offsets(tps)
+                if at_end and offsets != [end[tp] for tp in tps]:
+                    sys.exit(f"{log}: shard {shard} restored as of offsets "
+                             f"{offsets}, not the inputs' ends "
+                             f"{[end[tp] for tp in tps]}")
                 checked += 1
     c.close()
     if not checked:
         sys.exit("no restore lines in " + " ".join(logs))
     print(f"{checked} restores: events applied equal the records below "
-          "their offsets")
+          "their offsets" + (", the inputs' ends" if at_end else ""))
 
 
 def cmd_wait_committed(bootstrap, group, seconds, some=False):
@@ -350,7 +357,8 @@ def main(argv):
     elif len(argv) == 3 and argv[0] == "exactly-once":
         cmd_exactly_once(argv[1], argv[2])
     elif len(argv) >= 3 and argv[0] == "restore-counts":
-        cmd_restore_counts(argv[1], argv[2:])
+        logs = [a for a in argv[2:] if a != "--at-end"]
+        cmd_restore_counts(argv[1], logs, len(logs) < len(argv) - 2)
     elif len(argv) >= 4 and argv[0] == "wait-committed":
         cmd_wait_committed(argv[1], argv[2], float(argv[3]),
                            "--some" in argv[4:])

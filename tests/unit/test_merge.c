@@ -185,13 +185,49 @@ Test(merge, equal_ts_go_purchase_login_ticket_survey_then_by_offset) {
         }
 }
 
-Test(merge, an_input_behind_the_broker_holds_the_shard_until_max_idle_ms) {
+Test(merge, an_input_behind_the_broker_holds_the_shard_however_long) {
         struct cw_record r;
         int wait = -1;
 
         push(CW_STREAM_PURCHASE, "c1", 1);
         all_caught_up();
         watermark[CW_STREAM_LOGIN] = 5; /* records on the broker, none here */
+        cr_assert_eq(cw_merge_next(m, 10000, 10000, &r, &wait), 0);
+        cr_assert_eq(wait, IDLE_MS);
+        /* Far past max_idle_ms, with polls that brought nothing: their
+         * fetch is slow, and processing past them would make them late. */
+        wait = -1;
+        cr_assert_eq(cw_merge_next(m, 10000 + 60 * IDLE_MS,
+                                   10000 + 60 * IDLE_MS, &r, &wait),
+                     0);
+        cr_assert_eq(wait, IDLE_MS, "it looks again within max_idle_ms");
+        cr_assert_eq(cw_merge_idle_waits(m), 0, "never given up on");
+        cr_assert_eq(cw_merge_at_end(m), 0);
+        push(CW_STREAM_LOGIN, "c1", 0);
+        cr_assert_eq(take(80000).stream, CW_STREAM_LOGIN);
+}
+
+Test(merge, an_input_not_known_to_have_records_is_waited_for_max_idle_ms) {
+        struct cw_record r;
+        int wait = -1;
+
+        push(CW_STREAM_PURCHASE, "c1", 1);
+        all_caught_up();
+        /* The login input: no fetch answered yet, nothing looked up. */
+        watermark[CW_STREAM_LOGIN] = -1;
+        cw_merge_destroy(m);
+        m = cw_merge_new(
+                3, &(struct cw_merge_env){.opaque = &watermark,
+                                          .high_watermark = high_watermark,
+                                          .release = release,
+                                          .max_idle_ms = IDLE_MS,
+                                          .max_future_ms = 86400000,
+                                          .decoders = decoders});
+        next_offset[CW_STREAM_PURCHASE] = 0;
+        push(CW_STREAM_PURCHASE, "c1", 1);
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                if (s != CW_STREAM_LOGIN)
+                        cw_merge_eof(m, (cw_stream_t)s, next_offset[s]);
         cr_assert_eq(cw_merge_next(m, 10000, 10000, &r, &wait), 0);
         cr_assert_eq(wait, IDLE_MS);
         wait = -1;
@@ -208,6 +244,35 @@ Test(merge, an_input_behind_the_broker_holds_the_shard_until_max_idle_ms) {
         cr_assert_eq(r.stream, CW_STREAM_PURCHASE);
         cr_assert_eq(wait, -1, "nothing waits any more");
         cr_assert_eq(cw_merge_idle_waits(m), 1);
+}
+
+Test(merge, the_end_looked_up_at_assignment_holds_the_shard_before_a_fetch) {
+        struct cw_record r;
+        int wait = -1;
+
+        /* Assigned from offset 10, the broker holding records up to 40. */
+        cw_merge_set_known(m, CW_STREAM_LOGIN, 10, 40);
+        next_offset[CW_STREAM_LOGIN] = 10;
+        push(CW_STREAM_PURCHASE, "c1", 1);
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                if (s != CW_STREAM_LOGIN)
+                        cw_merge_eof(m, (cw_stream_t)s, next_offset[s]);
+        cr_assert_eq(cw_merge_next(m, 10000, 10000, &r, &wait), 0);
+        wait = -1;
+        cr_assert_eq(cw_merge_next(m, 90000, 90000, &r, &wait), 0,
+                     "no fetch answered, but records are on the broker");
+        cr_assert_eq(cw_merge_idle_waits(m), 0);
+        /* A partition EOF before them cannot say it is at its end. */
+        cw_merge_eof(m, CW_STREAM_LOGIN, 10);
+        cr_assert_eq(cw_merge_next(m, 90000, 90000, &r, &wait), 0);
+        cr_assert_eq(cw_merge_at_end(m), 0);
+        /* Its records up to 40 came (a watermark says 40 too). */
+        next_offset[CW_STREAM_LOGIN] = 39;
+        push(CW_STREAM_LOGIN, "c1", 0);
+        watermark[CW_STREAM_LOGIN] = 40;
+        cr_assert_eq(take(90000).stream, CW_STREAM_LOGIN);
+        cr_assert_eq(take(90000).stream, CW_STREAM_PURCHASE);
+        cr_assert(cw_merge_at_end(m));
 }
 
 Test(merge, a_record_arriving_restarts_the_wait_for_its_input) {
