@@ -77,6 +77,13 @@ eos_verify() {
         "$bin" run -c "$tmp/ref.cfg" --exit-at-end \
                 --dump-state "$tmp/ref-state" 2>"$tmp/ref2.err"
         check $? "uninterrupted run, restore: $(tail -n 5 "$tmp/ref2.err")"
+        # The input holds no bad record and comes in ts order: a dead letter
+        # or a late (skipped) event in either run is a record lost.
+        for f in ref.err ref2.err final.err; do
+                grep 'stats: events/s' "$tmp/$f" | tail -n 1 |
+                        grep -q 'dead letters 0, late 0,'
+                check $? "$f: records dead-lettered or skipped as late: $(grep -m 3 'late event\|dead letter' "$tmp/$f")"
+        done
         [ "$(wc -l <"$tmp/ref.jsonl")" -gt 100 ]
         check $? "the uninterrupted run gave too few warnings to prove anything"
 
