@@ -10,10 +10,15 @@
 # - the input topics hold exactly the records of the files replayed;
 # - nothing went to the dead-letter topic, nothing was late, nothing was
 #   logged as an error;
-# - the resident memory (VmRSS) of the instance that runs throughout (A)
-#   grew less than 5 % from the end of the first cycle (the warm-up) to the
-#   end of the last, both sampled at the same point of a cycle: A alone in
-#   the group for a third of it, every shard back and caught up.
+# - the resident memory of the instance that runs throughout (A) grew less
+#   than 5 % from the end of the first cycle (the warm-up) to the end of
+#   the last, both sampled at the same point of a cycle: A alone in the
+#   group for a third of it, every shard back and caught up. Each mark is
+#   the median of A's last ten "stats: memory" lines (one every 2 s: the
+#   resident set from /proc/self/statm and malloc's heap in use from
+#   mallinfo2, printed side by side). A is never killed: only B is, so the
+#   marks are of one process over its own lifetime; should A die, the soak
+#   fails saying so, and no mark is taken of a restarted process.
 #
 #   bench/soak.sh [--minutes M] [--rate EV/S] [--partitions N]
 #                 [--customers N] [--cycle S] [--keep]
@@ -85,7 +90,7 @@ bs=$(sed -n 's/^bootstrap=//p' "$tmp/broker.out")
 # time up to a century ahead of the wall clock (docs/performance.md#soak).
 sed "s/127.0.0.1:9092\";/$bs\"; session_timeout_ms = 6000; heartbeat_interval_ms = 500;/" \
         tests/data/configs/good/contract.cfg >"$tmp/cw.cfg"
-printf 'commit_interval_ms = 4000;\nmax_future = "36500d";\n' >>"$tmp/cw.cfg"
+printf 'commit_interval_ms = 4000;\nmax_future = "36500d";\nstats_interval_ms = 2000;\n' >>"$tmp/cw.cfg"
 # gen: batches of 50 ms (the embedded broker answers a fetch with one
 # batch a partition), idempotent (no reordering on a retry).
 sed "s/127.0.0.1:9092\";/$bs\"; linger_ms = 50; enable_idempotence = true;/" \
@@ -120,19 +125,20 @@ sampler() {
                 sleep 2
         done
 }
-# mark CYCLE: A's VmRSS, the median of its last 10 samples (20 s alone in
-# the group), and with gdb the bytes glibc's malloc holds in use (RSS also
-# counts memory freed but kept by the allocator), into $tmp/marks.
+# mark CYCLE: the medians of A's resident memory and heap in use over its
+# last ten "stats: memory" lines (20 s alone in the group), into
+# $tmp/marks; A gone is a failure (its marks would be another process's).
 mark() {
-        rss=$(tail -n 10 "$tmp/rss" | sort -n | sed -n 5p)
-        heap=?
-        if command -v gdb >/dev/null &&
-                gdb -p "$apid" -batch -ex 'call (void)malloc_stats()' >/dev/null 2>&1; then
-                heap=$(awk '/^Total \(incl. mmap\)/ { t = 1 } t && /in use bytes/ { print int($5 / 1024); t = 0 }' \
-                        "$tmp/a.err" | tail -n 1)
+        if ! kill -0 "$apid" 2>/dev/null; then
+                fail "A exited during cycle $1 ($tmp/a.err): no memory verdict"
+                return 1
         fi
-        echo "$1 $rss $heap" >>"$tmp/marks"
-        log "cycle $1: A alone for $((cycle / 3)) s: RSS $rss kB, heap in use ${heap} kB"
+        grep 'stats: memory:' "$tmp/a.err" | tail -n 10 |
+                sed 's/.*heap in use \([0-9]*\) kB, resident \([0-9]*\) kB.*/\1 \2/' >"$tmp/window"
+        heap=$(cut -d' ' -f1 "$tmp/window" | sort -n | sed -n 5p)
+        rss=$(cut -d' ' -f2 "$tmp/window" | sort -n | sed -n 5p)
+        echo "$1 ${rss:-?} ${heap:-?}" >>"$tmp/marks"
+        log "cycle $1: A alone for $((cycle / 3)) s: RSS ${rss:-?} kB, heap in use ${heap:-?} kB (medians of 10 samples)"
 }
 kills=0 joins=0 leaves=0
 start_b() {
@@ -167,7 +173,7 @@ for cyc in $(seq "$cycles"); do
         bpid2=
         leaves=$((leaves + 1))
         sleep $((cycle / 3))
-        mark "$cyc"
+        mark "$cyc" || break
         kill -0 "$gpid" 2>/dev/null || { fail "the producer stopped early"; break; }
 done
 touch "$tmp/stop"
@@ -221,6 +227,9 @@ grep -h ' error ' "$tmp/a.err" "$tmp"/b-*.err | head -n 3 | sed 's/^/logged: /' 
 warm=$(awk '$1 == 1 { print $2 }' "$tmp/marks")
 end=$(awk -v c="$cycles" '$1 == c && c > 1 { print $2 }' "$tmp/marks")
 heaps=$(awk '{ printf "%s%s", sep, $3; sep = ", " }' "$tmp/marks")
+rsses=$(awk '{ printf "%s%s", sep, $2; sep = ", " }' "$tmp/marks")
+heap_warm=$(awk '$1 == 1 { print $3 }' "$tmp/marks")
+heap_end=$(awk -v c="$cycles" '$1 == c { print $3 }' "$tmp/marks")
 peak=$(sort -n "$tmp/rss" | tail -n 1)
 growth="?"
 if [ -n "$warm" ] && [ -n "$end" ]; then
@@ -243,7 +252,8 @@ echo "events: $events, $((events / (t_gen > 0 ? t_gen : 1))) events/s on average
 echo "faults: $kills kill -9 of B (each restarted at once), $joins joins and $leaves leaves of B; A throughout"
 echo "warnings: ${distinct:-?} distinct on the topic and ${copies:-?} exact copies; the replay: $(wc -l <"$tmp/replay.jsonl")"
 echo "transactions of A: $(grep 'stats:' "$tmp/a.err" | tail -n 1 | sed -n 's/.*transactions \([0-9]* committed [0-9]* aborted\).*/\1/p'); dead letters: $(awk '$1 == "churnwatch-dlq" { n += $4 } END { print n + 0 }' "$tmp/offsets")"
-echo "RSS of A: ${warm:-?} kB after the warm-up (end of cycle 1), ${end:-?} kB at the end of cycle $cycles ($growth %); peak $peak kB; heap in use at the end of each cycle (kB): $heaps"
+echo "RSS of A: ${warm:-?} kB after the warm-up (end of cycle 1), ${end:-?} kB at the end of cycle $cycles ($growth %); peak $peak kB; at the end of each cycle (kB): $rsses"
+echo "heap in use of A (malloc): ${heap_warm:-?} kB after the warm-up, ${heap_end:-?} kB at the end; at the end of each cycle (kB): $heaps"
 if [ -s "$tmp/failures" ]; then
         echo "verdict: FAIL"
         sed 's/^/  /' "$tmp/failures"

@@ -430,6 +430,28 @@ static void transactional_id(const cw_config_t *c, char *buf, size_t size) {
                  (long)getpid());
 }
 
+/*
+ * Before any thread starts: glibc's malloc gives each thread that meets a
+ * locked arena a new one, up to 8 a core, and librdkafka runs a thread a
+ * broker and client. Memory freed in one arena serves only that arena, so
+ * a restore's or a catch-up's buffers, freed, leave holes all over them
+ * that malloc_trim() cannot hand back while a live allocation sits
+ * between. Two arenas (the processing thread and librdkafka's) and a
+ * fixed mmap threshold of 256 kB (left to itself glibc raises it up to
+ * 32 MB after such buffers are freed, and the next ones then come from
+ * the arenas) keep the resident memory at what is in use
+ * (docs/performance.md#soak). The MALLOC_ARENA_MAX and
+ * MALLOC_MMAP_THRESHOLD_ environment variables still decide when set.
+ */
+static void tune_memory(void) {
+#ifdef __GLIBC__
+        if (!getenv("MALLOC_ARENA_MAX"))
+                mallopt(M_ARENA_MAX, 2);
+        if (!getenv("MALLOC_MMAP_THRESHOLD_"))
+                mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
+}
+
 cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,
                                const struct cw_pipeline_opts *o, char *errstr,
                                size_t errstr_size) {
@@ -440,6 +462,7 @@ cw_pipeline_t *cw_pipeline_new(const cw_config_t *c, const cw_schemas_t *s,
                                           .revoking = on_revoking,
                                           .revoked = on_revoked};
 
+        tune_memory();
         if (!p) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;

@@ -3,8 +3,13 @@
 #include "pipeline_int.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <unistd.h>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -93,6 +98,29 @@ void cw_pipeline_stats(const cw_pipeline_t *p, struct cw_pipeline_stats *out) {
                 details(p, out);
 }
 
+/*
+ * The memory line: what malloc holds in use (mallinfo2: in the arenas and
+ * mapped on its own) beside the resident set (/proc/self/statm), which
+ * also counts memory freed but kept. bench/soak.sh reads both.
+ */
+static void memory_line(void) {
+#if defined(__GLIBC__) &&                                                      \
+        (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+        struct mallinfo2 mi = mallinfo2();
+        long pages = -1, resident = -1;
+        FILE *f = fopen("/proc/self/statm", "r");
+
+        if (f) {
+                if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+                        resident = -1;
+                fclose(f);
+        }
+        cw_info("stats: memory: heap in use %zu kB, resident %ld kB",
+                (mi.uordblks + mi.hblkhd) / 1024,
+                resident < 0 ? -1 : resident * (sysconf(_SC_PAGESIZE) / 1024));
+#endif
+}
+
 void cw_pipeline_stats_line(cw_pipeline_t *p, int64_t now) {
         struct cw_pipeline_stats st = {0};
         double el = (double)(now - p->last_stats) / 1000.0,
@@ -106,6 +134,8 @@ void cw_pipeline_stats_line(cw_pipeline_t *p, int64_t now) {
                                : 0;
                 p->stats_applied[s] = st.applied[s];
         }
+        if (!p->o.quiet && el > 0)
+                memory_line(); /* first: the events line stays the last */
         if (!p->o.quiet && el > 0)
                 cw_info("stats: events/s purchase %.0f login %.0f ticket %.0f "
                         "survey %.0f (%" PRIu64 " applied in all), lag %" PRId64
