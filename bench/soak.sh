@@ -137,8 +137,11 @@ mark() {
                 sed 's/.*heap in use \([0-9]*\) kB, resident \([0-9]*\) kB.*/\1 \2/' >"$tmp/window"
         heap=$(cut -d' ' -f1 "$tmp/window" | sort -n | sed -n 5p)
         rss=$(cut -d' ' -f2 "$tmp/window" | sort -n | sed -n 5p)
-        echo "$1 ${rss:-?} ${heap:-?}" >>"$tmp/marks"
-        log "cycle $1: A alone for $((cycle / 3)) s: RSS ${rss:-?} kB, heap in use ${heap:-?} kB (medians of 10 samples)"
+        anon=$(grep 'stats: memory:' "$tmp/a.err" | tail -n 10 |
+                sed 's/.*(anonymous \([0-9]*\) kB.*/\1/' | sort -n | sed -n 5p)
+        cp "/proc/$apid/smaps" "$tmp/smaps-$1" 2>/dev/null || true
+        echo "$1 ${rss:-?} ${heap:-?} ${anon:-?}" >>"$tmp/marks"
+        log "cycle $1: A alone for $((cycle / 3)) s: RSS ${rss:-?} kB (anonymous ${anon:-?} kB), heap in use ${heap:-?} kB (medians of 10 samples)"
 }
 kills=0 joins=0 leaves=0
 start_b() {

@@ -9,7 +9,6 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
-#include <unistd.h>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -98,26 +97,37 @@ void cw_pipeline_stats(const cw_pipeline_t *p, struct cw_pipeline_stats *out) {
                 details(p, out);
 }
 
+/* Field `name` of /proc/self/status in kB; -1 when there is none. */
+static long status_kb(const char *text, const char *name) {
+        const char *at = strstr(text, name);
+
+        return at ? strtol(at + strlen(name), NULL, 10) : -1;
+}
+
 /*
  * The memory line: what malloc holds in use (mallinfo2: in the arenas and
- * mapped on its own) beside the resident set (/proc/self/statm), which
- * also counts memory freed but kept. bench/soak.sh reads both.
+ * mapped on its own) beside the resident set (/proc/self/status), which
+ * also counts memory freed but kept, and its two parts: anonymous (the
+ * process's own) and file-backed (library code, shared with other
+ * processes). bench/soak.sh reads it.
  */
 static void memory_line(void) {
 #if defined(__GLIBC__) &&                                                      \
         (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
         struct mallinfo2 mi = mallinfo2();
-        long pages = -1, resident = -1;
-        FILE *f = fopen("/proc/self/statm", "r");
+        char text[4096];
+        size_t n = 0;
+        FILE *f = fopen("/proc/self/status", "r");
 
         if (f) {
-                if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-                        resident = -1;
+                n = fread(text, 1, sizeof(text) - 1, f);
                 fclose(f);
         }
-        cw_info("stats: memory: heap in use %zu kB, resident %ld kB",
-                (mi.uordblks + mi.hblkhd) / 1024,
-                resident < 0 ? -1 : resident * (sysconf(_SC_PAGESIZE) / 1024));
+        text[n] = 0;
+        cw_info("stats: memory: heap in use %zu kB, resident %ld kB "
+                "(anonymous %ld kB, files %ld kB)",
+                (mi.uordblks + mi.hblkhd) / 1024, status_kb(text, "VmRSS:"),
+                status_kb(text, "RssAnon:"), status_kb(text, "RssFile:"));
 #endif
 }
 
