@@ -125,6 +125,13 @@ static void all_caught_up(void) {
         }
 }
 
+/* Every input but `except` saw its end (an EOF, no watermark yet). */
+static void all_at_end_but(cw_stream_t except) {
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                if (s != (int)except)
+                        cw_merge_eof(m, (cw_stream_t)s, next_offset[s]);
+}
+
 /* Takes the next record (which must exist) and pops it. */
 static struct cw_record take(int64_t now) {
         struct cw_record r;
@@ -212,22 +219,8 @@ Test(merge, an_input_not_known_to_have_records_is_waited_for_max_idle_ms) {
         int wait = -1;
 
         push(CW_STREAM_PURCHASE, "c1", 1);
-        all_caught_up();
         /* The login input: no fetch answered yet, nothing looked up. */
-        watermark[CW_STREAM_LOGIN] = -1;
-        cw_merge_destroy(m);
-        m = cw_merge_new(
-                3, &(struct cw_merge_env){.opaque = &watermark,
-                                          .high_watermark = high_watermark,
-                                          .release = release,
-                                          .max_idle_ms = IDLE_MS,
-                                          .max_future_ms = 86400000,
-                                          .decoders = decoders});
-        next_offset[CW_STREAM_PURCHASE] = 0;
-        push(CW_STREAM_PURCHASE, "c1", 1);
-        for (int s = 0; s < CW_STREAM_COUNT; s++)
-                if (s != CW_STREAM_LOGIN)
-                        cw_merge_eof(m, (cw_stream_t)s, next_offset[s]);
+        all_at_end_but(CW_STREAM_LOGIN);
         cr_assert_eq(cw_merge_next(m, 10000, 10000, &r, &wait), 0);
         cr_assert_eq(wait, IDLE_MS);
         wait = -1;
@@ -254,9 +247,7 @@ Test(merge, the_end_looked_up_at_assignment_holds_the_shard_before_a_fetch) {
         cw_merge_set_known(m, CW_STREAM_LOGIN, 10, 40);
         next_offset[CW_STREAM_LOGIN] = 10;
         push(CW_STREAM_PURCHASE, "c1", 1);
-        for (int s = 0; s < CW_STREAM_COUNT; s++)
-                if (s != CW_STREAM_LOGIN)
-                        cw_merge_eof(m, (cw_stream_t)s, next_offset[s]);
+        all_at_end_but(CW_STREAM_LOGIN);
         cr_assert_eq(cw_merge_next(m, 10000, 10000, &r, &wait), 0);
         wait = -1;
         cr_assert_eq(cw_merge_next(m, 90000, 90000, &r, &wait), 0,
