@@ -8,6 +8,9 @@
 #include "common/clock.h"
 #include "schemas/fastread.h"
 
+/* An input's queue array kept when it empties: 32 kB. */
+#define QUEUE_KEEP 4096
+
 /* How soon a shard waiting for a record it cannot decode yet looks again. */
 #define WAIT_DECODE_MS 10
 
@@ -338,6 +341,24 @@ int cw_merge_next(cw_merge_t *m, int64_t now, int64_t last_poll,
         return 1;
 }
 
+/*
+ * An input's queue just emptied: it starts again at the front of its
+ * array, and an array grown past QUEUE_KEEP by a catch-up is freed (a
+ * new one grows again when needed). Otherwise the ring's head would walk
+ * the whole array however few records are buffered, keeping every page
+ * of it resident: a 1 MB array (131,072 records, one catch-up's) of a
+ * shard kept through the soak's rebalances added 0.6 MB of resident
+ * memory to its instance, with the memory in use flat.
+ */
+static void empty_queue(struct input *in) {
+        in->head = 0;
+        if (in->cap > QUEUE_KEEP) {
+                free(in->q);
+                in->q = NULL;
+                in->cap = 0;
+        }
+}
+
 int64_t cw_merge_pop(cw_merge_t *m, cw_stream_t stream) {
         struct input *in = &m->in[stream];
         rd_kafka_message_t *msg = in->q[in->head % in->cap];
@@ -347,6 +368,8 @@ int64_t cw_merge_pop(cw_merge_t *m, cw_stream_t stream) {
         in->head++;
         in->n--;
         in->decoded = 0;
+        if (!in->n)
+                empty_queue(in);
         return offset;
 }
 

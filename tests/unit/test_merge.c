@@ -472,3 +472,21 @@ Test(merge, a_value_that_cannot_be_decoded_yet_holds_the_shard) {
         cw_merge_pop(m, r.stream);
         cr_assert(cw_merge_at_end(m));
 }
+
+Test(merge, a_queue_emptied_after_a_catch_up_starts_afresh) {
+        /* More than the 4,096 records an emptied queue keeps room for:
+         * its array is freed when it empties, and the next record gets a
+         * new one. */
+        for (int i = 0; i < 5000; i++)
+                push(CW_STREAM_LOGIN, "c1", i);
+        all_caught_up();
+        for (int i = 0; i < 5000; i++)
+                cr_assert_eq(take(100).ev.ts, T0 + i * 1000LL, "record %d", i);
+        for (int i = 0; i < 3; i++)
+                push(CW_STREAM_LOGIN, "c2", 6000 + i);
+        all_caught_up();
+        for (int i = 0; i < 3; i++)
+                cr_assert_eq(take(100).ev.ts, T0 + (6000 + i) * 1000LL);
+        cr_assert_eq(released, 5003);
+        cr_assert(cw_merge_at_end(m));
+}
