@@ -231,6 +231,7 @@ warm=$(awk '$1 == 1 { print $2 }' "$tmp/marks")
 end=$(awk -v c="$cycles" '$1 == c && c > 1 { print $2 }' "$tmp/marks")
 heaps=$(awk '{ printf "%s%s", sep, $3; sep = ", " }' "$tmp/marks")
 rsses=$(awk '{ printf "%s%s", sep, $2; sep = ", " }' "$tmp/marks")
+anons=$(awk '{ printf "%s%s", sep, $4; sep = ", " }' "$tmp/marks")
 heap_warm=$(awk '$1 == 1 { print $3 }' "$tmp/marks")
 heap_end=$(awk -v c="$cycles" '$1 == c { print $3 }' "$tmp/marks")
 peak=$(sort -n "$tmp/rss" | tail -n 1)
@@ -255,7 +256,7 @@ echo "events: $events, $((events / (t_gen > 0 ? t_gen : 1))) events/s on average
 echo "faults: $kills kill -9 of B (each restarted at once), $joins joins and $leaves leaves of B; A throughout"
 echo "warnings: ${distinct:-?} distinct on the topic and ${copies:-?} exact copies; the replay: $(wc -l <"$tmp/replay.jsonl")"
 echo "transactions of A: $(grep 'stats:' "$tmp/a.err" | tail -n 1 | sed -n 's/.*transactions \([0-9]* committed [0-9]* aborted\).*/\1/p'); dead letters: $(awk '$1 == "churnwatch-dlq" { n += $4 } END { print n + 0 }' "$tmp/offsets")"
-echo "RSS of A: ${warm:-?} kB after the warm-up (end of cycle 1), ${end:-?} kB at the end of cycle $cycles ($growth %); peak $peak kB; at the end of each cycle (kB): $rsses"
+echo "RSS of A: ${warm:-?} kB after the warm-up (end of cycle 1), ${end:-?} kB at the end of cycle $cycles ($growth %); peak $peak kB; at the end of each cycle (kB): $rsses; anonymous: $anons"
 echo "heap in use of A (malloc): ${heap_warm:-?} kB after the warm-up, ${heap_end:-?} kB at the end; at the end of each cycle (kB): $heaps"
 if [ -s "$tmp/failures" ]; then
         echo "verdict: FAIL"
