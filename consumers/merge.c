@@ -345,10 +345,9 @@ int cw_merge_next(cw_merge_t *m, int64_t now, int64_t last_poll,
  * An input's queue just emptied: it starts again at the front of its
  * array, and an array grown past QUEUE_KEEP by a catch-up is freed (a
  * new one grows again when needed). Otherwise the ring's head would walk
- * the whole array however few records are buffered, keeping every page
- * of it resident: a 1 MB array (131,072 records, one catch-up's) of a
- * shard kept through the soak's rebalances added 0.6 MB of resident
- * memory to its instance, with the memory in use flat.
+ * the whole array however few records are buffered, making every page of
+ * it resident in turn (up to 512 kB an input at HIGH_MARK), as the
+ * sink's ring of in-flight messages did in bench/soak.sh.
  */
 static void empty_queue(struct input *in) {
         in->head = 0;
