@@ -22,7 +22,9 @@
 static const char usage[] =
         "Usage: churnwatch gen -c FILE [--customers N] [--days N] [--seed S]\n"
         "                      [--start T] [--rate EV/S] [--labels OUT.csv]\n"
-        "                      [--scenario classic|rich] [--output-dir DIR]\n"
+        "                      [--scenario classic|rich]\n"
+        "                      [--streams LIST] [--output-dir DIR "
+        "[--partitions N]]\n"
         "\n"
         "Generates a synthetic customer population (steady, declining, "
         "abrupt,\n"
@@ -66,13 +68,28 @@ static const char usage[] =
         "  -o, --output-dir DIR     write the four files to this folder "
         "(created if\n"
         "                           missing) instead of to Kafka\n"
+        "      --streams LIST       write only these streams' events "
+        "(comma-separated:\n"
+        "                           purchase,login,ticket,survey; default "
+        "all); the\n"
+        "                           others are generated all the same and "
+        "dropped\n"
+        "      --partitions N       with --output-dir: the four files in "
+        "each of\n"
+        "                           DIR/0 .. DIR/N-1, every event in the "
+        "folder of\n"
+        "                           the partition Kafka output to topics of N\n"
+        "                           partitions would get (murmur2): each "
+        "shard's input\n"
         "T is ISO-8601 UTC (2026-11-23, 2026-11-23T13:33:18Z) or epoch "
         "millis.\n"
         "\n" CW_CLI_COMMON_HELP;
 
 struct gen_opts {
         const char *cfg_path, *labels, *dir;
-        double rate; /* events/s to Kafka; 0: unlimited */
+        double rate;      /* events/s to Kafka; 0: unlimited */
+        int partitions;   /* files: folders by partition; 0: one */
+        unsigned streams; /* streams written (bit 1 << stream) */
         struct cw_gen_params p;
 };
 
@@ -91,6 +108,33 @@ static int parse_seed(const char *s, uint64_t *out) {
         }
         *out = v;
         return 0;
+}
+
+/* --streams: comma-separated stream names into a mask. CW_CLI_CONTINUE,
+ * or CW_EXIT_USAGE. */
+static int parse_streams(const char *list, unsigned *mask) {
+        char buf[256], *save = NULL, *name;
+        int s;
+
+        *mask = 0;
+        snprintf(buf, sizeof(buf), "%s", list);
+        for (name = strtok_r(buf, ",", &save); name;
+             name = strtok_r(NULL, ",", &save)) {
+                if ((s = cw_stream_by_name(name)) < 0) {
+                        fprintf(stderr,
+                                "churnwatch gen: --streams: unknown stream "
+                                "'%s' (purchase, login, ticket, survey)\n",
+                                name);
+                        return CW_EXIT_USAGE;
+                }
+                *mask |= 1u << s;
+        }
+        if (!*mask) {
+                fprintf(stderr, "churnwatch gen: --streams: name at least one "
+                                "stream\n");
+                return CW_EXIT_USAGE;
+        }
+        return CW_CLI_CONTINUE;
 }
 
 /* One option; CW_CLI_CONTINUE, or the exit code to return at once. */
@@ -139,6 +183,13 @@ static int take_option(int opt, struct gen_opts *o) {
                 }
                 break;
         }
+        case 5:
+                return parse_streams(optarg, &o->streams);
+        case 4:
+                if (cw_cli_parse_int("gen", "--partitions", optarg, 1, 100000,
+                                     &o->partitions))
+                        return CW_EXIT_USAGE;
+                break;
         case 3:
                 if (!strcmp(optarg, "classic") || !strcmp(optarg, "rich")) {
                         o->p.scenario =
@@ -167,12 +218,15 @@ static int parse_args(int argc, char **argv, struct gen_opts *o) {
                 {"output-dir", required_argument, NULL, 'o'},
                 {"rate", required_argument, NULL, 2},
                 {"scenario", required_argument, NULL, 3},
+                {"partitions", required_argument, NULL, 4},
+                {"streams", required_argument, NULL, 5},
                 CW_CLI_COMMON_OPTIONS,
                 {NULL, 0, NULL, 0}};
         char err[256];
         int opt, rc;
 
         memset(o, 0, sizeof(*o));
+        o->streams = (1u << CW_STREAM_COUNT) - 1;
         o->p.customers = 10000;
         o->p.days = 120;
         o->p.seed = 1;
@@ -193,24 +247,33 @@ static int parse_args(int argc, char **argv, struct gen_opts *o) {
                 fputs(usage, stderr);
                 return CW_EXIT_USAGE;
         }
+        if (o->partitions && !o->dir) {
+                fprintf(stderr, "churnwatch gen: --partitions goes with "
+                                "--output-dir (Kafka output goes to the "
+                                "topics' own partitions)\n");
+                return CW_EXIT_USAGE;
+        }
         return CW_CLI_CONTINUE;
 }
 
-static unsigned long long total_events(const cw_gen_t *g) {
+/* Events of the streams in `mask` generated so far: all of them are
+ * written. */
+static unsigned long long total_events(const cw_gen_t *g, unsigned mask) {
         unsigned long long n = 0;
         for (int s = 0; s < CW_STREAM_COUNT; s++)
-                n += cw_gen_events(g, (cw_stream_t)s);
+                if (mask & (1u << s))
+                        n += cw_gen_events(g, (cw_stream_t)s);
         return n;
 }
 
-static void progress(const cw_gen_t *g, int days, double start) {
+static void progress(const cw_gen_t *g, unsigned mask, int days, double start) {
         double el = cw_mono_s() - start;
-        unsigned long long n = total_events(g);
+        unsigned long long n = total_events(g, mask);
         fprintf(stderr, "\rgen: day %d of %d, %llu events, %.0f events/s   ",
                 cw_gen_next_day(g), days, n, el > 0 ? (double)n / el : 0);
 }
 
-static int generate(cw_gen_t *g, cw_gen_output_t *o, int days) {
+static int generate(cw_gen_t *g, cw_gen_output_t *o, unsigned mask, int days) {
         int tty = isatty(STDERR_FILENO), rc = 0;
         double start = cw_mono_s();
 
@@ -223,7 +286,7 @@ static int generate(cw_gen_t *g, cw_gen_output_t *o, int days) {
                         break;
                 }
                 if (tty)
-                        progress(g, days, start);
+                        progress(g, mask, days, start);
         }
         if (tty)
                 fputc('\n', stderr);
@@ -265,7 +328,7 @@ static int write_labels(const cw_gen_t *g, FILE *f, const char *path,
 
 static void summary(const cw_gen_t *g, const struct gen_opts *o, int churners,
                     double elapsed) {
-        unsigned long long n = total_events(g);
+        unsigned long long n = total_events(g, o->streams);
 
         cw_info("gen: %d customers over %d days into %s: %llu purchases, "
                 "%llu logins, %llu ticket events, %llu surveys",
@@ -274,10 +337,12 @@ static void summary(const cw_gen_t *g, const struct gen_opts *o, int churners,
                 cw_gen_events(g, CW_STREAM_LOGIN),
                 cw_gen_events(g, CW_STREAM_TICKET),
                 cw_gen_events(g, CW_STREAM_SURVEY));
-        cw_info("gen: %d churners%s%s; %llu events in %.3f s, %.0f events/s",
+        cw_info("gen: %d churners%s%s; %llu events %sin %.3f s, %.0f "
+                "events/s",
                 churners, o->labels ? " labelled in " : " (no --labels)",
-                o->labels ? o->labels : "", n, elapsed,
-                elapsed > 0 ? (double)n / elapsed : 0);
+                o->labels ? o->labels : "", n,
+                o->streams != (1u << CW_STREAM_COUNT) - 1 ? "written " : "",
+                elapsed, elapsed > 0 ? (double)n / elapsed : 0);
 }
 
 int cw_cmd_gen(int argc, char **argv) {
@@ -311,15 +376,16 @@ int cw_cmd_gen(int argc, char **argv) {
         }
         if (!(schemas = cw_schemas_load(err, sizeof(err))) ||
             !(g = cw_gen_new(&o.p, err, sizeof(err))) ||
-            !(out = o.dir ? cw_gen_output_files(o.dir, schemas, err,
-                                                sizeof(err))
+            !(out = o.dir ? cw_gen_output_files(o.dir, o.partitions, schemas,
+                                                err, sizeof(err))
                           : cw_gen_output_kafka(c, schemas, o.rate,
                                                 o.rate > 0 ? 0 : 20, err,
                                                 sizeof(err)))) {
                 cw_error("gen: %s", err);
                 goto out_free;
         }
-        failed = generate(g, out, o.p.days);
+        cw_gen_output_streams(out, o.streams);
+        failed = generate(g, out, o.streams, o.p.days);
         /* Closing writes the last blocks: a full disk may show only now. */
         if (cw_gen_output_close(out, err, sizeof(err))) {
                 out = NULL;

@@ -39,7 +39,9 @@ const struct cw_setting cw_settings[] = {
          3600000, NULL, NULL,
          "how long a shard waits for an empty input partition that may "
          "still have records on the broker (Kafka Streams' "
-         "`max.task.idle.ms`)"},
+         "`max.task.idle.ms`); one known to have records there (its end "
+         "offset when assigned, or a fetch's high watermark) is waited "
+         "for however long its fetch takes"},
         {"max_future", CW_SETTING_DURATION, OFF(max_future_ms), "1d", NULL, 0,
          0, NULL, "duration",
          "`run`: a record whose `ts` is more than this ahead of the wall "

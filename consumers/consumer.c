@@ -270,10 +270,14 @@ static cw_consumer_t *open_consumer(const cw_config_t *c, const cw_schemas_t *s,
                 }
         if (check_topics(k, errstr, errstr_size))
                 goto out_free;
-        if (!(k->shards = calloc((size_t)k->partitions, sizeof(*k->shards)))) {
+        if (!(k->shards = calloc((size_t)k->partitions, sizeof(*k->shards))) ||
+            !(k->origin = malloc((size_t)k->partitions * sizeof(*k->origin)))) {
                 snprintf(errstr, errstr_size, "out of memory");
                 goto out_free;
         }
+        for (int p = 0; p < k->partitions; p++)
+                for (int st = 0; st < CW_STREAM_COUNT; st++)
+                        k->origin[p][st] = -1;
         rd_kafka_poll_set_consumer(k->rk);
         k->q = rd_kafka_queue_get_consumer(k->rk);
         return k;
@@ -330,8 +334,9 @@ cw_consumer_t *cw_consumer_new_reader(const cw_config_t *c,
                 cw_consumer_destroy(k);
                 return NULL;
         }
-        static const int64_t none[CW_STREAM_COUNT] = {-1, -1, -1, -1};
-        if (cw_consumer_add_shard(k, partition, cw_mono_ms(), none)) {
+        static const struct cw_shard_start none = {
+                {-1, -1, -1, -1}, 0, INT64_MAX, {-1, -1, -1, -1}};
+        if (cw_consumer_add_shard(k, partition, cw_mono_ms(), &none)) {
                 snprintf(errstr, errstr_size, "%s", k->fatal_err);
                 cw_consumer_destroy(k);
                 return NULL;
@@ -406,6 +411,7 @@ void cw_consumer_destroy(cw_consumer_t *k) {
                 cw_decoder_destroy(k->decoder[s]);
         cw_framed_destroy(k->framed);
         free(k->shards);
+        free(k->origin);
         free(k);
 }
 
@@ -582,7 +588,7 @@ int cw_consumer_shard_lag(const cw_consumer_t *k, int shard,
                 /* Done up to next_offset or, before any record, up to
                  * the committed offset it started from. */
                 done = in->next_offset >= 0 ? in->next_offset
-                                            : k->shards[shard]->start[s];
+                                            : k->shards[shard]->start.offset[s];
                 if (done > lo)
                         lo = done;
                 lag[s] = hi > lo ? hi - lo : 0;
@@ -645,6 +651,29 @@ void cw_consumer_pause_shard(cw_consumer_t *k, int p, int pause) {
         rd_kafka_topic_partition_list_destroy(l);
 }
 
+/*
+ * A held shard's inputs were paused before they were assigned (nothing of
+ * theirs was fetched): librdkafka 2.0.2 starts fetching a resumed
+ * partition only when its broker thread next looks, up to a second later,
+ * unless something else wakes it. A seek to where each input starts
+ * (offsets assigned at its start: committed or looked up) does.
+ */
+static void wake_fetch(cw_consumer_t *k, const struct shard *sh) {
+        rd_kafka_topic_partition_list_t *l =
+                rd_kafka_topic_partition_list_new(CW_STREAM_COUNT);
+        rd_kafka_error_t *e;
+
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                if (sh->start.offset[s] >= 0 &&
+                    !cw_merge_buffered(sh->merge, (cw_stream_t)s))
+                        rd_kafka_topic_partition_list_add(l, k->c->topics[s],
+                                                          sh->partition)
+                                ->offset = sh->start.offset[s];
+        if (l->cnt && (e = rd_kafka_seek_partitions(k->rk, l, 0)))
+                rd_kafka_error_destroy(e);
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
 int cw_consumer_release(cw_consumer_t *k, int shard) {
         struct shard *sh = k->shards && shard >= 0 && shard < k->partitions
                                    ? k->shards[shard]
@@ -656,6 +685,7 @@ int cw_consumer_release(cw_consumer_t *k, int shard) {
         for (int s = 0; s < CW_STREAM_COUNT; s++)
                 sh->in[s].paused = 0;
         cw_consumer_pause_shard(k, shard, 0);
+        wake_fetch(k, sh);
         return 0;
 }
 

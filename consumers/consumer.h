@@ -28,6 +28,33 @@
 
 typedef struct cw_consumer cw_consumer_t;
 
+/*
+ * Where an assigned shard's inputs are read from. An input the group has
+ * no committed offset for starts where auto.offset.reset says: that
+ * offset is looked up once, when the shard is first assigned, and kept:
+ * an aborted transaction that rewinds the shard before anything was
+ * committed goes back to it (with latest, the end of now would skip the
+ * records in between).
+ */
+struct cw_shard_start {
+        /* Next offset of each input: the committed one, else the one
+         * looked up; -1: none (auto.offset.reset = error, or a reader). */
+        int64_t offset[CW_STREAM_COUNT];
+        /* Whether the group had committed an offset of the shard. */
+        int committed;
+        /* The shard's stream time its committed offsets carry in their
+         * metadata (CW_COMMIT_META_PREFIX); INT64_MAX when they carry
+         * none. */
+        int64_t stream_time;
+        /* Each input's end offset when it was assigned (records known to
+         * be on the broker); -1: not known. */
+        int64_t on_broker[CW_STREAM_COUNT];
+};
+
+/* Committed offsets' metadata: this, then the shard's stream time in
+ * decimal ms, as Kafka Streams keeps a task's stream time there. */
+#define CW_COMMIT_META_PREFIX "churnwatch:stream_time="
+
 struct cw_consumer_hooks {
         void *opaque;
         /* An assignment arrived: `shards` new shards follow, each through
@@ -35,13 +62,12 @@ struct cw_consumer_hooks {
          * in its group with nothing to restore). May be NULL. */
         void (*assigning)(void *opaque, int shards);
         /* Shard (partition number) `shard` is now this instance's; its
-         * inputs will be read from `committed` (the group's committed
-         * offsets, -1 where none: auto.offset.reset; all -1 for a
-         * reader). 0: read it; 1: hold it (its state is being restored):
-         * its inputs are paused and none of its records handed out until
+         * inputs will be read from `start` (struct cw_shard_start).
+         * 0: read it; 1: hold it (its state is being restored): its
+         * inputs are paused and none of its records handed out until
          * cw_consumer_release(); -1 to fail the consumer. */
         int (*assigned)(void *opaque, int shard,
-                        const int64_t committed[CW_STREAM_COUNT]);
+                        const struct cw_shard_start *start);
         /* Every shard is about to be taken away (a rebalance or close):
          * finish and acknowledge all output so far, so that the offsets
          * committed next cover only what is complete. `lost`: the group

@@ -28,7 +28,7 @@ struct shard {
         int held; /* its assigned hook holds it (restoring): not read */
         cw_merge_t *merge; /* its records, in processing order */
         int64_t last_rx;
-        int64_t start[CW_STREAM_COUNT]; /* committed offsets at assignment */
+        struct cw_shard_start start; /* where its inputs were read from */
         struct input in[CW_STREAM_COUNT];
 };
 
@@ -39,7 +39,11 @@ struct cw_consumer {
         rd_kafka_queue_t *q;
         int partitions;
         struct shard **shards; /* [partitions]: NULL when not ours */
-        int rr, budget;        /* shard whose turn it is, and what is left */
+        /* auto.offset.reset = latest: the end offsets looked up for inputs
+         * without a committed offset, kept until the shard is revoked (a
+         * rewind goes back to them); -1: none. [partitions] */
+        int64_t (*origin)[CW_STREAM_COUNT];
+        int rr, budget; /* shard whose turn it is, and what is left */
         cw_decoder_t *decoder[CW_STREAM_COUNT]; /* to explain bad records */
         struct cw_merge_env merge_env;          /* every shard's merge's */
         cw_framed_t *framed; /* Schema Registry framing, or NULL: raw */
@@ -61,10 +65,9 @@ int cw_consumer_stream_of(const cw_consumer_t *k, const char *topic);
 void cw_consumer_fail(cw_consumer_t *k, const char *fmt, const char *detail);
 
 /* Shard p is ours (once; later calls do nothing), its inputs read from
- * start[] (committed offsets, -1: none); runs the assigned hook. 0, or -1
- * failed. */
+ * `start`; runs the assigned hook. 0, or -1 failed. */
 int cw_consumer_add_shard(cw_consumer_t *k, int p, int64_t now,
-                          const int64_t start[CW_STREAM_COUNT]);
+                          const struct cw_shard_start *start);
 
 /* Frees a shard and its buffered records; its idle waits stay counted. */
 void cw_consumer_shard_destroy(cw_consumer_t *k, struct shard *sh);

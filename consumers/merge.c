@@ -8,6 +8,9 @@
 #include "common/clock.h"
 #include "schemas/fastread.h"
 
+/* An input's queue array kept when it empties: 32 kB. */
+#define QUEUE_KEEP 4096
+
 /* How soon a shard waiting for a record it cannot decode yet looks again. */
 #define WAIT_DECODE_MS 10
 
@@ -25,9 +28,13 @@ struct input {
         char *strs; /* the head event's strings, when its decoder lent
                        them (they must outlive the decoder's next use) */
         size_t strs_cap;
-        int64_t end;      /* reader: offsets from here are not read; -1 */
-        int64_t received; /* fetched up to (after the last record, or
-                             where the last partition EOF was); -1: none */
+        int64_t end;       /* reader: offsets from here are not read; -1 */
+        int64_t received;  /* fetched up to (after the last record, or
+                              where the last partition EOF was); -1: none */
+        int64_t start;     /* a member: where it was assigned from; -1 */
+        int64_t on_broker; /* a member: the end offset looked up when it
+                              was assigned (records up to there are on the
+                              broker, fetched or not); -1: not known */
 };
 
 struct cw_merge {
@@ -45,7 +52,8 @@ cw_merge_t *cw_merge_new(int partition, const struct cw_merge_env *env) {
         m->partition = partition;
         m->env = *env;
         for (int s = 0; s < CW_STREAM_COUNT; s++)
-                m->in[s].received = m->in[s].end = -1;
+                m->in[s].received = m->in[s].end = m->in[s].start =
+                        m->in[s].on_broker = -1;
         return m;
 }
 
@@ -98,6 +106,12 @@ void cw_merge_set_range(cw_merge_t *m, cw_stream_t stream, int64_t received,
                         int64_t end) {
         m->in[stream].received = received;
         m->in[stream].end = end;
+}
+
+void cw_merge_set_known(cw_merge_t *m, cw_stream_t stream, int64_t start,
+                        int64_t on_broker) {
+        m->in[stream].start = start;
+        m->in[stream].on_broker = start >= 0 ? on_broker : -1;
 }
 
 int64_t cw_merge_end(const cw_merge_t *m, cw_stream_t stream) {
@@ -227,19 +241,49 @@ static int caught_up(cw_merge_t *m, int stream, const struct input *in) {
 
         if (in->end >= 0) /* a reader: its end is fixed */
                 return in->received >= in->end;
+        if (in->on_broker > (in->received >= 0 ? in->received : in->start))
+                return 0; /* not even what was there when assigned */
         hi = m->env.high_watermark(m->env.opaque, stream, m->partition);
         if (hi < 0)
                 return in->eof;
         return in->received >= 0 && hi <= in->received;
 }
 
+/*
+ * Whether an input that is not caught up certainly has records on the
+ * broker that it has not received: below the end offset looked up when it
+ * was assigned, or below the high watermark of a fetch response. Those are
+ * waited for however long their fetch takes, as Kafka Streams waits "to
+ * fetch data that is already present on the brokers" (max.task.idle.ms):
+ * processing past them would make them late, skipped. Only an input whose
+ * records are not known to exist (no fetch answered yet, nothing looked
+ * up) is given up on after max_idle_ms.
+ */
+static int has_records(cw_merge_t *m, int stream, const struct input *in) {
+        int64_t at = in->received >= 0 ? in->received : in->start;
+        int64_t hi;
+
+        if (in->end >= 0 || at < 0)
+                return 0;
+        if (in->on_broker > at)
+                return 1;
+        hi = m->env.high_watermark(m->env.opaque, stream, m->partition);
+        return hi > at;
+}
+
 /* Whether the shard must wait for empty input `in` (not caught up): until
  * max_idle_ms have passed since it became empty and a poll begun after
  * that deadline brought nothing for it. Lowers *wait_ms to the time left. */
-static int must_wait(cw_merge_t *m, struct input *in, int64_t now,
+static int must_wait(cw_merge_t *m, int stream, struct input *in, int64_t now,
                      int64_t last_poll, int *wait_ms) {
         int64_t idle = m->env.max_idle_ms, left;
 
+        if (has_records(m, stream, in)) {
+                in->empty_since = 0; /* no deadline: they will come */
+                if (*wait_ms < 0 || idle < *wait_ms)
+                        *wait_ms = (int)idle;
+                return 1;
+        }
         if (!in->empty_since)
                 in->empty_since = now;
         if (in->empty_since < 0)
@@ -285,7 +329,7 @@ int cw_merge_next(cw_merge_t *m, int64_t now, int64_t last_poll,
                         in->empty_since = 0; /* a later wait starts afresh */
                         continue;
                 }
-                waiting |= must_wait(m, in, now, last_poll, wait_ms);
+                waiting |= must_wait(m, s, in, now, last_poll, wait_ms);
         }
         if (best < 0 || (waiting && !m->in[best].bad))
                 return 0;
@@ -297,6 +341,23 @@ int cw_merge_next(cw_merge_t *m, int64_t now, int64_t last_poll,
         return 1;
 }
 
+/*
+ * An input's queue just emptied: it starts again at the front of its
+ * array, and an array grown past QUEUE_KEEP by a catch-up is freed (a
+ * new one grows again when needed). Otherwise the ring's head would walk
+ * the whole array however few records are buffered, making every page of
+ * it resident in turn (up to 512 kB an input at HIGH_MARK), as the
+ * sink's ring of in-flight messages did in bench/soak.sh.
+ */
+static void empty_queue(struct input *in) {
+        in->head = 0;
+        if (in->cap > QUEUE_KEEP) {
+                free(in->q);
+                in->q = NULL;
+                in->cap = 0;
+        }
+}
+
 int64_t cw_merge_pop(cw_merge_t *m, cw_stream_t stream) {
         struct input *in = &m->in[stream];
         rd_kafka_message_t *msg = in->q[in->head % in->cap];
@@ -306,6 +367,8 @@ int64_t cw_merge_pop(cw_merge_t *m, cw_stream_t stream) {
         in->head++;
         in->n--;
         in->decoded = 0;
+        if (!in->n)
+                empty_queue(in);
         return offset;
 }
 

@@ -82,6 +82,13 @@ void cw_merge_eof(cw_merge_t *m, cw_stream_t stream, int64_t offset);
 void cw_merge_set_range(cw_merge_t *m, cw_stream_t stream, int64_t received,
                         int64_t end);
 
+/* A member's input `stream`: assigned from offset `start`, with records on
+ * the broker up to `on_broker` (its end offset looked up then; -1: not
+ * known). Until it has received them the shard waits for it, without the
+ * max_idle_ms limit, and it is not at its end. */
+void cw_merge_set_known(cw_merge_t *m, cw_stream_t stream, int64_t start,
+                        int64_t on_broker);
+
 /* Where a reader's input ends; -1 in a group. */
 int64_t cw_merge_end(const cw_merge_t *m, cw_stream_t stream);
 

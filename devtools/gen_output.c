@@ -21,8 +21,12 @@ static const char *const file_names[CW_STREAM_COUNT] = {
 
 struct cw_gen_output {
         cw_event_encoder_t *enc[CW_STREAM_COUNT];
-        cw_avro_file_t *file[CW_STREAM_COUNT];
-        rd_kafka_t *rk; /* Kafka output */
+        /* Files: [partition * CW_STREAM_COUNT + stream]; `parts` folders
+         * of them, or one (parts 0). */
+        cw_avro_file_t **file;
+        int parts;
+        unsigned streams; /* streams written (bit 1 << stream) */
+        rd_kafka_t *rk;   /* Kafka output */
         rd_kafka_topic_t *topic[CW_STREAM_COUNT];
         long long undelivered; /* delivery reports with an error */
         double rate, start;
@@ -42,6 +46,7 @@ static cw_gen_output_t *new_output(const cw_schemas_t *s, char *errstr,
                 snprintf(errstr, errstr_size, "out of memory");
                 return NULL;
         }
+        o->streams = (1u << CW_STREAM_COUNT) - 1;
         for (int st = 0; st < CW_STREAM_COUNT; st++)
                 o->schema_id[st] = -1;
         for (int st = 0; st < CW_STREAM_COUNT; st++)
@@ -65,24 +70,61 @@ static int make_dir(const char *dir, char *errstr, size_t errstr_size) {
         return -1;
 }
 
-cw_gen_output_t *cw_gen_output_files(const char *dir, const cw_schemas_t *s,
-                                     char *errstr, size_t errstr_size) {
+/* The four files of folder `dir` at o->file[first...]. 0, or -1 with a
+ * sentence. */
+static int open_files(cw_gen_output_t *o, const char *dir, int first,
+                      char *errstr, size_t errstr_size) {
+        char path[PATH_MAX];
+
+        if (make_dir(dir, errstr, errstr_size))
+                return -1;
+        for (int st = 0; st < CW_STREAM_COUNT; st++) {
+                if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+                                     file_names[st]) >= sizeof(path)) {
+                        snprintf(errstr, errstr_size,
+                                 "%s: the folder name is too long", dir);
+                        return -1;
+                }
+                if (!(o->file[first + st] = cw_avro_file_open(
+                              path, cw_schemas_text((cw_schema_id_t)st), errstr,
+                              errstr_size)))
+                        return -1;
+        }
+        return 0;
+}
+
+cw_gen_output_t *cw_gen_output_files(const char *dir, int partitions,
+                                     const cw_schemas_t *s, char *errstr,
+                                     size_t errstr_size) {
+        int folders = partitions > 0 ? partitions : 1;
+        char sub[PATH_MAX];
         cw_gen_output_t *o;
 
         if (make_dir(dir, errstr, errstr_size) ||
             !(o = new_output(s, errstr, errstr_size)))
                 return NULL;
-        for (int st = 0; st < CW_STREAM_COUNT; st++) {
-                if ((size_t)snprintf(o->path[st], sizeof(o->path[st]), "%s/%s",
-                                     dir,
-                                     file_names[st]) >= sizeof(o->path[st])) {
+        o->parts = partitions > 0 ? partitions : 0;
+        /* What an encoding error names. */
+        for (int st = 0; st < CW_STREAM_COUNT; st++)
+                snprintf(o->path[st], sizeof(o->path[st]),
+                         o->parts ? "%s/<partition>/%s" : "%s/%s", dir,
+                         file_names[st]);
+        if (!(o->file = calloc((size_t)folders * CW_STREAM_COUNT,
+                               sizeof(*o->file)))) {
+                snprintf(errstr, errstr_size, "out of memory");
+                goto out_close;
+        }
+        for (int p = 0; p < folders; p++) {
+                if (!o->parts)
+                        snprintf(sub, sizeof(sub), "%s", dir);
+                else if ((size_t)snprintf(sub, sizeof(sub), "%s/%d", dir, p) >=
+                         sizeof(sub)) {
                         snprintf(errstr, errstr_size,
                                  "%s: the folder name is too long", dir);
                         goto out_close;
                 }
-                if (!(o->file[st] = cw_avro_file_open(
-                              o->path[st], cw_schemas_text((cw_schema_id_t)st),
-                              errstr, errstr_size)))
+                if (open_files(o, sub, p * CW_STREAM_COUNT, errstr,
+                               errstr_size))
                         goto out_close;
         }
         return o;
@@ -155,6 +197,10 @@ out_close:
         return NULL;
 }
 
+void cw_gen_output_streams(cw_gen_output_t *o, unsigned mask) {
+        o->streams = mask;
+}
+
 void cw_gen_output_stop_on(cw_gen_output_t *o, const atomic_int *stop) {
         o->stop = stop;
 }
@@ -194,10 +240,13 @@ int cw_gen_output_event(void *opaque, const struct cw_event *ev) {
         cw_gen_output_t *o = opaque;
         const void *buf;
         size_t len;
+        int32_t part;
         char why[512];
 
         if (o->stop && atomic_load(o->stop))
                 return 1;
+        if (!(o->streams & (1u << ev->stream)))
+                return 0;
         if (cw_event_encode(o->enc[ev->stream], ev, &buf, &len, why,
                             sizeof(why))) {
                 snprintf(o->err, sizeof(o->err), "%s: %s", o->path[ev->stream],
@@ -212,8 +261,13 @@ int cw_gen_output_event(void *opaque, const struct cw_event *ev) {
         }
         if (o->rk)
                 return produce(o, ev, buf, len);
-        return cw_avro_file_append(o->file[ev->stream], buf, len, o->err,
-                                   sizeof(o->err))
+        /* The partition the Kafka output's murmur2 partitioner picks. */
+        part = o->parts ? rd_kafka_msg_partitioner_murmur2(
+                                  NULL, ev->customer_id.p, ev->customer_id.len,
+                                  o->parts, NULL, NULL)
+                        : 0;
+        return cw_avro_file_append(o->file[part * CW_STREAM_COUNT + ev->stream],
+                                   buf, len, o->err, sizeof(o->err))
                        ? 1
                        : 0;
 }
@@ -244,14 +298,16 @@ int cw_gen_output_close(cw_gen_output_t *o, char *errstr, size_t errstr_size) {
                                 rd_kafka_topic_destroy(o->topic[s]);
                 rd_kafka_destroy(o->rk);
         }
-        for (int s = 0; s < CW_STREAM_COUNT; s++) {
-                if (cw_avro_file_close(o->file[s], o->err, sizeof(o->err)) &&
+        for (int i = 0;
+             o->file && i < (o->parts ? o->parts : 1) * CW_STREAM_COUNT; i++)
+                if (cw_avro_file_close(o->file[i], o->err, sizeof(o->err)) &&
                     !rc) {
                         snprintf(err, sizeof(err), "%s", o->err);
                         rc = -1;
                 }
+        free(o->file);
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
                 cw_event_encoder_destroy(o->enc[s]);
-        }
         cw_frame_buf_free(&o->frame);
         if (rc && errstr)
                 snprintf(errstr, errstr_size, "%s", err);

@@ -15,10 +15,15 @@
 
 typedef struct cw_gen_output cw_gen_output_t;
 
-/* DIR/purchases.avro, logins.avro, tickets.avro and surveys.avro; the
- * folder is created when missing. NULL with a sentence on error. */
-cw_gen_output_t *cw_gen_output_files(const char *dir, const cw_schemas_t *s,
-                                     char *errstr, size_t errstr_size);
+/* DIR/purchases.avro, logins.avro, tickets.avro and surveys.avro; or with
+ * `partitions` > 0 the same four in each of DIR/0 .. DIR/<partitions - 1>,
+ * each event in the folder of the partition the Kafka output would send
+ * it to on topics of that many partitions (murmur2 of the customer_id):
+ * the input of each shard, for replays to compare with `run`. Folders are
+ * created when missing. NULL with a sentence on error. */
+cw_gen_output_t *cw_gen_output_files(const char *dir, int partitions,
+                                     const cw_schemas_t *s, char *errstr,
+                                     size_t errstr_size);
 
 /*
  * The configured topics; at most `rate` events/s when rate > 0. Records
@@ -33,6 +38,11 @@ cw_gen_output_t *cw_gen_output_kafka(const cw_config_t *c,
                                      const cw_schemas_t *s, double rate,
                                      int linger_ms, char *errstr,
                                      size_t errstr_size);
+
+/* Only the events of the streams in `mask` (bit 1 << stream) are written;
+ * the others are generated all the same (the population does not change)
+ * and dropped. All are written unless this is called. */
+void cw_gen_output_streams(cw_gen_output_t *o, unsigned mask);
 
 /* Generation stops (cw_gen_output_event returns 1) once *stop is set. */
 void cw_gen_output_stop_on(cw_gen_output_t *o, const atomic_int *stop);

@@ -30,6 +30,7 @@ struct restore {
         int active;
         int filter; /* only records at or below committed */
         struct cw_positions committed;
+        int64_t committed_time; /* INT64_MAX: unknown */
         cw_engine_t *e;
         struct cw_shard_meta meta; /* the latest applied */
         struct cw_restore_stats st;
@@ -75,6 +76,13 @@ void cw_changelog_encode_offsets(const struct cw_positions *p,
                                  uint8_t out[CW_CHANGELOG_OFFSETS_LEN]) {
         for (int s = 0; s < CW_STREAM_COUNT; s++)
                 put64(out + 8 * s, p->next[s]);
+}
+
+void cw_changelog_encode_header(const struct cw_positions *p,
+                                int64_t stream_time,
+                                uint8_t out[CW_CHANGELOG_HEADER_LEN]) {
+        cw_changelog_encode_offsets(p, out);
+        put64(out + CW_CHANGELOG_OFFSETS_LEN, stream_time);
 }
 
 static void decode_offsets(const uint8_t *in, struct cw_positions *p) {
@@ -176,6 +184,8 @@ cw_changelog_t *cw_changelog_open(const cw_config_t *c, int partitions,
                 {"isolation.level", "read_committed", CW_KAFKA_ALWAYS},
                 {"enable.partition.eof", "true", CW_KAFKA_ALWAYS},
                 {"enable.auto.commit", "false", CW_KAFKA_ALWAYS},
+                /* Only when the beginning looked up has moved on. */
+                {"auto.offset.reset", "earliest", CW_KAFKA_ALWAYS},
                 {"fetch.wait.max.ms", "0", CW_KAFKA_ALWAYS},
                 {"queued.max.messages.kbytes", "65536", CW_KAFKA_ALWAYS},
                 {"max.partition.fetch.bytes", "8388608", CW_KAFKA_ALWAYS},
@@ -238,9 +248,11 @@ void cw_changelog_close(cw_changelog_t *cl) {
         free(cl);
 }
 
-/* Whether every offset of the record is at or below the committed one. */
+/* Whether every offset of the record is at or below the committed one,
+ * and its stream time (when it has one) at or below the committed one:
+ * 1 or 0; -1 without the header. */
 static int committed_record(const rd_kafka_message_t *m,
-                            const struct cw_positions *committed) {
+                            const struct restore *r) {
         rd_kafka_headers_t *h;
         const void *v;
         size_t len;
@@ -248,30 +260,36 @@ static int committed_record(const rd_kafka_message_t *m,
 
         if (rd_kafka_message_headers(m, &h) ||
             rd_kafka_header_get_last(h, "churnwatch.offsets", &v, &len) ||
-            len != CW_CHANGELOG_OFFSETS_LEN)
+            (len != CW_CHANGELOG_OFFSETS_LEN && len != CW_CHANGELOG_HEADER_LEN))
                 return -1;
         decode_offsets(v, &p);
         for (int s = 0; s < CW_STREAM_COUNT; s++)
-                if (p.next[s] > committed->next[s])
+                if (p.next[s] > r->committed.next[s])
                         return 0;
+        if (len == CW_CHANGELOG_HEADER_LEN &&
+            get64((const uint8_t *)v + CW_CHANGELOG_OFFSETS_LEN) >
+                    r->committed_time)
+                return 0;
         return 1;
 }
 
 /* Applies one record; 0, or -1 with a sentence. */
 static int apply(cw_changelog_t *cl, const rd_kafka_message_t *m,
-                 cw_engine_t *e, struct cw_shard_meta *meta, char *errstr,
-                 size_t errstr_size) {
+                 struct restore *r, char *errstr, size_t errstr_size) {
         char err[256];
 
         if (m->key_len == CW_CHANGELOG_META_KEY_LEN &&
             !memcmp(m->key, cw_changelog_meta_key, m->key_len)) {
-                if (cw_changelog_decode_meta(m->payload, m->len, meta) == 0)
+                if (cw_changelog_decode_meta(m->payload, m->len, &r->meta) ==
+                    0) {
+                        r->st.metas++;
                         return 0;
+                }
                 snprintf(err, sizeof(err), "malformed shard metadata");
         } else if (!m->payload) {
-                cw_engine_forget_customer(e, m->key, m->key_len);
+                cw_engine_forget_customer(r->e, m->key, m->key_len);
                 return 0;
-        } else if (!cw_engine_decode_customer(e, m->payload, m->len, err,
+        } else if (!cw_engine_decode_customer(r->e, m->payload, m->len, err,
                                               sizeof(err))) {
                 return 0;
         }
@@ -282,15 +300,30 @@ static int apply(cw_changelog_t *cl, const rd_kafka_message_t *m,
 }
 
 /* Adds (or with `add` 0 removes) partition p to what the reader reads, from
- * its beginning. 0, or -1 with a sentence. */
+ * its beginning. The beginning is looked up here, not left to librdkafka
+ * as RD_KAFKA_OFFSET_BEGINNING: librdkafka 2.0.2 goes on fetching a
+ * partition removed while its own lookup is in flight, into a queue no
+ * one reads (consumers/group.c, look_up_starts). 0, or -1 with a
+ * sentence. */
 static int reassign(cw_changelog_t *cl, int p, int add, char *errstr,
                     size_t errstr_size) {
         rd_kafka_topic_partition_list_t *l =
                 rd_kafka_topic_partition_list_new(1);
-        rd_kafka_error_t *e;
+        rd_kafka_resp_err_t qe = RD_KAFKA_RESP_ERR_NO_ERROR;
+        rd_kafka_error_t *e = NULL;
+        int64_t lo = 0, hi = 0;
 
-        rd_kafka_topic_partition_list_add(l, cl->topic, p)->offset =
-                RD_KAFKA_OFFSET_BEGINNING;
+        if (add)
+                qe = rd_kafka_query_watermark_offsets(cl->rk, cl->topic, p, &lo,
+                                                      &hi, TIMEOUT_MS);
+        rd_kafka_topic_partition_list_add(l, cl->topic, p)->offset = lo;
+        if (qe) {
+                rd_kafka_topic_partition_list_destroy(l);
+                snprintf(errstr, errstr_size,
+                         "cannot read topic %s [%d]: its beginning: %s",
+                         cl->topic, p, rd_kafka_err2str(qe));
+                return -1;
+        }
         e = add ? rd_kafka_incremental_assign(cl->rk, l)
                 : rd_kafka_incremental_unassign(cl->rk, l);
         rd_kafka_topic_partition_list_destroy(l);
@@ -304,8 +337,9 @@ static int reassign(cw_changelog_t *cl, int p, int add, char *errstr,
 }
 
 int cw_changelog_start(cw_changelog_t *cl, int partition,
-                       const struct cw_positions *committed, int filter,
-                       cw_engine_t *e, char *errstr, size_t errstr_size) {
+                       const struct cw_positions *committed,
+                       int64_t committed_time, int filter, cw_engine_t *e,
+                       char *errstr, size_t errstr_size) {
         struct restore *r = &cl->restores[partition];
 
         if (r->active)
@@ -313,6 +347,7 @@ int cw_changelog_start(cw_changelog_t *cl, int partition,
         memset(r, 0, sizeof(*r));
         r->filter = filter;
         r->committed = *committed;
+        r->committed_time = committed_time;
         r->e = e;
         r->meta.stream_time = CW_TIME_NONE;
         r->meta.pos = *committed;
@@ -363,7 +398,7 @@ static void finish(cw_changelog_t *cl, int p, cw_restored_cb *done,
 /* One record of a shard being restored; 0, or -1 with a sentence. */
 static int take(cw_changelog_t *cl, struct restore *r,
                 const rd_kafka_message_t *m, char *errstr, size_t errstr_size) {
-        int ok = committed_record(m, &r->committed);
+        int ok = committed_record(m, r);
 
         if (ok >= 0 && !r->filter)
                 ok = 1;
@@ -381,7 +416,7 @@ static int take(cw_changelog_t *cl, struct restore *r,
                 r->st.skipped++;
                 return 0;
         }
-        return apply(cl, m, r->e, &r->meta, errstr, errstr_size);
+        return apply(cl, m, r, errstr, errstr_size);
 }
 
 /* One message of the reader; 0, or -1 with a sentence. */

@@ -9,16 +9,21 @@
  *   position is the day of it), applied events, input positions.
  * Every record carries the header churnwatch.offsets: the next offsets of
  * the shard's four input partitions (purchase, login, ticket, survey) the
- * state reflects.
+ * state reflects, then the shard's stream time (records written before
+ * that was added have only the offsets).
  *
  * Restore applies a record only when its offsets are all at or below the
- * committed offsets of the consumer group. On real Kafka a read_committed
- * reader never sees the records of aborted transactions; librdkafka's mock
- * cluster shows them, and at least once writes the changelog ahead of the
- * commit: both leave records past the committed offsets, which restore
- * skips. A record of an aborted interval that is at or below them was
- * written again, later, by the re-processing of the same input, so the
- * latest record of each key is still the committed state.
+ * committed offsets of the consumer group, and its stream time at or
+ * below the one those offsets carry in their metadata. On real Kafka a
+ * read_committed reader never sees the records of aborted transactions;
+ * librdkafka's mock cluster shows them, and at least once writes the
+ * changelog ahead of the commit: both leave records past the committed
+ * offsets, which restore skips. An interval that read no record but moved
+ * stream time (idle_advance_ms) leaves the offsets as they were: its
+ * stream time tells its records apart. A record of an aborted interval
+ * that is at or below both was written again, later, by the re-processing
+ * of the same input, so the latest record of each key is still the
+ * committed state.
  */
 #ifndef CW_CHANGELOG_H
 #define CW_CHANGELOG_H
@@ -38,8 +43,10 @@ struct cw_positions {
         int64_t next[CW_STREAM_COUNT];
 };
 
-/* Header and metadata bytes. */
+/* Bytes of the positions, of the header (positions and stream time, or
+ * positions only in records of earlier versions), of the metadata. */
 #define CW_CHANGELOG_OFFSETS_LEN (8 * CW_STREAM_COUNT)
+#define CW_CHANGELOG_HEADER_LEN (CW_CHANGELOG_OFFSETS_LEN + 8)
 #define CW_CHANGELOG_META_LEN (1 + 8 + 8 + CW_CHANGELOG_OFFSETS_LEN)
 
 struct cw_shard_meta {
@@ -50,6 +57,10 @@ struct cw_shard_meta {
 
 void cw_changelog_encode_offsets(const struct cw_positions *p,
                                  uint8_t out[CW_CHANGELOG_OFFSETS_LEN]);
+/* The churnwatch.offsets header: the positions, then the stream time. */
+void cw_changelog_encode_header(const struct cw_positions *p,
+                                int64_t stream_time,
+                                uint8_t out[CW_CHANGELOG_HEADER_LEN]);
 void cw_changelog_encode_meta(const struct cw_shard_meta *m,
                               uint8_t out[CW_CHANGELOG_META_LEN]);
 int cw_changelog_decode_meta(const uint8_t *buf, size_t len,
@@ -70,6 +81,7 @@ void cw_changelog_close(cw_changelog_t *cl);
 struct cw_restore_stats {
         uint64_t records;   /* read */
         uint64_t skipped;   /* past the committed offsets */
+        uint64_t metas;     /* metadata records applied */
         uint64_t customers; /* held after the restore */
         double seconds;
 };
@@ -98,12 +110,14 @@ void cw_changelog_on_progress(cw_changelog_t *cl,
 /*
  * Starts restoring shard `partition` into `e` (an engine just made) from
  * its changelog partition's beginning, as of the committed offsets
- * `committed`. A restore of that shard in progress starts over. 0, or -1
- * with a sentence.
+ * `committed` and the stream time `committed_time` they carry (INT64_MAX
+ * when unknown). A restore of that shard in progress starts over. 0, or
+ * -1 with a sentence.
  */
 int cw_changelog_start(cw_changelog_t *cl, int partition,
-                       const struct cw_positions *committed, int filter,
-                       cw_engine_t *e, char *errstr, size_t errstr_size);
+                       const struct cw_positions *committed,
+                       int64_t committed_time, int filter, cw_engine_t *e,
+                       char *errstr, size_t errstr_size);
 
 /* Stops restoring shard `partition` (revoked; its engine is the
  * caller's). Nothing when it is not restoring. */

@@ -3,6 +3,7 @@
  * checkpoints of offsets committed once the output they caused is
  * acknowledged. Both write the interval's changelog records first.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@
 struct change_ctx {
         cw_pipeline_t *p;
         int shard;
-        uint8_t offsets[CW_CHANGELOG_OFFSETS_LEN];
+        uint8_t offsets[CW_CHANGELOG_HEADER_LEN];
         uint64_t n;
 };
 
@@ -49,7 +50,9 @@ int cw_pipeline_write_changes(cw_pipeline_t *p) {
 
                 if (!p->engines[i] || sh->restoring)
                         continue;
-                cw_changelog_encode_offsets(&sh->pos, x.offsets);
+                cw_changelog_encode_header(&sh->pos,
+                                           cw_engine_stream_time(p->engines[i]),
+                                           x.offsets);
                 if (cw_engine_collect_changes(p->engines[i], put_change, &x)) {
                         /* Exactly once, a change that could not be
                          * produced only voids the transaction. */
@@ -62,7 +65,8 @@ int cw_pipeline_write_changes(cw_pipeline_t *p) {
                 m.applied = sh->applied_base +
                             cw_engine_stats(p->engines[i])->applied;
                 m.pos = sh->pos;
-                if (!x.n && !memcmp(&m, &sh->written, sizeof(m)))
+                if (!x.n && !sh->meta_unwritten &&
+                    !memcmp(&m, &sh->written, sizeof(m)))
                         continue;
                 cw_changelog_encode_meta(&m, buf);
                 if (cw_kafka_sink_state(p->out, i, cw_changelog_meta_key,
@@ -70,17 +74,24 @@ int cw_pipeline_write_changes(cw_pipeline_t *p) {
                                         sizeof(buf), x.offsets,
                                         sizeof(x.offsets), err, sizeof(err)))
                         cw_pipeline_output_failed(p, "changelog", err);
-                else
+                else {
                         sh->written = m;
+                        sh->meta_unwritten = 0;
+                }
         }
         return p->failed ? -1 : 0;
 }
 
 /* Every assigned shard's input positions: what a transaction commits
  * (whole, each time, so that a commit that failed is made good by the
- * next). NULL when there is none. */
+ * next), each with the shard's stream time as its metadata, which the
+ * changelog records of the transaction carry too (a restore tells an
+ * aborted interval that only moved stream time apart by it). NULL when
+ * there is none. */
 static rd_kafka_topic_partition_list_t *positions(cw_pipeline_t *p) {
         rd_kafka_topic_partition_list_t *l = NULL;
+        rd_kafka_topic_partition_t *t;
+        char meta[64];
 
         for (int i = 0; i < p->partitions; i++)
                 for (int st = 0; p->engines[i] && !p->shards[i].restoring &&
@@ -91,11 +102,42 @@ static rd_kafka_topic_partition_list_t *positions(cw_pipeline_t *p) {
                         if (!l)
                                 l = rd_kafka_topic_partition_list_new(
                                         4 * p->partitions);
-                        rd_kafka_topic_partition_list_add(l, p->c->topics[st],
-                                                          i)
-                                ->offset = p->shards[i].pos.next[st];
+                        t = rd_kafka_topic_partition_list_add(
+                                l, p->c->topics[st], i);
+                        t->offset = p->shards[i].pos.next[st];
+                        snprintf(meta, sizeof(meta), "%s%lld",
+                                 CW_COMMIT_META_PREFIX,
+                                 (long long)cw_engine_stream_time(
+                                         p->engines[i]));
+                        /* The list frees it (librdkafka's rd_free). */
+                        if ((t->metadata = strdup(meta)))
+                                t->metadata_size = strlen(meta);
                 }
         return l;
+}
+
+/* Whether two lists of positions are the same, metadata included. */
+static int same_positions(const rd_kafka_topic_partition_list_t *a,
+                          const rd_kafka_topic_partition_list_t *b) {
+        if (!a || !b || a->cnt != b->cnt)
+                return 0;
+        for (int i = 0; i < a->cnt; i++) {
+                const rd_kafka_topic_partition_t *x = &a->elems[i],
+                                                 *y = &b->elems[i];
+                if (strcmp(x->topic, y->topic) ||
+                    x->partition != y->partition || x->offset != y->offset ||
+                    x->metadata_size != y->metadata_size ||
+                    (x->metadata_size &&
+                     memcmp(x->metadata, y->metadata, x->metadata_size)))
+                        return 0;
+        }
+        return 1;
+}
+
+void cw_pipeline_forget_committed(cw_pipeline_t *p) {
+        if (p->committed_offsets)
+                rd_kafka_topic_partition_list_destroy(p->committed_offsets);
+        p->committed_offsets = NULL;
 }
 
 static void checkpoint(cw_pipeline_t *p) {
@@ -167,16 +209,23 @@ static int commit_end(cw_pipeline_t *p, int r, const char *why) {
         p->txn_offsets = NULL;
         cycle_done(p);
         if (r == CW_TXN_OK) {
-                p->n.txn_commits++;
+                p->n.txn_commits += p->txn_real;
                 p->aborts_in_row = 0;
+                if (!offsets)
+                        return 0;
+                cw_pipeline_forget_committed(p);
+                p->committed_offsets =
+                        rd_kafka_topic_partition_list_copy(offsets);
                 /* Synchronously: a restore reads these offsets back. */
-                if (offsets &&
-                    cw_consumer_commit(p->k, offsets, 1, err, sizeof(err)))
+                if (cw_consumer_commit(p->k, offsets, 1, err, sizeof(err))) {
                         cw_warn("run: %s", err);
+                        cw_pipeline_forget_committed(p);
+                }
                 return 0;
         }
         if (offsets)
                 rd_kafka_topic_partition_list_destroy(offsets);
+        cw_pipeline_forget_committed(p);
         p->n.txn_aborts++;
         /* A fault that every retry meets again (output that cannot be
          * produced at all) must not loop for ever. */
@@ -218,7 +267,15 @@ static int commit_begin(cw_pipeline_t *p, int rewind) {
         if ((offsets = cw_consumer_snapshot(p->k)))
                 rd_kafka_topic_partition_list_destroy(offsets);
         p->txn_offsets = positions(p);
+        /* Nothing moved since the last commit (an idle instance): no
+         * offsets to send; only output produced meanwhile, if any,
+         * commits. */
+        if (same_positions(p->txn_offsets, p->committed_offsets)) {
+                rd_kafka_topic_partition_list_destroy(p->txn_offsets);
+                p->txn_offsets = NULL;
+        }
         p->txn_rewind = rewind;
+        p->txn_real = p->txn_offsets || cw_kafka_sink_in_transaction(p->out);
         r = cw_kafka_sink_commit_start(p->out, p->txn_offsets,
                                        cw_consumer_group_metadata(p->k), err,
                                        sizeof(err));

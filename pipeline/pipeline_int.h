@@ -7,6 +7,7 @@
 #define CW_PIPELINE_INT_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 
 #include "changelog.h"
@@ -29,6 +30,7 @@ struct shard {
         int restoring;           /* its engine is being restored (held by the
                                     consumer: nothing written, nothing processed) */
         int had_offsets;         /* the group had committed offsets for it */
+        int meta_unwritten;      /* the changelog holds no metadata of it */
         struct cw_positions pos; /* next offset of each input: done below */
         uint64_t applied_base;   /* events applied before this engine */
         struct cw_shard_meta written; /* the last metadata written */
@@ -45,6 +47,10 @@ struct pub {
         int restoring, assigned;
         _Atomic int64_t heartbeat_ms;
         int64_t last_ms; /* the pipeline's: when it last published */
+        /* cw_pipeline_run's stop flag (set under the lock): /readyz says
+         * stopping from the moment a signal sets it, not only once the
+         * loop has seen it (up to a poll later). */
+        volatile sig_atomic_t *stop;
 };
 
 /* The counters, since the process started: what stats.c shows. */
@@ -80,6 +86,10 @@ struct cw_pipeline {
          * it took so far. */
         rd_kafka_topic_partition_list_t *txn_offsets;
         int txn_rewind;
+        int txn_real; /* it commits something (else it counts for none) */
+        /* The positions the last transaction committed (NULL: unknown):
+         * the same again need no transaction. */
+        rd_kafka_topic_partition_list_t *committed_offsets;
         double commit_started, commit_blocked;
         struct checkpoint *head, *tail;
         int64_t cause_ms; /* Kafka timestamp of the record being processed */
@@ -88,7 +98,7 @@ struct cw_pipeline {
         struct counts n;
         struct pub *pub;
         uint64_t logged_bad, logged_late, logged_jumps;
-        int64_t last_commit, last_stats, last_idle_check;
+        int64_t last_commit, last_stats, last_idle_check, last_trim;
         uint64_t stats_applied[CW_STREAM_COUNT], stats_warnings; /* at the
                                                                    last line */
 };
@@ -133,6 +143,9 @@ int cw_pipeline_commit_poll(cw_pipeline_t *p, int timeout_ms);
  * failed or a transaction aborted (with `rewind`, the shards then start
  * again from the committed offsets, and 0). */
 int cw_pipeline_commit_now(cw_pipeline_t *p, int rewind);
+/* Exactly once: the positions last committed are no longer known (a
+ * rebalance, an abort): the next transaction commits them whole. */
+void cw_pipeline_forget_committed(cw_pipeline_t *p);
 /* At least once: commits the checkpoints whose output is acknowledged,
  * oldest first; drops them all (after a failure). */
 void cw_pipeline_commit_acknowledged(cw_pipeline_t *p);

@@ -3,8 +3,12 @@
 #include "pipeline_int.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -93,6 +97,40 @@ void cw_pipeline_stats(const cw_pipeline_t *p, struct cw_pipeline_stats *out) {
                 details(p, out);
 }
 
+/* Field `name` of /proc/self/status in kB; -1 when there is none. */
+static long status_kb(const char *text, const char *name) {
+        const char *at = strstr(text, name);
+
+        return at ? strtol(at + strlen(name), NULL, 10) : -1;
+}
+
+/*
+ * The memory line: what malloc holds in use (mallinfo2: in the arenas and
+ * mapped on its own) beside the resident set (/proc/self/status), which
+ * also counts memory freed but kept, and its two parts: anonymous (the
+ * process's own) and file-backed (library code, shared with other
+ * processes). bench/soak.sh reads it.
+ */
+static void memory_line(void) {
+#if defined(__GLIBC__) &&                                                      \
+        (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+        struct mallinfo2 mi = mallinfo2();
+        char text[4096];
+        size_t n = 0;
+        FILE *f = fopen("/proc/self/status", "r");
+
+        if (f) {
+                n = fread(text, 1, sizeof(text) - 1, f);
+                fclose(f);
+        }
+        text[n] = 0;
+        cw_info("stats: memory: heap in use %zu kB, resident %ld kB "
+                "(anonymous %ld kB, files %ld kB)",
+                (mi.uordblks + mi.hblkhd) / 1024, status_kb(text, "VmRSS:"),
+                status_kb(text, "RssAnon:"), status_kb(text, "RssFile:"));
+#endif
+}
+
 void cw_pipeline_stats_line(cw_pipeline_t *p, int64_t now) {
         struct cw_pipeline_stats st = {0};
         double el = (double)(now - p->last_stats) / 1000.0,
@@ -106,6 +144,8 @@ void cw_pipeline_stats_line(cw_pipeline_t *p, int64_t now) {
                                : 0;
                 p->stats_applied[s] = st.applied[s];
         }
+        if (!p->o.quiet && el > 0)
+                memory_line(); /* first: the events line stays the last */
         if (!p->o.quiet && el > 0)
                 cw_info("stats: events/s purchase %.0f login %.0f ticket %.0f "
                         "survey %.0f (%" PRIu64 " applied in all), lag %" PRId64
@@ -230,7 +270,8 @@ enum cw_pipeline_phase cw_pipeline_phase(cw_pipeline_t *p) {
 void cw_pipeline_health(const cw_pipeline_t *p,
                         struct cw_pipeline_health *out) {
         pthread_mutex_lock(&p->pub->lock);
-        out->phase = p->pub->phase;
+        out->phase = p->pub->stop && *p->pub->stop ? CW_PHASE_STOPPING
+                                                   : p->pub->phase;
         out->restoring = p->pub->restoring;
         out->assigned = p->pub->assigned;
         pthread_mutex_unlock(&p->pub->lock);

@@ -64,6 +64,29 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
         }
 }
 
+/*
+ * The ring's arrays (2.3 MB) and the latency buckets are indexed by an
+ * ever-growing sequence number and by latency: left to the kernel, their
+ * pages became resident one by one as the sequence walked them, some
+ * 0.4 MB a cycle of bench/soak.sh until all of it was, which looked like
+ * growth there while nothing was allocated (docs/performance.md#soak).
+ * One write a page makes them resident from the start: the memory they
+ * will hold anyway, shown at once.
+ */
+static void touch_pages(void *p, size_t n) {
+        for (size_t i = 0; i < n; i += 4096)
+                ((volatile char *)p)[i] = 0;
+}
+
+static void make_resident(cw_kafka_sink_t *k) {
+        touch_pages(k->done, RING);
+        touch_pages(k->is_dead, RING);
+        touch_pages(k->cause, RING * sizeof(*k->cause));
+        touch_pages(k->sent_us, RING * sizeof(*k->sent_us));
+        touch_pages(k->lat.b, (LAT_BUCKETS + 1) * sizeof(uint32_t));
+        touch_pages(k->visible.b, (LAT_BUCKETS + 1) * sizeof(uint32_t));
+}
+
 /* Creates the producer and its topic handles (again, after a fatal
  * error). 0, or -1 with a sentence. */
 static int open_producer(cw_kafka_sink_t *k, char *errstr, size_t errstr_size) {
@@ -154,6 +177,7 @@ cw_kafka_sink_t *cw_kafka_sink_new(const cw_config_t *c, const cw_schemas_t *s,
                 goto out_free;
         }
         k->c = c;
+        make_resident(k);
         cw_hist_init(
                 &k->lat_hist, latency_bounds_s,
                 (int)(sizeof(latency_bounds_s) / sizeof(latency_bounds_s[0])));

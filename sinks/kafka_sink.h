@@ -130,8 +130,10 @@ int cw_kafka_sink_abort(cw_kafka_sink_t *k, char *errstr, size_t errstr_size);
  * id: initialising it fences the old). 0, or -1 with a sentence. */
 int cw_kafka_sink_reset(cw_kafka_sink_t *k, char *errstr, size_t errstr_size);
 
-/* Whether the sink is transactional (exactly once). */
+/* Whether the sink is transactional (exactly once); whether a
+ * transaction is open (something was produced into it). */
 int cw_kafka_sink_transactional(const cw_kafka_sink_t *k);
+int cw_kafka_sink_in_transaction(const cw_kafka_sink_t *k);
 
 /* Once *stop is set, waits for room in the producer's queue give up and
  * fail the sink (the output is incomplete: nothing after it commits). */

@@ -365,3 +365,7 @@ int cw_kafka_sink_abort(cw_kafka_sink_t *k, char *errstr, size_t errstr_size) {
 int cw_kafka_sink_transactional(const cw_kafka_sink_t *k) {
         return k->txn_id != NULL;
 }
+
+int cw_kafka_sink_in_transaction(const cw_kafka_sink_t *k) {
+        return k->in_txn;
+}

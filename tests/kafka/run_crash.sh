@@ -33,10 +33,15 @@ eos_start 8 1 "fetch_wait_max_ms = 100; queued_max_messages_kbytes = 64;"
         2>"$tmp/gen.err"
 check $? "gen: $(cat "$tmp/gen.err")"
 
-# kill_after_assigned PID LOG: waits until the instance has shards, then
+# kill_after_assigned PID LOG: waits until the instance has shards and
+# has restored them (on a loaded machine that can take a while), then
 # kills it -9 at a random moment of the next 0.3 to 1.5 s.
 kill_after_assigned() {
         wait_assigned "$2"
+        for _ in $(seq 300); do
+                grep -q "restore: shard" "$2" && break
+                sleep 0.05
+        done
         sleep "$(rand_ms 300 1500)"
         kill -9 "$1"
         wait "$1" 2>/dev/null
@@ -78,6 +83,11 @@ runs=
 eos_verify "$tmp"/crash*.err "$tmp/a.err" "$tmp/b.err"
 ! grep -h ' error ' "$tmp"/crash*.err "$tmp/b.err" "$tmp/final.err" >"$tmp/errors"
 check $? "errors logged: $(head -5 "$tmp/errors")"
+# Committed offsets always come with the state they are the offsets of,
+# the first commit's (the starts looked up, before any record) too.
+! grep -h "no state in the changelog" "$tmp"/crash*.err "$tmp"/[ab].err \
+        "$tmp/final.err" >"$tmp/nostate"
+check $? "a restore found committed offsets without state: $(head -3 "$tmp/nostate")"
 
 echo "run_crash: $pass passed, $fail failed"
 [ $fail -eq 0 ]

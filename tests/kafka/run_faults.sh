@@ -44,7 +44,7 @@ check $? "run died under the faults: $(tail -n 5 "$tmp/run.err")"
 lib wait-committed "$bs" churnwatch 90 >"$tmp/wait.out"
 check $? "run did not finish: $(cat "$tmp/wait.out"); $(tail -n 5 "$tmp/run.err")"
 stop_run $run
-check $? "run exit status: $(grep -A 14 -E 'Sanitizer|leak of' "$tmp/run.err" | head -n 60; tail -n 5 "$tmp/run.err")"
+check $? "run exit status: $(grep -A 40 -E 'Sanitizer|leak of' "$tmp/run.err" | head -n 120; tail -n 5 "$tmp/run.err")"
 runs=
 grep -q "transaction aborted" "$tmp/run.err"
 check $? "no transaction was aborted: the faults tested nothing"

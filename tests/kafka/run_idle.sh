@@ -12,25 +12,14 @@ set -u
 bin=$1
 src=$2
 . "$src/tests/lib/broker_lib.sh"
+lib() { /usr/bin/python3 "$src/tests/lib/run_lib.py" "$@"; }
 start_broker "$bin" "$src" 2
 
 day=86400000
 today=$(( $(date +%s) * 1000 / day ))
 last=$(( today - 38 ))
 want_ts=$(( (last + 30) * day ))
-/usr/bin/python3 - "$src/tests/lib" "$bs" "$last" <<'PY'
-import sys
-sys.path.insert(0, sys.argv[1])
-from kafka import KafkaProducer
-from run_lib import API, encode
-last = int(sys.argv[3])
-p = KafkaProducer(bootstrap_servers=sys.argv[2], api_version=API)
-for i, d in enumerate((last - 2, last - 1, last)):
-    ev = {"event_id": f"p{i}", "customer_id": "c1", "ts": d * 86400000 + 36000000,
-          "amount_cents": 1000, "currency": "EUR", "channel": None}
-    p.send("purchases", key=b"c1", value=encode("purchase", ev), partition=0).get(timeout=10)
-p.close()
-PY
+lib purchases "$bs" c1 0 $((last - 2)) $((last - 1)) "$last"
 check $? "producing the purchases"
 
 # without idle_advance: the events are processed, nothing fires

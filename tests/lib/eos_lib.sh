@@ -64,7 +64,9 @@ wait_assigned() {
 
 # eos_verify RESTORE_LOG...: after the faults, with the group done. Checks
 # the warning topic and the final state against an uninterrupted run over
-# the same input, and every restore in the logs against its offsets.
+# the same input, every restore in the logs against its offsets, and that
+# both final restores (the faults run's, the uninterrupted run's) are as of
+# the inputs' end offsets with every record below them applied.
 eos_verify() {
         "$bin" run -c "$tmp/cw.cfg" --exit-at-end --dump-state "$tmp/state" \
                 2>"$tmp/final.err"
@@ -75,6 +77,13 @@ eos_verify() {
         "$bin" run -c "$tmp/ref.cfg" --exit-at-end \
                 --dump-state "$tmp/ref-state" 2>"$tmp/ref2.err"
         check $? "uninterrupted run, restore: $(tail -n 5 "$tmp/ref2.err")"
+        # The input holds no bad record and comes in ts order: a dead letter
+        # or a late (skipped) event in either run is a record lost.
+        for f in ref.err ref2.err final.err; do
+                grep 'stats: events/s' "$tmp/$f" | tail -n 1 |
+                        grep -q 'dead letters 0, late 0,'
+                check $? "$f: records dead-lettered or skipped as late: $(grep -m 3 'late event\|dead letter' "$tmp/$f")"
+        done
         [ "$(wc -l <"$tmp/ref.jsonl")" -gt 100 ]
         check $? "the uninterrupted run gave too few warnings to prove anything"
 
@@ -83,9 +92,15 @@ eos_verify() {
         lib exactly-once "$tmp/topic.jsonl" "$tmp/ref.jsonl" >"$tmp/eo.out"
         check $? "warnings: $(cat "$tmp/eo.out")"
         cat "$tmp/eo.out"
-        lib restore-counts "$bs" "$@" "$tmp/final.err" >"$tmp/rc.out"
+        lib restore-counts "$bs" "$@" "$tmp/ref.err" >"$tmp/rc.out"
         check $? "restored counts: $(cat "$tmp/rc.out")"
         cat "$tmp/rc.out"
+        # Both final restores are of the whole input: a state that differs
+        # then names the side that skipped or repeated records.
+        lib restore-counts "$bs" --at-end "$tmp/final.err" >"$tmp/rc.out"
+        check $? "the faults run's final restore: $(cat "$tmp/rc.out")"
+        lib restore-counts "$bs" --at-end "$tmp/ref2.err" >"$tmp/rc.out"
+        check $? "the uninterrupted run's restore: $(cat "$tmp/rc.out")"
         diff -r "$tmp/ref-state" "$tmp/state" >"$tmp/diff.out"
         check $? "final state differs from the uninterrupted run's: $(head -c 600 "$tmp/diff.out")"
         [ "$(cat "$tmp"/state/*.state | wc -l)" -gt 1000 ]

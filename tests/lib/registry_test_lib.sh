@@ -30,10 +30,15 @@ start_registry() {
 # sr ARGS: the npm client.
 sr() { node "$src/tests/lib/sr_client.mjs" "$@"; }
 
-# registry_config FILE URL [MORE]: $tmp/cw.cfg with a schema_registry group.
+# registry_config FILE URL [MORE]: $tmp/cw.cfg with a schema_registry group,
+# and max_idle_ms 10 s (as run_parity.sh): a shard waits for its first
+# writer schemas from the registry (a Python double), and on a loaded
+# machine an input's first fetch can come more than the default second
+# later; a shard that went on without it would take its records as late.
 registry_config() {
         cp "$tmp/cw.cfg" "$1"
-        printf 'schema_registry = { url = "%s"; %s };\n' "$2" "${3:-}" >>"$1"
+        printf 'schema_registry = { url = "%s"; %s };\nmax_idle_ms = 10000;\n' \
+                "$2" "${3:-}" >>"$1"
 }
 
 # framed_input EVDIR HALF: gen's events of EVDIR framed by the npm client

@@ -19,13 +19,22 @@ usage: run_lib.py shards BOOTSTRAP OUTDIR [--group G]
        run_lib.py exactly-once GOT.jsonl WANT.jsonl
            every warning_id of GOT that appears more than once is an exact
            copy (emitted_at aside), and GOT's distinct warnings equal WANT.
-       run_lib.py restore-counts BOOTSTRAP LOG...
+       run_lib.py restore-counts BOOTSTRAP [--at-end] LOG...
            every "restore: shard S: ... applied events A, offsets O..." line
            of the logs: A equals the input records of shard S below O
-           (all of them applied: no bad or late records in the input).
+           (all of them applied: no bad or late records in the input);
+           with --at-end, O are also the end offsets of shard S's inputs
+           (a restore after the whole input was processed: none skipped).
        run_lib.py wait-committed BOOTSTRAP GROUP SECONDS [--some]
            waits until the group has committed the end offset of every
            input partition (with --some: any offset above 0).
+       run_lib.py purchases BOOTSTRAP CUSTOMER PARTITION DAY...
+           one purchase of CUSTOMER at 10:00 UTC of each DAY (days since
+           1970-01-01) to purchases [PARTITION], each acknowledged before
+           the next is sent.
+       run_lib.py offsets BOOTSTRAP TOPIC...
+           one line per partition of each topic: TOPIC PARTITION BEGIN END
+           (the broker's log start and end offsets).
 """
 import collections
 import datetime
@@ -256,7 +265,7 @@ def cmd_exactly_once(got_path, want_path):
         sys.exit(1)
 
 
-def cmd_restore_counts(bootstrap, logs):
+def cmd_restore_counts(bootstrap, logs, at_end=False):
     import re
     pat = re.compile(r"restore: shard (\d+): .* applied events (\d+), "
                      r"offsets (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
@@ -277,12 +286,17 @@ def cmd_restore_counts(bootstrap, logs):
                     sys.exit(f"{log}: shard {shard} restored with {applied} "
                              f"events applied, but offsets {offsets} hold "
                              f"{want} records")
+                end = c.end_offsets(tps)
+                if at_end and offsets != [end[tp] for tp in tps]:
+                    sys.exit(f"{log}: shard {shard} restored as of offsets "
+                             f"{offsets}, not the inputs' ends "
+                             f"{[end[tp] for tp in tps]}")
                 checked += 1
     c.close()
     if not checked:
         sys.exit("no restore lines in " + " ".join(logs))
     print(f"{checked} restores: events applied equal the records below "
-          "their offsets")
+          "their offsets" + (", the inputs' ends" if at_end else ""))
 
 
 def cmd_wait_committed(bootstrap, group, seconds, some=False):
@@ -306,6 +320,29 @@ def cmd_wait_committed(bootstrap, group, seconds, some=False):
     c.close()
 
 
+def cmd_purchases(bootstrap, customer, partition, days):
+    from kafka import KafkaProducer
+    p = KafkaProducer(bootstrap_servers=bootstrap, api_version=API)
+    for d in days:
+        ev = {"event_id": f"{customer}-{d}", "customer_id": customer,
+              "ts": d * 86400000 + 36000000, "amount_cents": 1000,
+              "currency": "EUR", "channel": None}
+        p.send("purchases", key=customer.encode(),
+               value=encode("purchase", ev),
+               partition=partition).get(timeout=10)
+    p.close()
+
+
+def cmd_offsets(bootstrap, topics):
+    c = consumer(bootstrap)
+    for topic in topics:
+        tps = [TopicPartition(topic, p) for p in partitions_of(c, topic)]
+        begin, end = c.beginning_offsets(tps), c.end_offsets(tps)
+        for tp in tps:
+            print(topic, tp.partition, begin[tp], end[tp])
+    c.close()
+
+
 def main(argv):
     # kafka-python can block for good when the broker goes away.
     signal.signal(signal.SIGALRM, lambda *_: sys.exit(f"{argv[0]}: no answer in 90 s"))
@@ -320,10 +357,16 @@ def main(argv):
     elif len(argv) == 3 and argv[0] == "exactly-once":
         cmd_exactly_once(argv[1], argv[2])
     elif len(argv) >= 3 and argv[0] == "restore-counts":
-        cmd_restore_counts(argv[1], argv[2:])
+        logs = [a for a in argv[2:] if a != "--at-end"]
+        cmd_restore_counts(argv[1], logs, len(logs) < len(argv) - 2)
     elif len(argv) >= 4 and argv[0] == "wait-committed":
         cmd_wait_committed(argv[1], argv[2], float(argv[3]),
                            "--some" in argv[4:])
+    elif len(argv) >= 5 and argv[0] == "purchases":
+        cmd_purchases(argv[1], argv[2], int(argv[3]),
+                      [int(d) for d in argv[4:]])
+    elif len(argv) >= 3 and argv[0] == "offsets":
+        cmd_offsets(argv[1], argv[2:])
     else:
         sys.exit(__doc__)
 

@@ -1,6 +1,8 @@
-/* pipeline/changelog.c: the shard metadata and offsets header of the state
- * changelog, checked byte by byte against layouts written out by hand. No
- * broker: only the codec. */
+/* pipeline/changelog.c: the shard metadata and the offsets header (input
+ * offsets, then stream time) of the state changelog, checked byte by byte
+ * against layouts written out by hand. No broker: only the codec; the
+ * restore's use of them is tested against the embedded broker
+ * (tests/kafka/run_abort.sh, run_crash.sh). */
 #include <criterion/criterion.h>
 
 #include <stdint.h>
@@ -91,7 +93,7 @@ Test(changelog, metadata_is_a_version_byte_and_six_big_endian_numbers) {
                      "the encoder wrote past the metadata");
 }
 
-Test(changelog, offsets_header_is_four_big_endian_offsets_in_stream_order) {
+Test(changelog, offsets_are_four_big_endian_offsets_in_stream_order) {
         struct cw_positions p;
         uint8_t buf[CW_CHANGELOG_OFFSETS_LEN + 1];
         static const uint8_t want[] = {
@@ -110,6 +112,22 @@ Test(changelog, offsets_header_is_four_big_endian_offsets_in_stream_order) {
         cw_changelog_encode_offsets(&p, buf);
         assert_bytes(buf, want, sizeof(want));
         cr_assert_eq(buf[CW_CHANGELOG_OFFSETS_LEN], 0xee,
+                     "the encoder wrote past the header");
+}
+
+Test(changelog, header_is_the_offsets_then_the_stream_time) {
+        struct cw_shard_meta m = distinct_meta();
+        uint8_t buf[CW_CHANGELOG_HEADER_LEN + 1];
+
+        cr_assert_eq(CW_CHANGELOG_HEADER_LEN, 40);
+        buf[CW_CHANGELOG_HEADER_LEN] = 0xee;
+        cw_changelog_encode_header(&m.pos, m.stream_time, buf);
+        /* distinct_meta_bytes: the positions from byte 17, the stream
+         * time from byte 1. */
+        assert_bytes(buf, distinct_meta_bytes + 17, CW_CHANGELOG_OFFSETS_LEN);
+        assert_bytes(buf + CW_CHANGELOG_OFFSETS_LEN, distinct_meta_bytes + 1,
+                     8);
+        cr_assert_eq(buf[CW_CHANGELOG_HEADER_LEN], 0xee,
                      "the encoder wrote past the header");
 }
 

@@ -155,6 +155,97 @@ Test(gen_files, every_file_decodes_as_its_stream_in_ascending_ts_order) {
                              "%s is empty", files[s]);
 }
 
+/* The partition (of 3) of every customer in folder dir/name/P's file of
+ * stream s: must be P. Counts the records into *n. Partitions of a few ids
+ * under Kafka's murmur2 (kafka-python's, as Java clients partition), for
+ * an independent check; every other customer must stay in one folder. */
+static void check_partition(const char *name, int part, int s, long long *n,
+                            int seen[300]) {
+        static const struct {
+                int customer, partition;
+        } known[] = {{0, 2}, {1, 1}, {2, 2}, {7, 0}, {299, 1}};
+        char path[256], err[512] = "";
+        struct cw_event ev;
+        cw_avro_input_t *in;
+        int r, c;
+
+        snprintf(path, sizeof(path), "%s/%s/%d/%s", dir, name, part, files[s]);
+        in = cw_avro_input_open(path, schemas, err, sizeof(err));
+        cr_assert_not_null(in, "%s", err);
+        while ((r = cw_avro_input_next(in, &ev, err, sizeof(err))) == 1) {
+                c = atoi(ev.customer_id.p + 5);
+                cr_assert(c >= 0 && c < 300);
+                cr_assert(seen[c] < 0 || seen[c] == part,
+                          "%.*s is in folders %d and %d",
+                          (int)ev.customer_id.len, ev.customer_id.p, seen[c],
+                          part);
+                seen[c] = part;
+                for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++)
+                        cr_assert(known[i].customer != c ||
+                                          known[i].partition == part,
+                                  "%s: customer %d in partition %d, murmur2 "
+                                  "says %d",
+                                  path, c, part, known[i].partition);
+                ++*n;
+        }
+        cr_assert_eq(r, 0, "%s", err);
+        cw_avro_input_close(in);
+}
+
+Test(gen_files, partitions_split_the_events_by_murmur2_of_the_customer_id) {
+        int seen[300];
+        long long n[CW_STREAM_COUNT] = {0};
+
+        memset(seen, 0xff, sizeof(seen));
+        gen_into("all", "--seed 7");
+        gen_into("parts", "--seed 7 --partitions 3");
+        for (int s = 0; s < CW_STREAM_COUNT; s++) {
+                for (int p = 0; p < 3; p++)
+                        check_partition("parts", p, s, &n[s], seen);
+                cr_assert_eq(n[s],
+                             check_file("all", s, START_2026,
+                                        START_2026 + 40 * DAY_MS),
+                             "%s: the partitions hold %lld events, not all",
+                             files[s], n[s]);
+        }
+        for (int c = 0; c < 300; c++)
+                cr_expect(seen[c] >= 0, "cust-%07d has no event", c);
+}
+
+Test(gen_files, streams_writes_only_those_and_leaves_them_as_they_were) {
+        gen_into("all", "--seed 7");
+        gen_into("some", "--seed 7 --streams survey,purchase");
+        cr_assert(same_file("all/purchases.avro", "some/purchases.avro"));
+        cr_assert(same_file("all/surveys.avro", "some/surveys.avro"));
+        cr_assert_gt(check_file("all", CW_STREAM_LOGIN, START_2026,
+                                START_2026 + 40 * DAY_MS),
+                     0);
+        cr_assert_eq(check_file("some", CW_STREAM_LOGIN, START_2026,
+                                START_2026 + 40 * DAY_MS),
+                     0, "logins were written");
+        cr_assert_eq(check_file("some", CW_STREAM_TICKET, START_2026,
+                                START_2026 + 40 * DAY_MS),
+                     0, "tickets were written");
+}
+
+Test(gen_command, unknown_or_no_streams_are_usage_errors) {
+        char args[512];
+        snprintf(args, sizeof(args), "gen -c %s --streams purchase,lgoin",
+                 CONFIG);
+        cr_assert_eq(run(args), 2);
+        snprintf(args, sizeof(args), "gen -c %s --streams ,", CONFIG);
+        cr_assert_eq(run(args), 2);
+}
+
+Test(gen_command, partitions_without_output_dir_is_a_usage_error) {
+        char args[512];
+        snprintf(args, sizeof(args), "gen -c %s --partitions 3", CONFIG);
+        cr_assert_eq(run(args), 2);
+        snprintf(args, sizeof(args),
+                 "gen -c %s --partitions 0 --output-dir %s/x", CONFIG, dir);
+        cr_assert_eq(run(args), 2);
+}
+
 /* The labels file as lines; returns how many. */
 static int read_lines(const char *path, char lines[][64], int max) {
         FILE *f = fopen(path, "r");

@@ -125,6 +125,13 @@ static void all_caught_up(void) {
         }
 }
 
+/* Every input but `except` saw its end (an EOF, no watermark yet). */
+static void all_at_end_but(cw_stream_t except) {
+        for (int s = 0; s < CW_STREAM_COUNT; s++)
+                if (s != (int)except)
+                        cw_merge_eof(m, (cw_stream_t)s, next_offset[s]);
+}
+
 /* Takes the next record (which must exist) and pops it. */
 static struct cw_record take(int64_t now) {
         struct cw_record r;
@@ -185,13 +192,35 @@ Test(merge, equal_ts_go_purchase_login_ticket_survey_then_by_offset) {
         }
 }
 
-Test(merge, an_input_behind_the_broker_holds_the_shard_until_max_idle_ms) {
+Test(merge, an_input_behind_the_broker_holds_the_shard_however_long) {
         struct cw_record r;
         int wait = -1;
 
         push(CW_STREAM_PURCHASE, "c1", 1);
         all_caught_up();
         watermark[CW_STREAM_LOGIN] = 5; /* records on the broker, none here */
+        cr_assert_eq(cw_merge_next(m, 10000, 10000, &r, &wait), 0);
+        cr_assert_eq(wait, IDLE_MS);
+        /* Far past max_idle_ms, with polls that brought nothing: their
+         * fetch is slow, and processing past them would make them late. */
+        wait = -1;
+        cr_assert_eq(cw_merge_next(m, 10000 + 60 * IDLE_MS,
+                                   10000 + 60 * IDLE_MS, &r, &wait),
+                     0);
+        cr_assert_eq(wait, IDLE_MS, "it looks again within max_idle_ms");
+        cr_assert_eq(cw_merge_idle_waits(m), 0, "never given up on");
+        cr_assert_eq(cw_merge_at_end(m), 0);
+        push(CW_STREAM_LOGIN, "c1", 0);
+        cr_assert_eq(take(80000).stream, CW_STREAM_LOGIN);
+}
+
+Test(merge, an_input_not_known_to_have_records_is_waited_for_max_idle_ms) {
+        struct cw_record r;
+        int wait = -1;
+
+        push(CW_STREAM_PURCHASE, "c1", 1);
+        /* The login input: no fetch answered yet, nothing looked up. */
+        all_at_end_but(CW_STREAM_LOGIN);
         cr_assert_eq(cw_merge_next(m, 10000, 10000, &r, &wait), 0);
         cr_assert_eq(wait, IDLE_MS);
         wait = -1;
@@ -208,6 +237,33 @@ Test(merge, an_input_behind_the_broker_holds_the_shard_until_max_idle_ms) {
         cr_assert_eq(r.stream, CW_STREAM_PURCHASE);
         cr_assert_eq(wait, -1, "nothing waits any more");
         cr_assert_eq(cw_merge_idle_waits(m), 1);
+}
+
+Test(merge, the_end_looked_up_at_assignment_holds_the_shard_before_a_fetch) {
+        struct cw_record r;
+        int wait = -1;
+
+        /* Assigned from offset 10, the broker holding records up to 40. */
+        cw_merge_set_known(m, CW_STREAM_LOGIN, 10, 40);
+        next_offset[CW_STREAM_LOGIN] = 10;
+        push(CW_STREAM_PURCHASE, "c1", 1);
+        all_at_end_but(CW_STREAM_LOGIN);
+        cr_assert_eq(cw_merge_next(m, 10000, 10000, &r, &wait), 0);
+        wait = -1;
+        cr_assert_eq(cw_merge_next(m, 90000, 90000, &r, &wait), 0,
+                     "no fetch answered, but records are on the broker");
+        cr_assert_eq(cw_merge_idle_waits(m), 0);
+        /* A partition EOF before them cannot say it is at its end. */
+        cw_merge_eof(m, CW_STREAM_LOGIN, 10);
+        cr_assert_eq(cw_merge_next(m, 90000, 90000, &r, &wait), 0);
+        cr_assert_eq(cw_merge_at_end(m), 0);
+        /* Its records up to 40 came (a watermark says 40 too). */
+        next_offset[CW_STREAM_LOGIN] = 39;
+        push(CW_STREAM_LOGIN, "c1", 0);
+        watermark[CW_STREAM_LOGIN] = 40;
+        cr_assert_eq(take(90000).stream, CW_STREAM_LOGIN);
+        cr_assert_eq(take(90000).stream, CW_STREAM_PURCHASE);
+        cr_assert(cw_merge_at_end(m));
 }
 
 Test(merge, a_record_arriving_restarts_the_wait_for_its_input) {
@@ -414,5 +470,23 @@ Test(merge, a_value_that_cannot_be_decoded_yet_holds_the_shard) {
         cw_merge_pop(m, r.stream);
         cr_assert_eq(cw_merge_next(m, 1, 1, &r, &wait), 1);
         cw_merge_pop(m, r.stream);
+        cr_assert(cw_merge_at_end(m));
+}
+
+Test(merge, a_queue_emptied_after_a_catch_up_starts_afresh) {
+        /* More than the 4,096 records an emptied queue keeps room for:
+         * its array is freed when it empties, and the next record gets a
+         * new one. */
+        for (int i = 0; i < 5000; i++)
+                push(CW_STREAM_LOGIN, "c1", i);
+        all_caught_up();
+        for (int i = 0; i < 5000; i++)
+                cr_assert_eq(take(100).ev.ts, T0 + i * 1000LL, "record %d", i);
+        for (int i = 0; i < 3; i++)
+                push(CW_STREAM_LOGIN, "c2", 6000 + i);
+        all_caught_up();
+        for (int i = 0; i < 3; i++)
+                cr_assert_eq(take(100).ev.ts, T0 + (6000 + i) * 1000LL);
+        cr_assert_eq(released, 5003);
         cr_assert(cw_merge_at_end(m));
 }
