@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "common/clock.h"
+#include "common/file.h"
 #include "common/log.h"
 #include "common/timeparse.h"
 #include "config/config.h"
@@ -386,15 +387,23 @@ int cw_cmd_gen(int argc, char **argv) {
         }
         cw_gen_output_streams(out, o.streams);
         failed = generate(g, out, o.streams, o.p.days);
-        /* Closing writes the last blocks: a full disk may show only now. */
-        if (cw_gen_output_close(out, err, sizeof(err))) {
+        if (failed) {
+                int removed = cw_gen_output_discard(out);
+
+                if (removed > 0)
+                        cw_error("gen: removed the %d files written to %s, "
+                                 "which the failure left incomplete",
+                                 removed, o.dir);
                 out = NULL;
+                goto out_free;
+        }
+        /* Closing writes the last blocks: a full disk may show only now. */
+        failed = cw_gen_output_close(out, err, sizeof(err));
+        out = NULL;
+        if (failed) {
                 cw_error("gen: %s", err);
                 goto out_free;
         }
-        out = NULL;
-        if (failed)
-                goto out_free;
         f = labels;
         labels = NULL; /* write_labels closes it */
         if (write_labels(g, f, o.labels, &churners))
@@ -405,7 +414,12 @@ int cw_cmd_gen(int argc, char **argv) {
 out_free:
         if (labels)
                 fclose(labels);
-        cw_gen_output_close(out, NULL, 0);
+        /* The labels of a failed run are incomplete (or empty). */
+        if (rc != CW_EXIT_OK && o.labels && cw_file_is_regular(o.labels) &&
+            unlink(o.labels) == 0)
+                cw_error("gen: removed %s, which the failure left incomplete",
+                         o.labels);
+        cw_gen_output_discard(out);
         cw_gen_destroy(g);
         cw_schemas_destroy(schemas);
         cw_config_destroy(c);

@@ -8,8 +8,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/clock.h"
+#include "common/file.h"
 #include "kafka/client.h"
 #include "registry/client.h"
 #include "registry/framed.h"
@@ -24,6 +26,7 @@ struct cw_gen_output {
         /* Files: [partition * CW_STREAM_COUNT + stream]; `parts` folders
          * of them, or one (parts 0). */
         cw_avro_file_t **file;
+        char **name; /* each file's path: removed when a failure cuts it */
         int parts;
         unsigned streams; /* streams written (bit 1 << stream) */
         rd_kafka_t *rk;   /* Kafka output */
@@ -85,6 +88,10 @@ static int open_files(cw_gen_output_t *o, const char *dir, int first,
                                  "%s: the folder name is too long", dir);
                         return -1;
                 }
+                if (!(o->name[first + st] = strdup(path))) {
+                        snprintf(errstr, errstr_size, "out of memory");
+                        return -1;
+                }
                 if (!(o->file[first + st] = cw_avro_file_open(
                               path, cw_schemas_text((cw_schema_id_t)st), errstr,
                               errstr_size)))
@@ -110,7 +117,9 @@ cw_gen_output_t *cw_gen_output_files(const char *dir, int partitions,
                          o->parts ? "%s/<partition>/%s" : "%s/%s", dir,
                          file_names[st]);
         if (!(o->file = calloc((size_t)folders * CW_STREAM_COUNT,
-                               sizeof(*o->file)))) {
+                               sizeof(*o->file))) ||
+            !(o->name = calloc((size_t)folders * CW_STREAM_COUNT,
+                               sizeof(*o->name)))) {
                 snprintf(errstr, errstr_size, "out of memory");
                 goto out_close;
         }
@@ -129,7 +138,7 @@ cw_gen_output_t *cw_gen_output_files(const char *dir, int partitions,
         }
         return o;
 out_close:
-        cw_gen_output_close(o, NULL, 0);
+        cw_gen_output_discard(o);
         return NULL;
 }
 
@@ -193,7 +202,7 @@ cw_gen_output_t *cw_gen_output_kafka(const cw_config_t *c,
         o->start = cw_mono_s();
         return o;
 out_close:
-        cw_gen_output_close(o, NULL, 0);
+        cw_gen_output_discard(o);
         return NULL;
 }
 
@@ -276,18 +285,35 @@ const char *cw_gen_output_error(const cw_gen_output_t *o) {
         return o->err;
 }
 
-int cw_gen_output_close(cw_gen_output_t *o, char *errstr, size_t errstr_size) {
-        char err[sizeof(o->err) + 64];
+/* Frees the files' names; with `remove`, removes those that are regular
+ * files first (never a device such as /dev/full): how many. */
+static int drop_names(cw_gen_output_t *o, int remove) {
+        int removed = 0;
+
+        for (int i = 0;
+             o->name && i < (o->parts ? o->parts : 1) * CW_STREAM_COUNT; i++) {
+                if (remove && o->name[i] && cw_file_is_regular(o->name[i]) &&
+                    unlink(o->name[i]) == 0)
+                        removed++;
+                free(o->name[i]);
+        }
+        free(o->name);
+        o->name = NULL;
+        return removed;
+}
+
+/* Flushes and frees; with `discard`, or when writing the files failed,
+ * removes them. rc 0 or -1 (with a sentence in err); *removed files. */
+static int finish(cw_gen_output_t *o, int discard, char *err, size_t err_size,
+                  int *removed) {
         int rc = 0;
 
-        if (!o)
-                return 0;
         err[0] = 0;
         if (o->rk) {
                 /* Every event must be acknowledged before gen says done. */
-                if (rd_kafka_flush(o->rk, 60000) || o->undelivered) {
-                        snprintf(err, sizeof(err),
-                                 "%d events not delivered%s%s",
+                if (rd_kafka_flush(o->rk, discard ? 0 : 60000) ||
+                    o->undelivered) {
+                        snprintf(err, err_size, "%d events not delivered%s%s",
                                  rd_kafka_outq_len(o->rk) + (int)o->undelivered,
                                  o->undelivered ? "; first: " : " within 60 s",
                                  o->undelivered ? o->err : "");
@@ -302,15 +328,39 @@ int cw_gen_output_close(cw_gen_output_t *o, char *errstr, size_t errstr_size) {
              o->file && i < (o->parts ? o->parts : 1) * CW_STREAM_COUNT; i++)
                 if (cw_avro_file_close(o->file[i], o->err, sizeof(o->err)) &&
                     !rc) {
-                        snprintf(err, sizeof(err), "%s", o->err);
+                        snprintf(err, err_size, "%s", o->err);
                         rc = -1;
                 }
         free(o->file);
+        *removed = drop_names(o, discard || rc);
         for (int s = 0; s < CW_STREAM_COUNT; s++)
                 cw_event_encoder_destroy(o->enc[s]);
         cw_frame_buf_free(&o->frame);
-        if (rc && errstr)
-                snprintf(errstr, errstr_size, "%s", err);
         free(o);
         return rc;
+}
+
+int cw_gen_output_close(cw_gen_output_t *o, char *errstr, size_t errstr_size) {
+        char err[sizeof(o->err) + 64];
+        int removed, rc;
+
+        if (!o)
+                return 0;
+        rc = finish(o, 0, err, sizeof(err), &removed);
+        if (rc && errstr)
+                snprintf(errstr, errstr_size, "%s%s", err,
+                         removed ? "; the files written, incomplete, were "
+                                   "removed"
+                                 : "");
+        return rc;
+}
+
+int cw_gen_output_discard(cw_gen_output_t *o) {
+        char err[sizeof(o->err) + 64];
+        int removed;
+
+        if (!o)
+                return 0;
+        finish(o, 1, err, sizeof(err), &removed);
+        return removed;
 }

@@ -55,7 +55,14 @@ int cw_gen_output_event(void *opaque, const struct cw_event *ev);
 const char *cw_gen_output_error(const cw_gen_output_t *o);
 
 /* Flushes (Kafka: every event acknowledged; files: the last blocks) and
- * frees. 0, or -1 with a sentence. NULL is a no-op. */
+ * frees. 0, or -1 with a sentence; files that could not be written whole
+ * are removed (regular files only: never a device such as /dev/full), and
+ * the sentence says so. NULL is a no-op. */
 int cw_gen_output_close(cw_gen_output_t *o, char *errstr, size_t errstr_size);
+
+/* After a failure: frees without waiting for Kafka, and removes the files
+ * written (regular files only), which the failure left incomplete. How
+ * many were removed. NULL is a no-op. */
+int cw_gen_output_discard(cw_gen_output_t *o);
 
 #endif

@@ -13,6 +13,8 @@ import datetime
 import io
 import json
 import os
+import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -157,6 +159,29 @@ def full_disk(tmp, events):
     expect("gen --output-dir", run("gen", "-c", CFG, "--customers", "20",
                                    "--days", "10", "--output-dir", gen), 1,
            "No space left on device")
+    check(all(os.path.islink(os.path.join(gen, f + ".avro"))
+              for f in ("purchases", "logins", "tickets", "surveys")),
+          "gen removed a link to /dev/full")
+    gen_cut_short(tmp)
+
+
+def gen_cut_short(tmp):
+    """gen stopped by a write error halfway: no file it wrote is left."""
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100000, 100000))
+    out, lab = os.path.join(tmp, "gencut"), os.path.join(tmp, "gencut.csv")
+    p = subprocess.run([CW, "--log-level", "warn", "gen", "-c", CFG,
+                        "--customers", "300", "--days", "60", "--labels", lab,
+                        "--output-dir", out], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, preexec_fn=small_files,
+                       timeout=60)
+    expect("gen with files limited to 100 kB",
+           (p.returncode, p.stderr.decode(errors="replace")), 1,
+           "File too large", "removed the 4 files written to " + out,
+           "removed " + lab)
+    check(os.listdir(out) == [], "gen left %s" % os.listdir(out))
+    check(not os.path.exists(lab), "gen left its labels")
 
 
 def inputs(tmp):
