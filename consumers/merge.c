@@ -223,6 +223,12 @@ static int decode_head(cw_merge_t *m, cw_stream_t stream, struct input *in) {
         return 0;
 }
 
+/* A member's input: where what it has received ends, or where it was
+ * assigned from before it received anything; -1: neither. */
+static int64_t fetched_to(const struct input *in) {
+        return in->received >= 0 ? in->received : in->start;
+}
+
 /*
  * Whether an empty input has fetched everything the broker had at its last
  * fetch response (the high watermark librdkafka caches from it), as Kafka
@@ -241,7 +247,7 @@ static int caught_up(cw_merge_t *m, int stream, const struct input *in) {
 
         if (in->end >= 0) /* a reader: its end is fixed */
                 return in->received >= in->end;
-        if (in->on_broker > (in->received >= 0 ? in->received : in->start))
+        if (in->on_broker > fetched_to(in))
                 return 0; /* not even what was there when assigned */
         hi = m->env.high_watermark(m->env.opaque, stream, m->partition);
         if (hi < 0)
@@ -260,7 +266,7 @@ static int caught_up(cw_merge_t *m, int stream, const struct input *in) {
  * up) is given up on after max_idle_ms.
  */
 static int has_records(cw_merge_t *m, int stream, const struct input *in) {
-        int64_t at = in->received >= 0 ? in->received : in->start;
+        int64_t at = fetched_to(in);
         int64_t hi;
 
         if (in->end >= 0 || at < 0)

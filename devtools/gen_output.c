@@ -311,8 +311,7 @@ static int finish(cw_gen_output_t *o, int discard, char *err, size_t err_size,
         err[0] = 0;
         if (o->rk) {
                 /* Every event must be acknowledged before gen says done. */
-                if (rd_kafka_flush(o->rk, discard ? 0 : 60000) ||
-                    o->undelivered) {
+                if (rd_kafka_flush(o->rk, 60000) || o->undelivered) {
                         snprintf(err, err_size, "%d events not delivered%s%s",
                                  rd_kafka_outq_len(o->rk) + (int)o->undelivered,
                                  o->undelivered ? "; first: " : " within 60 s",

@@ -60,8 +60,8 @@ const char *cw_gen_output_error(const cw_gen_output_t *o);
  * the sentence says so. NULL is a no-op. */
 int cw_gen_output_close(cw_gen_output_t *o, char *errstr, size_t errstr_size);
 
-/* After a failure: frees without waiting for Kafka, and removes the files
- * written (regular files only), which the failure left incomplete. How
+/* After a failure: cw_gen_output_close(), and the files written are
+ * removed (regular files only), which the failure left incomplete. How
  * many were removed. NULL is a no-op. */
 int cw_gen_output_discard(cw_gen_output_t *o);
 

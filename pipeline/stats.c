@@ -144,9 +144,8 @@ void cw_pipeline_stats_line(cw_pipeline_t *p, int64_t now) {
                                : 0;
                 p->stats_applied[s] = st.applied[s];
         }
-        if (!p->o.quiet && el > 0)
+        if (!p->o.quiet && el > 0) {
                 memory_line(); /* first: the events line stays the last */
-        if (!p->o.quiet && el > 0)
                 cw_info("stats: events/s purchase %.0f login %.0f ticket %.0f "
                         "survey %.0f (%" PRIu64 " applied in all), lag %" PRId64
                         ", warnings/s %.1f (%" PRIu64
@@ -162,6 +161,7 @@ void cw_pipeline_stats_line(cw_pipeline_t *p, int64_t now) {
                         cw_stats_sum(st.late), st.customers, st.shards,
                         st.latency_p50_ms, st.latency_p99_ms, st.txn_committed,
                         st.txn_aborted);
+        }
         if (!p->o.quiet && el > 0 && p->registry)
                 cw_info("stats: Schema Registry: %" PRIu64
                         " schemas fetched, %" PRIu64

@@ -34,6 +34,28 @@ static inline cw_config_t *config_from(const char *text) {
         return c;
 }
 
+/* Lines of text, each its own copy: what engines wrote, to compare. */
+struct lines {
+        char **v;
+        size_t n, cap;
+};
+
+static inline void lines_add(struct lines *l, const char *s) {
+        if (l->n == l->cap) {
+                l->cap = l->cap ? l->cap * 2 : 256;
+                l->v = realloc(l->v, l->cap * sizeof(*l->v));
+                cr_assert_not_null(l->v);
+        }
+        l->v[l->n++] = strdup(s);
+}
+
+static inline void lines_free(struct lines *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i]);
+        free(l->v);
+        memset(l, 0, sizeof(*l));
+}
+
 /* Warnings as lines: "<trigger> <customer> <alert> <STATE> t=<ms> ...". */
 struct recorder {
         char lines[4096][320];

@@ -40,27 +40,6 @@ static cw_config_t *config_with_ttl(const char *path, const char *ttl) {
 
 /* ---- warnings, every field ----------------------------------------------- */
 
-struct lines {
-        char **v;
-        size_t n, cap;
-};
-
-static void lines_add(struct lines *l, const char *s) {
-        if (l->n == l->cap) {
-                l->cap = l->cap ? l->cap * 2 : 256;
-                l->v = realloc(l->v, l->cap * sizeof(*l->v));
-                cr_assert_not_null(l->v);
-        }
-        l->v[l->n++] = strdup(s);
-}
-
-static void lines_free(struct lines *l) {
-        for (size_t i = 0; i < l->n; i++)
-                free(l->v[i]);
-        free(l->v);
-        memset(l, 0, sizeof(*l));
-}
-
 static void log_warning(void *opaque, const struct cw_warning *w) {
         char s[2048];
         int n = snprintf(s, sizeof(s),

@@ -308,30 +308,13 @@ static void random_ops(uint64_t *s, struct ops *o) {
 /* ---- what an engine writes, as lines --------------------------------------
  */
 
-struct lines {
-        char **v;
-        int n, cap;
-};
-
 static void line(struct lines *l, const char *fmt, ...) {
         char buf[4096];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
-        if (l->n == l->cap) {
-                l->cap = l->cap ? l->cap * 2 : 256;
-                l->v = realloc(l->v, (size_t)l->cap * sizeof(*l->v));
-                cr_assert_not_null(l->v);
-        }
-        l->v[l->n++] = strdup(buf);
-}
-
-static void lines_free(struct lines *l) {
-        for (int i = 0; i < l->n; i++)
-                free(l->v[i]);
-        free(l->v);
-        memset(l, 0, sizeof(*l));
+        lines_add(l, buf);
 }
 
 /* Every field of a warning, numbers to the last bit. */
@@ -379,18 +362,17 @@ static int cmp_str(const void *a, const void *b) {
 
 /* The engine's changes so far, sorted (their order is the engine's). */
 static void changes(cw_engine_t *e, struct lines *l) {
-        int from = l->n;
+        size_t from = l->n;
         cr_assert_eq(cw_engine_collect_changes(e, on_change, l), 0);
         if (l->n > from)
-                qsort(l->v + from, (size_t)(l->n - from), sizeof(*l->v),
-                      cmp_str);
+                qsort(l->v + from, l->n - from, sizeof(*l->v), cmp_str);
 }
 
 /* Every customer's encoded state, sorted by id. */
 static void states(cw_engine_t *e, struct lines *l) {
         uint8_t b[8192];
         char h[16384];
-        int from = l->n;
+        size_t from = l->n;
         for (size_t k = 0; k < cw_engine_customers(e); k++) {
                 size_t n = cw_engine_encode_customer(e, k, b, sizeof(b));
                 cr_assert_lt(n, sizeof(b));
@@ -398,20 +380,19 @@ static void states(cw_engine_t *e, struct lines *l) {
                 line(l, "S %s", h);
         }
         if (l->n > from)
-                qsort(l->v + from, (size_t)(l->n - from), sizeof(*l->v),
-                      cmp_str);
+                qsort(l->v + from, l->n - from, sizeof(*l->v), cmp_str);
 }
 
-static void same(const struct lines *a, const struct lines *b, int from_b,
+static void same(const struct lines *a, const struct lines *b, size_t from_b,
                  const char *what, const char *cfg) {
-        for (int i = 0; getenv("SWEEPS_DEBUG") && i < a->n + b->n; i++)
-                fprintf(stderr, "%-3d %.100s | %.100s\n", i,
+        for (size_t i = 0; getenv("SWEEPS_DEBUG") && i < a->n + b->n; i++)
+                fprintf(stderr, "%-3zu %.100s | %.100s\n", i,
                         i < a->n ? a->v[i] : "", i < b->n ? b->v[i] : "");
         cr_assert_eq(a->n, b->n - from_b,
-                     "%s: %d lines, sweeping everyone %d\n%s", what, a->n,
+                     "%s: %zu lines, sweeping everyone %zu\n%s", what, a->n,
                      b->n - from_b, cfg);
-        for (int i = 0; i < a->n; i++)
-                cr_assert_str_eq(a->v[i], b->v[from_b + i], "%s, line %d\n%s",
+        for (size_t i = 0; i < a->n; i++)
+                cr_assert_str_eq(a->v[i], b->v[from_b + i], "%s, line %zu\n%s",
                                  what, i, cfg);
 }
 
@@ -484,7 +465,8 @@ static void scenario(uint64_t seed, int rows) {
         cw_config_t *c = config_from(text);
         struct ops o = {0};
         struct eng a, b, r = {0};
-        int cut, from = 0;
+        int cut;
+        size_t from = 0;
 
         engine(&a, c, rows, 0);
         engine(&b, c, rows, 1);
@@ -517,16 +499,16 @@ static void scenario(uint64_t seed, int rows) {
         if (r.e) {
                 struct lines tail = {0};
                 finish(&r);
-                for (int i = from; i < a.w.n; i++)
+                for (size_t i = from; i < a.w.n; i++)
                         line(&tail, "%s", a.w.v[i]);
                 same(&r.w, &tail, 0, "a restored engine's warnings", text);
                 lines_free(&tail);
                 /* Its changes differ (it wrote everyone at the cut); its
                  * states do not. */
-                for (int i = 0; i < r.k.n; i++)
+                for (size_t i = 0; i < r.k.n; i++)
                         if (r.k.v[i][0] == 'S')
                                 line(&tail, "%s", r.k.v[i]);
-                for (int i = 0, j = 0; i < a.k.n; i++)
+                for (size_t i = 0, j = 0; i < a.k.n; i++)
                         if (a.k.v[i][0] == 'S') {
                                 cr_assert_lt(j, tail.n, "%s", text);
                                 cr_assert_str_eq(
